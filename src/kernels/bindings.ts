@@ -1,0 +1,17 @@
+import type { Engine } from "../runtime/engine.js";
+import type { KernelExports } from "./exports.js";
+
+/** The engine's exports with the kernel ABI's types. */
+export function kernelsOf(engine: Engine): KernelExports {
+  return engine.exports as unknown as KernelExports;
+}
+
+/** Copies `src` into wasm memory at byte offset `ptr`. */
+export function writeF32(engine: Engine, ptr: number, src: ArrayLike<number>): void {
+  engine.mem.f32.set(src, ptr >>> 2);
+}
+
+/** A copy of `n` floats at byte offset `ptr` (copy, because growth may detach the view). */
+export function readF32(engine: Engine, ptr: number, n: number): Float32Array {
+  return engine.mem.f32.slice(ptr >>> 2, (ptr >>> 2) + n);
+}

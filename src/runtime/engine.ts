@@ -1,0 +1,156 @@
+import { ArgumentError, DisposedError, UnsupportedFeatureError } from "../errors.js";
+import { type BuildName, type SimdChoice, buildFromInfo, buildTraits, chooseBuild } from "./builds.js";
+import { detectFeatures, type HostFeatures } from "./features.js";
+import { loadModule, type WasmSource } from "./loader.js";
+import { Region, type RegionName, ScratchArena, WasmMemory } from "./memory.js";
+
+/** Options of the low-level engine; the public createRuntime() passes them through. */
+export interface EngineOptions {
+  /** Instruction set: "auto" (best the host validates), "relaxed", "strict" or "scalar". */
+  simd?: SimdChoice;
+  /** Force one build by name (overrides `simd`); unsupported builds throw UnsupportedFeatureError. */
+  build?: BuildName;
+  /** Worker threads: "auto" (hardware concurrency where shared memory and workers exist) or a count. */
+  threads?: "auto" | number;
+  /** Where the wasm comes from: a compiled module, bytes or a URL; default the package's own files. */
+  wasm?: WasmSource;
+  /** Maximum wasm memory in bytes (default 1 GiB; edge isolates want e.g. 96 MiB). */
+  maxMemory?: number;
+  /** Initial wasm memory in bytes (default 16 MiB, capped by maxMemory). */
+  initialMemory?: number;
+  /** Per-region byte limits within maxMemory (default: each may use all of it). */
+  limits?: Partial<Record<RegionName, number>>;
+}
+
+/** What the runtime chose and why the better choices were not taken. */
+export interface RuntimeFeatures {
+  /** The build in use, e.g. "relaxed-shared". */
+  build: BuildName;
+  simd: boolean;
+  relaxedSimd: boolean;
+  /** Threads in use (1 when single-threaded). */
+  threads: number;
+  sharedMemory: boolean;
+  /** What the host offers, independent of the choice. */
+  host: HostFeatures;
+  /** Human-readable reasons for every downgrade or forced choice. */
+  notes: string[];
+}
+
+/** Module bytes below this offset belong to AssemblyScript (memoryBase 1024 + static data). */
+const RESERVED_BYTES = 64 * 1024;
+const MiB = 1024 * 1024;
+
+function resolveThreads(opt: EngineOptions["threads"], host: HostFeatures, notes: string[]): number {
+  if (opt === undefined || opt === "auto") return host.threads ? host.hardwareConcurrency : 1;
+  if (!Number.isInteger(opt) || opt < 1 || opt > 256) {
+    throw new ArgumentError(`threads: expected "auto" or an integer 1..256, found ${String(opt)}`);
+  }
+  if (opt > 1 && !host.threads) {
+    notes.push(`threads: ${opt} asked, 1 used: ${host.reasons.threads}`);
+    return 1;
+  }
+  return opt;
+}
+
+/**
+ * One instantiated build over one memory, with the weights / kv / scratch regions.
+ * Everything above (kernels, ops, models) talks to wasm through an Engine.
+ */
+export class Engine {
+  private disposed = false;
+
+  private constructor(
+    readonly module: WebAssembly.Module,
+    readonly instance: WebAssembly.Instance,
+    readonly mem: WasmMemory,
+    readonly features: RuntimeFeatures,
+    readonly regions: Record<RegionName, Region>,
+    readonly scratch: ScratchArena,
+  ) {}
+
+  static async create(opts: EngineOptions = {}): Promise<Engine> {
+    const host = await detectFeatures();
+    const notes: string[] = [];
+    let threads = resolveThreads(opts.threads, host, notes);
+    let build: BuildName;
+    if (opts.build !== undefined) {
+      const t = buildTraits(opts.build);
+      if (t.relaxedSimd && !host.relaxedSimd) throw new UnsupportedFeatureError(`build "${opts.build}" forced, but ${host.reasons.relaxedSimd}`);
+      if (t.simd && !host.simd) throw new UnsupportedFeatureError(`build "${opts.build}" forced, but ${host.reasons.simd}`);
+      if (t.shared && !host.threads) throw new UnsupportedFeatureError(`build "${opts.build}" forced, but ${host.reasons.threads}`);
+      build = opts.build;
+      notes.push(`build "${build}" forced by option`);
+    } else {
+      const choice = chooseBuild(host, opts.simd ?? "auto", threads > 1);
+      build = choice.build;
+      notes.push(...choice.notes);
+    }
+    if (!buildTraits(build).shared && threads > 1) threads = 1;
+
+    const maxBytes = opts.maxMemory ?? 1024 * MiB;
+    const module = await loadModule(build, opts.wasm ?? {});
+    const given = opts.wasm?.module !== undefined || opts.wasm?.bytes !== undefined || (opts.wasm?.url !== undefined && !String(opts.wasm.url).endsWith("/"));
+    let shared = buildTraits(build).shared;
+    const makeMemory = () =>
+      new WasmMemory({ initialBytes: Math.min(maxBytes, opts.initialMemory ?? 16 * MiB), maxBytes, shared, reservedBytes: RESERVED_BYTES });
+    let mem = makeMemory();
+    let instance: WebAssembly.Instance;
+    try {
+      instance = await WebAssembly.instantiate(module, { env: { memory: mem.memory } });
+    } catch (e) {
+      // A module handed in by the caller may be the other memory kind: retry once with it.
+      if (!given || !(e instanceof WebAssembly.LinkError)) throw e;
+      shared = !shared;
+      if (shared && !host.threads) throw new UnsupportedFeatureError(`the wasm given needs shared memory, but ${host.reasons.threads}`);
+      mem = makeMemory();
+      instance = await WebAssembly.instantiate(module, { env: { memory: mem.memory } });
+    }
+    const info = (instance.exports.build_info as () => number)();
+    const actual = buildFromInfo(info);
+    if (given) {
+      if (opts.build !== undefined && actual !== opts.build) {
+        throw new ArgumentError(`wasm: build "${opts.build}" asked, but the module given is "${actual}"`);
+      }
+      const t = buildTraits(actual);
+      if (t.relaxedSimd && !host.relaxedSimd) throw new UnsupportedFeatureError(`wasm: the module given is "${actual}", but ${host.reasons.relaxedSimd}`);
+      build = actual;
+    }
+    if (!buildTraits(build).shared) threads = 1;
+    const traits = buildTraits(build);
+    const limit = (r: RegionName) => Math.min(opts.limits?.[r] ?? maxBytes, maxBytes);
+    const regions = {
+      weights: new Region("weights", mem, limit("weights")),
+      kv: new Region("kv", mem, limit("kv")),
+      scratch: new Region("scratch", mem, limit("scratch")),
+    };
+    const features: RuntimeFeatures = {
+      build,
+      simd: traits.simd,
+      relaxedSimd: traits.relaxedSimd,
+      threads,
+      sharedMemory: traits.shared,
+      host,
+      notes,
+    };
+    return new Engine(module, instance, mem, features, regions, new ScratchArena(regions.scratch));
+  }
+
+  /** The raw exports of the instance (kernels/ gives them types). */
+  get exports(): WebAssembly.Exports {
+    this.assertLive();
+    return this.instance.exports;
+  }
+
+  assertLive(): void {
+    if (this.disposed) throw new DisposedError("the runtime was disposed");
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+  }
+}
