@@ -1,11 +1,96 @@
-// Typed signatures of the wasm exports (the kernel ABI of assembly/index.ts).
-// Sizes first, then pointers (byte offsets) and strides (elements), then parameters.
+// Typed signatures of the wasm exports: the kernel ABI of assembly/index.ts and its
+// scalar twin assembly/ref/index.ts. Sizes first, then pointers (byte offsets into the
+// one memory, 16-byte aligned unless said) and strides (in elements), then parameters.
+// A pointer argument of 0 means "absent" where documented.
+
+/** Activation codes of the GEMM/GEMV fused epilogue (low byte of `flags`). */
+export const ACT_NONE = 0;
+export const ACT_RELU = 1;
+export const ACT_GELU = 2;
+export const ACT_GELU_TANH = 3;
+export const ACT_SILU = 4;
+/** Epilogue flag: add the result to what C already holds (residual add), after bias and activation. */
+export const GEMM_ACCUMULATE = 0x100;
 
 export interface KernelExports {
   /** Bit flags: 1 SIMD, 2 relaxed SIMD, 4 threads. */
   build_info(): number;
-  /** out[i] = a[i] + b[i]. */
+
+  // --- elementwise (f32_vec.ts)
+  /** out[i] = a[i] + b[i]; out may alias a or b. */
   f32_add(n: number, a: number, b: number, out: number): void;
   /** Dot product of two f32 vectors. */
   f32_dot(n: number, a: number, b: number): number;
+
+  // --- GEMM / GEMV (f32_gemm.ts, f32_gemv.ts, pack.ts)
+  /** Width in columns of one packed panel of B. */
+  f32_gemm_nr(): number;
+  /** Floats needed to hold a K x N matrix packed for f32_gemm / f32_gemv (panels zero-padded). */
+  f32_gemm_packed_size(k: number, n: number): number;
+  /**
+   * Packs B (K x N, row stride ldb) into column panels of width NR, each K x NR contiguous.
+   * A column range starting at a multiple of NR is itself a packed matrix at float offset j0*K,
+   * so threads can split N by panels.
+   */
+  f32_gemm_pack_b(k: number, n: number, b: number, ldb: number, packed: number): void;
+  /** Same layout from B transposed (N x K, row stride ldbt): a torch Linear weight [out, in]. */
+  f32_gemm_pack_bt(k: number, n: number, bt: number, ldbt: number, packed: number): void;
+  /** C (M x N) = act(A (M x K) . B + bias) [+ C if GEMM_ACCUMULATE]; bias (N floats) 0 = none. */
+  f32_gemm(m: number, n: number, k: number, a: number, lda: number, packedB: number, c: number, ldc: number, bias: number, flags: number): void;
+  /** y (N) = act(x (K) . B + bias) [+ y]: the decode (one token) case on the same packed B. */
+  f32_gemv(n: number, k: number, x: number, packedB: number, y: number, bias: number, flags: number): void;
+  /** C (M x N) = alpha . A (M x K) . B^T, B unpacked N x K (attention scores Q.K^T). */
+  f32_gemm_nt(m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, alpha: number): void;
+  /** C (M x N) = A (M x K) . B (K x N), both unpacked (attention P.V). */
+  f32_gemm_nn(m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number): void;
+
+  // --- softmax (f32_softmax.ts)
+  /**
+   * Row softmax of scale*x + mask. mask: additive (0 / -inf), rows x n with stride ldm
+   * (ldm 0 broadcasts one row), 0 = none. causal >= 0: row r keeps only columns c <= r + causal.
+   * A row with every column masked yields zeros. out may alias x.
+   */
+  f32_softmax(rows: number, n: number, x: number, ldx: number, out: number, ldo: number, scale: number, mask: number, ldm: number, causal: number): void;
+  /** Row log-softmax (for scoring); out may alias x. */
+  f32_log_softmax(rows: number, n: number, x: number, ldx: number, out: number, ldo: number): void;
+
+  // --- norms (f32_layernorm.ts, f32_rmsnorm.ts)
+  /** out = (x - mean) / sqrt(var + eps) * gamma + beta per row; beta 0 = none; out may alias x. */
+  f32_layernorm(rows: number, n: number, x: number, ldx: number, gamma: number, beta: number, out: number, ldo: number, eps: number): void;
+  /** out = x / sqrt(mean(x^2) + eps) * gamma per row; out may alias x. */
+  f32_rmsnorm(rows: number, n: number, x: number, ldx: number, gamma: number, out: number, ldo: number, eps: number): void;
+
+  // --- activations (f32_act.ts); out may alias the input
+  f32_relu(n: number, x: number, out: number): void;
+  /** GELU, erf form (BERT, torch default). */
+  f32_gelu(n: number, x: number, out: number): void;
+  /** GELU, tanh approximation (GPT-2). */
+  f32_gelu_tanh(n: number, x: number, out: number): void;
+  f32_silu(n: number, x: number, out: number): void;
+  /** out = silu(gate) * up (SwiGLU). */
+  f32_swiglu(n: number, gate: number, up: number, out: number): void;
+
+  // --- positions and embeddings (f32_rope.ts, f32_embed.ts)
+  /** out[r] = the classic sin/cos encoding of position pos0 + r (sin on even dims, cos on odd). */
+  f32_sinusoidal(rows: number, d: number, pos0: number, out: number, ldo: number): void;
+  /**
+   * Rotary embedding in place over `heads` heads of head_dim per row, row r at position pos0 + r.
+   * interleaved 1: pairs (2i, 2i+1) (GPT-J, llama.cpp); 0: halves (i, i + head_dim/2) (HF Llama).
+   */
+  f32_rope(rows: number, heads: number, headDim: number, x: number, ldx: number, pos0: number, theta: number, interleaved: number): void;
+  /** out[r] = table[ids[r]] * scale; ids are i32 already checked against the vocabulary. */
+  f32_embed(rows: number, d: number, ids: number, table: number, ldt: number, out: number, ldo: number, scale: number): void;
+
+  // --- attention (f32_attention.ts)
+  /**
+   * One head: out (nq x d) = softmax(scale . q k^T + mask, causal) . v. probs (nq x nk, stride ldp)
+   * is scratch the caller provides and holds the probabilities afterwards (attention capture is a copy).
+   * mask/causal as in f32_softmax. Decode is nq = 1 against the cached keys.
+   */
+  f32_attention(
+    nq: number, nk: number, d: number,
+    q: number, ldq: number, k: number, ldk: number, v: number, ldv: number,
+    out: number, ldo: number, probs: number, ldp: number,
+    scale: number, mask: number, ldm: number, causal: number,
+  ): void;
 }
