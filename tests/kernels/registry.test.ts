@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRuntime, type Runtime } from "../../src/index.js";
-import { KERNELS, type KernelEntry, type KernelCase } from "../../src/kernels/registry.js";
+import { KERNELS } from "../../src/kernels/registry.js";
+import type { KernelEntry, KernelCase } from "../../src/kernels/kernel_entry.js";
 import { Rng } from "../../src/util/rng.js";
 
 const BUILDS = ["scalar", "simd", "relaxed"] as const;
