@@ -136,6 +136,18 @@ export class Engine {
     return new Engine(module, instance, mem, features, regions, new ScratchArena(regions.scratch));
   }
 
+  /**
+   * Runs one wasm export over independent tasks (one argument list each), e.g. row or
+   * head ranges of one op. Tasks must write disjoint outputs; splits never cut a
+   * reduction, so results are identical for any thread count. Single-threaded engines
+   * run the tasks in order on this thread; the thread pool spreads them over workers.
+   */
+  async runTasks(kernel: string, tasks: ArrayLike<number>[]): Promise<void> {
+    this.assertLive();
+    const fn = this.instance.exports[kernel] as (...args: number[]) => unknown;
+    for (const t of tasks) fn(...(t as number[]));
+  }
+
   /** The raw exports of the instance (kernels/ gives them types). */
   get exports(): WebAssembly.Exports {
     this.assertLive();
