@@ -14,7 +14,7 @@
 //   erfc_f32     relative <= 1e-6 for x < 4; the tail is computed directly, not as 1 - erf,
 //                so it stays relative, but the rounding of x^2 inside exp(-x^2) grows the error
 //                like 6e-8 x^2 (3.8e-6 at x = 8, where erfc is 1e-30)
-//   gelu_f32 / gelu_tanh_f32: relative <= 2e-7 for x > -3; the negative side is formed without
+//   gelu_f32 / gelu_tanh_f32: relative <= 1e-6 for x > -3 (2e-7 for x >= 0); the negative side is formed without
 //                cancellation (erfc / sigmoid forms), its error grows as in erfc (1e-5 near
 //                x = -10, where |gelu| < 1e-20).
 // NaN propagates through every function.
