@@ -1,0 +1,226 @@
+// safetensors: u64 little-endian header length, a JSON header
+// { name: { dtype, shape, data_offsets: [begin, end] }, __metadata__?: { string: string } },
+// then the tensor bytes (offsets relative to the end of the header).
+// Everything is checked once at parse time, so reading a tensor later cannot fail.
+import { ModelFormatError } from "../errors.js";
+
+/** Tensor element types this reader converts to float32. */
+export type SafetensorsDtype = "F32" | "F16" | "BF16";
+
+const DTYPE_BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2 };
+
+/** One tensor of a safetensors file: where its bytes are, and how to read them as float32. */
+export interface TensorInfo {
+  readonly name: string;
+  readonly dtype: SafetensorsDtype;
+  readonly shape: readonly number[];
+  /** Number of elements (product of the shape; 1 for a scalar). */
+  readonly size: number;
+  /** Byte range in the file (absolute). */
+  readonly begin: number;
+  readonly end: number;
+}
+
+/** A parsed safetensors file. Tensors are converted to float32 only when read. */
+export class SafetensorsFile {
+  /** @internal */
+  constructor(
+    /** Name used in error messages (a path or "<bytes>"). */
+    readonly file: string,
+    private readonly bytes: Uint8Array,
+    /** The tensors in file order. */
+    readonly tensors: ReadonlyMap<string, TensorInfo>,
+    /** The free-form string map of the header (config, vocabularies, ...). */
+    readonly metadata: Readonly<Record<string, string>>,
+  ) {}
+
+  has(name: string): boolean {
+    return this.tensors.has(name);
+  }
+
+  /** The tensor's description; a missing name is a ModelFormatError naming it. */
+  info(name: string): TensorInfo {
+    const t = this.tensors.get(name);
+    if (!t) throw new ModelFormatError(this.file, `tensor "${name}"`, "present", "missing");
+    return t;
+  }
+
+  /** The tensor's shape. */
+  shape(name: string): readonly number[] {
+    return this.info(name).shape;
+  }
+
+  /** Reads a tensor as float32 (a fresh array; F16 and BF16 are widened exactly). */
+  read(name: string): Float32Array {
+    const t = this.info(name);
+    const src = this.bytes.subarray(t.begin, t.end);
+    if (t.dtype === "F32") {
+      // Copy through a Uint8Array: the tensor may sit at an offset that is not 4-aligned.
+      const out = new Float32Array(t.size);
+      new Uint8Array(out.buffer).set(src);
+      return littleEndian ? out : byteSwap32(out);
+    }
+    const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+    const out = new Float32Array(t.size);
+    if (t.dtype === "F16") for (let i = 0; i < t.size; i++) out[i] = f16ToF32(dv.getUint16(2 * i, true));
+    else {
+      const u32 = new Uint32Array(out.buffer);
+      for (let i = 0; i < t.size; i++) u32[i] = dv.getUint16(2 * i, true) << 16;
+    }
+    return out;
+  }
+}
+
+const littleEndian = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+function byteSwap32(a: Float32Array): Float32Array {
+  const dv = new DataView(a.buffer, a.byteOffset, a.byteLength);
+  for (let i = 0; i < a.length; i++) dv.setUint32(4 * i, dv.getUint32(4 * i, true), false);
+  return a;
+}
+
+/** IEEE half -> float (subnormals, infinities and NaN included). */
+export function f16ToF32(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+/**
+ * Parses a safetensors buffer. Every bound is checked here: header length beyond the
+ * file, malformed JSON, unknown dtype, a shape whose size does not match its byte span,
+ * offsets out of range, overlapping or out of file order, bytes left over. Each failure is
+ * a ModelFormatError(file, field, expected, found).
+ */
+export function parseSafetensors(bytes: Uint8Array, file = "<bytes>"): SafetensorsFile {
+  const fail = (field: string, expected: string, found: string): never => {
+    throw new ModelFormatError(file, field, expected, found);
+  };
+  if (bytes.byteLength < 8) fail("header length", "8 bytes", `a file of ${bytes.byteLength} bytes`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLen = Number(dv.getBigUint64(0, true));
+  if (headerLen > bytes.byteLength - 8) fail("header length", `<= ${bytes.byteLength - 8} (file size - 8)`, String(headerLen));
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
+  } catch (e) {
+    fail("header", "UTF-8 JSON", (e as Error).message);
+  }
+  if (typeof header !== "object" || header === null || Array.isArray(header)) fail("header", "a JSON object", typeof header);
+  const dataStart = 8 + headerLen;
+  const dataLen = bytes.byteLength - dataStart;
+
+  let metadata: Record<string, string> = {};
+  const entries: TensorInfo[] = [];
+  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+    if (name === "__metadata__") {
+      if (typeof raw !== "object" || raw === null || Array.isArray(raw)) fail("__metadata__", "an object of strings", JSON.stringify(raw));
+      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+        if (typeof v !== "string") fail(`__metadata__.${k}`, "a string", typeof v);
+      }
+      metadata = raw as Record<string, string>;
+      continue;
+    }
+    const t = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof t !== "object" || t === null) fail(`tensor "${name}"`, "an object", JSON.stringify(raw));
+    if (typeof t.dtype !== "string" || !(t.dtype in DTYPE_BYTES)) fail(`tensor "${name}".dtype`, "F32, F16 or BF16", JSON.stringify(t.dtype));
+    const dtype = t.dtype as SafetensorsDtype;
+    if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      fail(`tensor "${name}".shape`, "an array of integers >= 0", JSON.stringify(t.shape));
+    }
+    const shape = t.shape as number[];
+    const off = t.data_offsets;
+    if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+      fail(`tensor "${name}".data_offsets`, "[begin, end] integers >= 0", JSON.stringify(off));
+    }
+    const [b, e] = off as [number, number];
+    if (b > e || e > dataLen) fail(`tensor "${name}".data_offsets`, `0 <= begin <= end <= ${dataLen}`, `[${b}, ${e}]`);
+    const size = shape.reduce((a, d) => a * d, 1);
+    if (size * DTYPE_BYTES[dtype] !== e - b) {
+      fail(`tensor "${name}" byte span`, `${size * DTYPE_BYTES[dtype]} (shape [${shape}] x ${dtype})`, String(e - b));
+    }
+    entries.push({ name, dtype, shape, size, begin: dataStart + b, end: dataStart + e });
+  }
+  // The data section is the tensors back to back, in offset order, with nothing left over.
+  entries.sort((x, y) => x.begin - y.begin || x.end - y.end);
+  let at = dataStart;
+  for (const t of entries) {
+    if (t.begin < at) fail(`tensor "${t.name}".data_offsets`, `begin >= ${at - dataStart} (end of the previous tensor)`, `overlap at ${t.begin - dataStart}`);
+    if (t.begin > at) fail(`tensor "${t.name}".data_offsets`, `begin = ${at - dataStart} (tensors contiguous)`, String(t.begin - dataStart));
+    at = t.end;
+  }
+  if (at !== bytes.byteLength) fail("data section", `${at - dataStart} bytes (sum of the tensors)`, `${dataLen} bytes`);
+  return new SafetensorsFile(file, bytes, new Map(entries.map((t) => [t.name, t])), metadata);
+}
+
+/** Serializes float32 tensors (and optional metadata) as safetensors, dtype F32 or F16. */
+export function writeSafetensors(
+  tensors: Record<string, { shape: number[]; data: ArrayLike<number> }>,
+  metadata?: Record<string, string>,
+  dtype: "F32" | "F16" = "F32",
+): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (metadata) header.__metadata__ = metadata;
+  let off = 0;
+  const order = Object.entries(tensors);
+  for (const [name, t] of order) {
+    const n = t.shape.reduce((a, d) => a * d, 1);
+    if (n !== t.data.length) throw new ModelFormatError("<write>", `tensor "${name}"`, `${n} values for shape [${t.shape}]`, String(t.data.length));
+    header[name] = { dtype, shape: t.shape, data_offsets: [off, off + n * DTYPE_BYTES[dtype]] };
+    off += n * DTYPE_BYTES[dtype];
+  }
+  let json = JSON.stringify(header);
+  json += " ".repeat((8 - ((8 + json.length) % 8)) % 8);
+  const head = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + head.length + off);
+  const dv = new DataView(out.buffer);
+  dv.setBigUint64(0, BigInt(head.length), true);
+  out.set(head, 8);
+  let at = 8 + head.length;
+  for (const [, t] of order) {
+    for (let i = 0; i < t.data.length; i++) {
+      if (dtype === "F32") dv.setFloat32(at + 4 * i, t.data[i], true);
+      else dv.setUint16(at + 2 * i, f32ToF16(t.data[i]), true);
+    }
+    at += t.data.length * DTYPE_BYTES[dtype];
+  }
+  return out;
+}
+
+/** float -> IEEE half, round to nearest even. */
+export function f32ToF16(x: number): number {
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  f[0] = x;
+  const b = u[0];
+  const sign = (b >>> 16) & 0x8000;
+  const e = (b >>> 23) & 0xff;
+  let m = b & 0x7fffff;
+  if (e === 0xff) return sign | 0x7c00 | (m ? 0x200 : 0);
+  let he = e - 127 + 15;
+  if (he >= 31) return sign | 0x7c00;
+  if (he <= 0) {
+    if (he < -10) return sign;
+    m |= 0x800000;
+    const shift = 14 - he;
+    let hm = m >>> shift;
+    const rem = m & ((1 << shift) - 1);
+    const half = 1 << (shift - 1);
+    if (rem > half || (rem === half && hm & 1)) hm++;
+    return sign | hm;
+  }
+  let hm = m >>> 13;
+  const rem = m & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && hm & 1)) {
+    hm++;
+    if (hm === 0x400) {
+      hm = 0;
+      he++;
+      if (he >= 31) return sign | 0x7c00;
+    }
+  }
+  return sign | (he << 10) | hm;
+}

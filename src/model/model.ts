@@ -1,0 +1,409 @@
+// The public Model: load, forward (hidden states / logits), encode + decodeStep with a KV cache.
+import { DisposedError, ModelFormatError, ShapeError } from "../errors.js";
+import { parseSafetensors, type SafetensorsFile } from "../formats/safetensors.js";
+import { readF32 } from "../kernels/bindings.js";
+import type { CrossKv } from "../ops/attention.js";
+import { packSegments, type Segment, totalRows } from "../ops/segments.js";
+import type { Engine } from "../runtime/engine.js";
+import { type ModelConfig, parseConfig } from "./config.js";
+import { KvCache } from "./kv_cache.js";
+import { type AttentionCapture, Transformer } from "./transformer.js";
+import { loadWeights, type TensorSource } from "./weights.js";
+
+export type { AttentionCapture, AttentionEvent } from "./transformer.js";
+
+/** Token ids of one sequence (integers in 0..vocab-1). */
+export type TokenSequence = ArrayLike<number>;
+/** Key padding of one sequence: true (or 1) marks a position no query may attend to (torch key_padding_mask). */
+export type PaddingMask = ArrayLike<boolean | number>;
+
+/** Anything holding an engine: a Runtime from createRuntime(), or an Engine's holder. */
+export interface HasEngine {
+  readonly engine: Engine;
+}
+
+/** Options of {@link Model.load}. */
+export interface LoadOptions {
+  /** Name of the source in error messages; default "<bytes>". */
+  file?: string;
+  /** Config to use instead of the JSON in the file's `__metadata__.config`. */
+  config?: unknown;
+}
+
+/** Input of {@link Model.forward}: a batch of sequences of any lengths (no padding needed). */
+export interface ForwardInput {
+  /** Encoder-decoder only: source token ids, one sequence per batch row. */
+  src?: TokenSequence[];
+  /** Decoder input (encoder-decoder: target prefix; decoder-only and encoder-only: the tokens). */
+  tokens: TokenSequence[];
+  /** Key padding of `tokens` (same lengths), for torch-style padded batches. */
+  padding?: PaddingMask[];
+  /** Key padding of `src` (encoder self-attention and cross-attention). */
+  srcPadding?: PaddingMask[];
+  /** What to return; default ["logits"] when the model has an output head, else ["hidden"]. */
+  outputs?: Array<"hidden" | "logits">;
+  /** Called with every head's attention probabilities; costs nothing when absent. */
+  capture?: AttentionCapture;
+}
+
+/** Output of {@link Model.forward}: per sequence, row-major (length x width). */
+export interface ForwardResult {
+  /** Final hidden states (after the final norm), length x d_model. */
+  hidden?: Float32Array[];
+  /** Vocabulary logits, length x vocab. */
+  logits?: Float32Array[];
+}
+
+/** Options of {@link Model.startDecoding}. */
+export interface StartOptions {
+  /** Sequences decoded side by side; default src.length or 1. */
+  batch?: number;
+  /** Encoder-decoder: the source sequences (encoded once, cross-attention keys/values cached). */
+  src?: TokenSequence[];
+  srcPadding?: PaddingMask[];
+  /** Positions allocated per sequence up front (the cache grows by doubling); default 64. */
+  capacity?: number;
+  capture?: AttentionCapture;
+}
+
+/** Options of {@link Model.decodeStep}. */
+export interface StepOptions {
+  capture?: AttentionCapture;
+  /** "logits" (default with an output head) or "hidden" (final hidden state of the last position). */
+  output?: "logits" | "hidden";
+}
+
+/**
+ * The decoding state of a batch: the KV cache of every sequence and, for encoder-decoder
+ * models, the cross-attention keys/values of each source (computed once). Create with
+ * {@link Model.startDecoding}; free with dispose().
+ */
+export class DecodeState {
+  private disposed = false;
+
+  /** @internal */
+  constructor(
+    private readonly engine: Engine,
+    /** Self-attention keys and values of every position decoded so far. */
+    readonly cache: KvCache,
+    /** @internal Per decoder layer: projected source rows (kv region). */
+    readonly memoryPtrs: readonly number[],
+    /** @internal Per sequence: its source rows in those buffers. */
+    public memorySegs: Segment[],
+    /** @internal Per sequence: additive source key mask (kv region) or 0. */
+    public memoryMasks: number[],
+    private readonly owned: number[],
+  ) {}
+
+  /** Sequences in the batch. */
+  get batch(): number {
+    return this.cache.batch;
+  }
+
+  /** Tokens each sequence has consumed (its next position). */
+  get lengths(): number[] {
+    return this.cache.lengths;
+  }
+
+  /**
+   * Reorders the batch: new sequence i continues old sequence rows[i] (beam search keeps,
+   * drops and duplicates hypotheses; greedy drops finished ones). Sources follow their rows.
+   */
+  select(rows: readonly number[]): void {
+    this.assertLive();
+    this.cache.select(rows);
+    if (this.memorySegs.length > 0) {
+      this.memorySegs = rows.map((r) => this.memorySegs[r]);
+      this.memoryMasks = rows.map((r) => this.memoryMasks[r]);
+    }
+  }
+
+  /** @internal */
+  assertLive(): void {
+    if (this.disposed) throw new DisposedError("DecodeState used after dispose()");
+  }
+
+  /** Frees the cache and the cached source keys/values. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.cache.dispose();
+    for (const p of this.owned) this.engine.regions.kv.release(p);
+  }
+}
+
+/** One queue per engine: a pass owns the scratch arena until it ends. */
+const queues = new WeakMap<Engine, Promise<unknown>>();
+
+/**
+ * A transformer loaded into a runtime: encoder-only, decoder-only or encoder-decoder.
+ * Weights are uploaded and packed once; every call runs on the runtime's kernels and
+ * threads. Calls on one runtime are serialized.
+ *
+ * @example
+ * const model = await Model.load(rt, bytes);
+ * const { logits } = await model.forward({ tokens: [[5, 6, 7]] });
+ * const state = await model.startDecoding({ src: [[4, 9, 2]] });
+ * const next = await model.decodeStep(state, [[model.config.bos_id]]);  // 1 x vocab
+ */
+export class Model {
+  private disposed = false;
+
+  private constructor(
+    private readonly engine: Engine,
+    /** The validated config. */
+    readonly config: ModelConfig,
+    /** The file's metadata (config JSON, vocabularies, ...). */
+    readonly metadata: Readonly<Record<string, string>>,
+    private readonly net: Transformer,
+  ) {}
+
+  /** Loads a safetensors model whose config JSON is in `__metadata__.config` (or given in options). */
+  static async load(runtime: HasEngine, bytes: Uint8Array | SafetensorsFile, opts: LoadOptions = {}): Promise<Model> {
+    const file = bytes instanceof Uint8Array ? parseSafetensors(bytes, opts.file ?? "<bytes>") : bytes;
+    let json = opts.config;
+    if (json === undefined) {
+      const text = file.metadata.config;
+      if (text === undefined) throw new ModelFormatError(file.file, "__metadata__.config", "a config JSON string", "missing");
+      try {
+        json = JSON.parse(text);
+      } catch (e) {
+        throw new ModelFormatError(file.file, "__metadata__.config", "valid JSON", (e as Error).message);
+      }
+    }
+    const config = parseConfig(json, `${file.file} config`);
+    return Model.fromTensors(runtime, config, file, file.metadata);
+  }
+
+  /** Builds a model from a validated config and any tensor source (a SafetensorsFile is one). */
+  static fromTensors(runtime: HasEngine, config: ModelConfig, tensors: TensorSource, metadata: Record<string, string> = {}): Model {
+    runtime.engine.assertLive();
+    const net = Transformer.create(runtime.engine, config, loadWeights(config, tensors));
+    return new Model(runtime.engine, config, metadata, net);
+  }
+
+  /** Output vocabulary (target vocabulary of an encoder-decoder). */
+  get vocabSize(): number {
+    return this.config.vocab_size;
+  }
+
+  /** Vocabulary of the encoder input. */
+  get srcVocabSize(): number {
+    return this.config.arch === "encoder-decoder" ? this.config.src_vocab_size : this.config.vocab_size;
+  }
+
+  /** True when the model ends in a vocabulary projection. */
+  get hasLogits(): boolean {
+    return this.net.hasOutput;
+  }
+
+  /**
+   * Full forward pass over a batch. Encoder-decoder: `src` is encoded and `tokens` decoded
+   * causally against it; decoder-only: causal over `tokens`; encoder-only: bidirectional.
+   * Returns per sequence hidden states and/or logits for every position.
+   */
+  async forward(input: ForwardInput): Promise<ForwardResult> {
+    const c = this.config;
+    const ed = c.arch === "encoder-decoder";
+    const outputs = input.outputs ?? [this.net.hasOutput ? "logits" : "hidden"];
+    if (outputs.includes("logits") && !this.net.hasOutput) throw new ShapeError(`forward: logits asked, but this model has no output head (lm_head false)`);
+    const tok = this.checkBatch("tokens", input.tokens, c.arch === "encoder" ? this.srcVocabSize : c.vocab_size, 0);
+    let src: Int32Array | undefined;
+    if (ed) {
+      if (!input.src) throw new ShapeError("forward: an encoder-decoder model needs src sequences, found none");
+      if (input.src.length !== input.tokens.length) throw new ShapeError(`forward: src has ${input.src.length} sequences, expected ${input.tokens.length} (one per tokens sequence)`);
+      src = this.checkBatch("src", input.src, c.src_vocab_size, 0);
+    } else if (input.src) {
+      throw new ShapeError(`forward: src given, but arch "${c.arch}" has no cross-attention`);
+    }
+    return this.exclusive(async () => {
+      const segs = packSegments(input.tokens.map((t) => t.length));
+      const mask = this.masks("padding", input.padding, input.tokens, "scratch");
+      let x: number;
+      if (c.arch === "encoder") {
+        x = await this.net.encode(segs, tok, mask, input.capture);
+      } else {
+        let memory: CrossKv[] | undefined;
+        let memoryKeyMask: number[] | undefined;
+        if (ed) {
+          const srcSegs = packSegments(input.src!.map((t) => t.length));
+          memoryKeyMask = this.masks("srcPadding", input.srcPadding, input.src!, "scratch");
+          const rows = totalRows(srcSegs);
+          const mem = await this.net.encode(srcSegs, src!, memoryKeyMask, input.capture);
+          const ptrs = this.net.decoder.map(() => this.engine.scratch.alloc(rows * this.net.memoryRowBytes));
+          await this.net.projectMemory(rows, mem, ptrs);
+          memory = ptrs.map((ptr) => ({ ptr, segs: srcSegs }));
+        }
+        x = await this.net.decode({ segs, ids: tok, memory, keyMask: mask, memoryKeyMask, capture: input.capture });
+        await this.net.decoderFinalNorm(totalRows(segs), x);
+      }
+      const out: ForwardResult = {};
+      const d = c.d_model;
+      if (outputs.includes("hidden")) out.hidden = segs.map((s) => readF32(this.engine, x + s.row * d * 4, s.length * d));
+      if (outputs.includes("logits")) {
+        const v = this.net.outputWidth;
+        const lg = await this.net.logits(totalRows(segs), x);
+        out.logits = segs.map((s) => readF32(this.engine, lg + s.row * v * 4, s.length * v));
+      }
+      return out;
+    });
+  }
+
+  /** Encoder hidden states (after the encoder's final norm), per sequence length x d_model. */
+  async encode(src: TokenSequence[], opts: { padding?: PaddingMask[]; capture?: AttentionCapture } = {}): Promise<Float32Array[]> {
+    if (this.config.arch === "decoder") throw new ShapeError('encode: expected a model with an encoder, found arch "decoder"');
+    const ids = this.checkBatch("src", src, this.srcVocabSize, 0);
+    return this.exclusive(async () => {
+      const segs = packSegments(src.map((s) => s.length));
+      const x = await this.net.encode(segs, ids, this.masks("padding", opts.padding, src, "scratch"), opts.capture);
+      const d = this.config.d_model;
+      return segs.map((s) => readF32(this.engine, x + s.row * d * 4, s.length * d));
+    });
+  }
+
+  /**
+   * Starts incremental decoding of a batch: an empty KV cache per sequence and, for an
+   * encoder-decoder, the source encoded once with its cross-attention keys/values cached.
+   * Feed tokens with {@link decodeStep}; dispose() the state when done.
+   */
+  async startDecoding(opts: StartOptions = {}): Promise<DecodeState> {
+    const c = this.config;
+    if (c.arch === "encoder") throw new ShapeError('startDecoding: expected a model with a decoder, found arch "encoder"');
+    const ed = c.arch === "encoder-decoder";
+    if (ed && !opts.src) throw new ShapeError("startDecoding: an encoder-decoder model needs src sequences, found none");
+    if (!ed && opts.src) throw new ShapeError(`startDecoding: src given, but arch "${c.arch}" has no encoder`);
+    const batch = opts.batch ?? opts.src?.length ?? 1;
+    if (!Number.isInteger(batch) || batch < 1) throw new ShapeError(`startDecoding: batch expected an integer >= 1, found ${batch}`);
+    if (opts.src && opts.src.length !== batch) throw new ShapeError(`startDecoding: batch ${batch} but ${opts.src.length} src sequences`);
+    const srcIds = opts.src ? this.checkBatch("src", opts.src, c.src_vocab_size, 0) : undefined;
+    return this.exclusive(async () => {
+      const kv = this.engine.regions.kv;
+      const cache = new KvCache(this.engine, {
+        layers: c.decoder_layers, kvHeads: c.n_kv_heads, headDim: c.head_dim, batch, capacity: opts.capacity, maxCapacity: c.max_positions,
+      });
+      const owned: number[] = [];
+      try {
+        if (!ed) return new DecodeState(this.engine, cache, [], [], [], owned);
+        const srcSegs = packSegments(opts.src!.map((s) => s.length));
+        const rows = totalRows(srcSegs);
+        const scratchMasks = this.masks("srcPadding", opts.srcPadding, opts.src!, "scratch");
+        const mem = await this.net.encode(srcSegs, srcIds!, scratchMasks, opts.capture);
+        const ptrs = this.net.decoder.map(() => kv.alloc(rows * this.net.memoryRowBytes));
+        owned.push(...ptrs);
+        await this.net.projectMemory(rows, mem, ptrs);
+        const masks = this.masks("srcPadding", opts.srcPadding, opts.src!, "kv") ?? srcSegs.map(() => 0);
+        owned.push(...masks.filter((p) => p !== 0));
+        return new DecodeState(this.engine, cache, ptrs, srcSegs, masks, owned);
+      } catch (e) {
+        cache.dispose();
+        for (const p of owned) kv.release(p);
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * Feeds tokens[i] (one or more; a prompt prefills in one call) to sequence i of the state
+   * and returns, for each sequence, the logits (or hidden state) of its last new token:
+   * batch x vocab, row-major.
+   */
+  async decodeStep(state: DecodeState, tokens: TokenSequence[], opts: StepOptions = {}): Promise<Float32Array> {
+    state.assertLive();
+    const c = this.config;
+    if (tokens.length !== state.batch) throw new ShapeError(`decodeStep: expected ${state.batch} token sequences (the batch), found ${tokens.length}`);
+    const output = opts.output ?? (this.net.hasOutput ? "logits" : "hidden");
+    if (output === "logits" && !this.net.hasOutput) throw new ShapeError("decodeStep: logits asked, but this model has no output head");
+    return this.exclusive(async () => {
+      // Lengths are read here: an earlier queued step on the same state may have advanced them.
+      const past = state.lengths;
+      const ids = this.checkBatch("tokens", tokens, c.vocab_size, 1, past);
+      tokens.forEach((t, i) => state.cache.reserve(i, past[i] + t.length));
+      const segs = packSegments(tokens.map((t) => t.length), past);
+      const seqs = segs.map((_, i) => i);
+      const memory = state.memoryPtrs.map((ptr) => ({ ptr, segs: state.memorySegs }));
+      const hasMask = state.memoryMasks.some((m) => m !== 0);
+      const x = await this.net.decode({
+        segs, ids, cache: { store: state.cache, seqs }, memory: memory.length ? memory : undefined,
+        memoryKeyMask: hasMask ? state.memoryMasks : undefined, capture: opts.capture,
+      });
+      segs.forEach((s, i) => state.cache.advance(i, s.length));
+      // Only the last new position of each sequence goes through the final norm and the head.
+      const d = c.d_model;
+      const B = segs.length;
+      const last = this.engine.scratch.alloc(B * d * 4);
+      const f32 = this.engine.mem.f32;
+      segs.forEach((s, i) => {
+        const from = (x >>> 2) + (s.row + s.length - 1) * d;
+        f32.copyWithin((last >>> 2) + i * d, from, from + d);
+      });
+      await this.net.decoderFinalNorm(B, last);
+      if (output === "hidden") return readF32(this.engine, last, B * d);
+      return readF32(this.engine, await this.net.logits(B, last), B * this.net.outputWidth);
+    });
+  }
+
+  /** Releases the weights. Further calls throw DisposedError. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.net.dispose();
+  }
+
+  /** Checks a batch of id sequences and packs them as int32. */
+  private checkBatch(what: string, seqs: TokenSequence[], vocab: number, minLength: number, past?: readonly number[]): Int32Array {
+    this.assertLive();
+    if (!Array.isArray(seqs) || seqs.length === 0) throw new ShapeError(`${what}: expected a non-empty array of sequences, found ${Array.isArray(seqs) ? "[]" : typeof seqs}`);
+    let n = 0;
+    seqs.forEach((s, i) => {
+      if (s === null || typeof s !== "object" || typeof s.length !== "number") throw new ShapeError(`${what}[${i}]: expected an array of token ids, found ${typeof s}`);
+      if (s.length < Math.max(minLength, 1)) throw new ShapeError(`${what}[${i}]: expected at least 1 token, found 0`);
+      const end = (past?.[i] ?? 0) + s.length;
+      if (end > this.config.max_positions) {
+        throw new ShapeError(`${what}[${i}]: expected at most ${this.config.max_positions} positions (max_positions), found ${end}`);
+      }
+      n += s.length;
+    });
+    const ids = new Int32Array(n);
+    let at = 0;
+    seqs.forEach((s, i) => {
+      for (let j = 0; j < s.length; j++) {
+        const id = s[j];
+        if (!Number.isInteger(id) || id < 0 || id >= vocab) {
+          throw new ShapeError(`${what}[${i}][${j}]: expected a token id in 0..${vocab - 1}, found ${id}`);
+        }
+        ids[at++] = id;
+      }
+    });
+    return ids;
+  }
+
+  /** Additive key masks (0 / -inf) of padding masks, in scratch or the kv region; undefined when none given. */
+  private masks(what: string, padding: PaddingMask[] | undefined, seqs: TokenSequence[], where: "scratch" | "kv"): number[] | undefined {
+    if (!padding) return undefined;
+    if (padding.length !== seqs.length) throw new ShapeError(`${what}: expected ${seqs.length} masks (one per sequence), found ${padding.length}`);
+    return padding.map((m, i) => {
+      if (m.length !== seqs[i].length) throw new ShapeError(`${what}[${i}]: expected ${seqs[i].length} entries (the sequence length), found ${m.length}`);
+      const p = where === "kv" ? this.engine.regions.kv.alloc(m.length * 4) : this.engine.scratch.alloc(m.length * 4);
+      const f32 = this.engine.mem.f32;
+      for (let j = 0; j < m.length; j++) f32[(p >>> 2) + j] = m[j] ? -Infinity : 0;
+      return p;
+    });
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new DisposedError("the model was disposed");
+    this.engine.assertLive();
+  }
+
+  /** Runs `fn` alone on this engine, with a fresh scratch arena. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const prev = queues.get(this.engine) ?? Promise.resolve();
+    const run = prev.then(() => {
+      this.assertLive();
+      this.engine.scratch.reset();
+      return fn();
+    });
+    queues.set(this.engine, run.catch(() => undefined));
+    return run;
+  }
+}

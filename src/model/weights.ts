@@ -1,0 +1,266 @@
+// From a checkpoint's tensor names to the per-layer weights the ops take. Each naming
+// scheme is one function; every tensor is looked up by name and its shape checked here.
+import { ModelFormatError } from "../errors.js";
+import type { AttentionWeights } from "../ops/attention.js";
+import type { FfnWeights } from "../ops/ffn.js";
+import type { LinearWeights } from "../ops/linear.js";
+import type { NormWeights } from "../ops/norm.js";
+import { type ModelConfig, kvDim, qDim } from "./config.js";
+
+/** Where tensors come from: a parsed safetensors file, or anything with the same three methods. */
+export interface TensorSource {
+  /** Name used in errors. */
+  readonly file: string;
+  has(name: string): boolean;
+  /** Shape of a present tensor. */
+  shape(name: string): readonly number[];
+  /** The tensor as float32. */
+  read(name: string): Float32Array;
+}
+
+/** One transformer block: self-attention, optional cross-attention, feed-forward, and their norms. */
+export interface LayerWeights {
+  selfAttn: AttentionWeights;
+  crossAttn?: AttentionWeights;
+  ffn: FfnWeights;
+  /** In block order: before/after self-attention, cross-attention (decoder), feed-forward. */
+  selfNorm: NormWeights;
+  crossNorm?: NormWeights;
+  ffnNorm: NormWeights;
+}
+
+/** Everything a model holds, in canonical form (linear weights out x in). */
+export interface ModelWeights {
+  /** Token table of the encoder (encoder-decoder: source; encoder-only: the one table). */
+  srcEmbed?: Float32Array;
+  /** Token table of the decoder (encoder-decoder: target; decoder-only: the one table). */
+  tgtEmbed?: Float32Array;
+  /** Learned positions (max_positions x d_model), shared by both stacks. */
+  positions?: Float32Array;
+  encoder: LayerWeights[];
+  decoder: LayerWeights[];
+  encoderNorm?: NormWeights;
+  decoderNorm?: NormWeights;
+  /** Vocabulary projection (vocab x d_model); the tied case reuses the token table. */
+  output?: LinearWeights;
+}
+
+/** Reads tensors by name with shape checks; a missing tensor or wrong shape is a ModelFormatError naming it. */
+class Reader {
+  constructor(private readonly src: TensorSource) {}
+
+  has(name: string): boolean {
+    return this.src.has(name);
+  }
+
+  get(name: string, shape: readonly number[]): Float32Array {
+    if (!this.src.has(name)) throw new ModelFormatError(this.src.file, `tensor "${name}"`, `present, shape [${shape}]`, "missing");
+    const found = this.src.shape(name);
+    if (found.length !== shape.length || found.some((d, i) => d !== shape[i])) {
+      throw new ModelFormatError(this.src.file, `tensor "${name}" shape`, `[${shape}]`, `[${found}]`);
+    }
+    return this.src.read(name);
+  }
+
+  /** nn.Linear(in, out): weight [out, in] and, when `bias`, bias [out]. */
+  linear(prefix: string, inF: number, outF: number, bias: boolean): LinearWeights {
+    return {
+      weight: this.get(`${prefix}.weight`, [outF, inF]),
+      bias: bias ? this.get(`${prefix}.bias`, [outF]) : undefined,
+      inFeatures: inF,
+      outFeatures: outF,
+    };
+  }
+
+  /** HF Conv1D(in, out): weight [in, out], transposed here to [out, in]. */
+  conv1d(prefix: string, inF: number, outF: number): LinearWeights {
+    return { weight: transpose(this.get(`${prefix}.weight`, [inF, outF]), inF, outF), bias: this.get(`${prefix}.bias`, [outF]), inFeatures: inF, outFeatures: outF };
+  }
+
+  norm(prefix: string, c: ModelConfig, n: number): NormWeights {
+    return {
+      kind: c.norm,
+      weight: this.get(`${prefix}.weight`, [n]),
+      bias: c.norm_bias ? this.get(`${prefix}.bias`, [n]) : undefined,
+      eps: c.norm_eps,
+    };
+  }
+}
+
+/** a (rows x cols) -> (cols x rows). */
+function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
+  const t = new Float32Array(a.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = a[i * cols + j];
+  return t;
+}
+
+/** Rows [r0, r1) of a linear: q, k, v out of a fused projection. */
+function sliceRows(l: LinearWeights, r0: number, r1: number): LinearWeights {
+  return {
+    weight: l.weight.subarray(r0 * l.inFeatures, r1 * l.inFeatures),
+    bias: l.bias?.subarray(r0, r1),
+    inFeatures: l.inFeatures,
+    outFeatures: r1 - r0,
+  };
+}
+
+/** Loads and checks every tensor the config needs, in canonical form. */
+export function loadWeights(config: ModelConfig, src: TensorSource): ModelWeights {
+  const r = new Reader(src);
+  if (config.naming !== "torch-transformer" && config.arch !== "decoder") {
+    throw new ModelFormatError(src.file, "naming", `"torch-transformer" for arch "${config.arch}"`, `"${config.naming}"`);
+  }
+  switch (config.naming) {
+    case "torch-transformer":
+      return torchTransformer(config, r);
+    case "hf-gpt2":
+      return hfGpt2(config, r);
+    case "hf-llama":
+      return hfLlama(config, r);
+  }
+}
+
+const join = (prefix: string, name: string) => (prefix ? `${prefix}.${name}` : name);
+
+function ffnActivation(c: ModelConfig): FfnWeights["activation"] {
+  return c.activation;
+}
+
+/**
+ * torch nn.Transformer state_dict names. Stacks: `<encoder>.layers.<i>.` and `<encoder>.norm`
+ * (same for decoder); tensor_names keys and their defaults:
+ * - "encoder" ("encoder"), "decoder" ("decoder"): stack prefixes ("" for a bare nn.TransformerEncoder)
+ * - "src_embed" ("src_embed.weight"), "tgt_embed" ("tgt_embed.weight"): encoder-decoder token tables
+ * - "embed" ("embed.weight"): token table of a single-stack model
+ * - "positions" ("pos_embed.weight"): learned positions
+ * - "output" ("generator"): vocabulary projection prefix (.weight, .bias)
+ * Layers: self_attn.in_proj_weight [q;k;v] / in_proj_bias, self_attn.out_proj, multihead_attn.*
+ * (decoder cross-attention), linear1 (and linear3 as the SwiGLU gate), linear2, norm1..norm3.
+ */
+function torchTransformer(c: ModelConfig, r: Reader): ModelWeights {
+  const n = (key: string, dflt: string) => c.tensor_names[key] ?? dflt;
+  const d = c.d_model;
+  const attn = (prefix: string): AttentionWeights => {
+    const q = qDim(c);
+    const kv = kvDim(c);
+    const inProj: LinearWeights = {
+      weight: r.get(`${prefix}.in_proj_weight`, [q + 2 * kv, d]),
+      bias: c.attention_bias ? r.get(`${prefix}.in_proj_bias`, [q + 2 * kv]) : undefined,
+      inFeatures: d,
+      outFeatures: q + 2 * kv,
+    };
+    return {
+      heads: c.n_heads, kvHeads: c.n_kv_heads, headDim: c.head_dim,
+      q: sliceRows(inProj, 0, q), k: sliceRows(inProj, q, q + kv), v: sliceRows(inProj, q + kv, q + 2 * kv),
+      o: r.linear(`${prefix}.out_proj`, q, d, c.attention_bias),
+    };
+  };
+  const ffn = (p: string): FfnWeights => ({
+    activation: ffnActivation(c),
+    up: r.linear(`${p}linear1`, d, c.d_ff, c.ffn_bias),
+    gate: c.activation === "swiglu" ? r.linear(`${p}linear3`, d, c.d_ff, c.ffn_bias) : undefined,
+    down: r.linear(`${p}linear2`, c.d_ff, d, c.ffn_bias),
+  });
+  const stack = (prefix: string, layers: number, cross: boolean): LayerWeights[] =>
+    Array.from({ length: layers }, (_, i) => {
+      const p = `${join(prefix, `layers.${i}`)}.`;
+      return cross
+        ? {
+          selfAttn: attn(`${p}self_attn`), selfNorm: r.norm(`${p}norm1`, c, d),
+          crossAttn: attn(`${p}multihead_attn`), crossNorm: r.norm(`${p}norm2`, c, d),
+          ffn: ffn(p), ffnNorm: r.norm(`${p}norm3`, c, d),
+        }
+        : { selfAttn: attn(`${p}self_attn`), selfNorm: r.norm(`${p}norm1`, c, d), ffn: ffn(p), ffnNorm: r.norm(`${p}norm2`, c, d) };
+    });
+  const enc = n("encoder", "encoder");
+  const dec = n("decoder", "decoder");
+  const ed = c.arch === "encoder-decoder";
+  const w: ModelWeights = {
+    encoder: stack(enc, c.encoder_layers, false),
+    decoder: stack(dec, c.decoder_layers, ed),
+  };
+  if (c.encoder_layers > 0 && c.encoder_final_norm) w.encoderNorm = r.norm(join(enc, "norm"), c, d);
+  if (c.decoder_layers > 0 && c.decoder_final_norm) w.decoderNorm = r.norm(join(dec, "norm"), c, d);
+  if (ed) {
+    w.tgtEmbed = r.get(n("tgt_embed", "tgt_embed.weight"), [c.tgt_vocab_size, d]);
+    w.srcEmbed = c.shared_embeddings ? w.tgtEmbed : r.get(n("src_embed", "src_embed.weight"), [c.src_vocab_size, d]);
+  } else {
+    const table = r.get(n("embed", "embed.weight"), [c.vocab_size, d]);
+    if (c.arch === "encoder") w.srcEmbed = table;
+    else w.tgtEmbed = table;
+  }
+  if (c.positions === "learned") w.positions = r.get(n("positions", "pos_embed.weight"), [c.max_positions, d]);
+  if (c.lm_head) w.output = outputHead(c, r, n("output", "generator"), (w.tgtEmbed ?? w.srcEmbed)!);
+  return w;
+}
+
+/** The vocabulary projection: its own tensors, or the token table when tied. */
+function outputHead(c: ModelConfig, r: Reader, prefix: string, table: Float32Array): LinearWeights {
+  const d = c.d_model;
+  const v = c.vocab_size;
+  if (c.tied_output) {
+    return { weight: table, bias: c.output_bias ? r.get(`${prefix}.bias`, [v]) : undefined, inFeatures: d, outFeatures: v };
+  }
+  return r.linear(prefix, d, v, c.output_bias);
+}
+
+/**
+ * Hugging Face GPT-2 names (optionally under "transformer."): wte, wpe, h.<i>.ln_1,
+ * attn.c_attn (Conv1D, q;k;v), attn.c_proj, ln_2, mlp.c_fc, mlp.c_proj, ln_f; lm_head when not tied.
+ */
+function hfGpt2(c: ModelConfig, r: Reader): ModelWeights {
+  const p = c.tensor_names.prefix ?? (r.has("transformer.wte.weight") ? "transformer." : "");
+  const d = c.d_model;
+  const decoder = Array.from({ length: c.decoder_layers }, (_, i): LayerWeights => {
+    const h = `${p}h.${i}.`;
+    const qkv = r.conv1d(`${h}attn.c_attn`, d, 3 * d);
+    return {
+      selfNorm: r.norm(`${h}ln_1`, c, d),
+      selfAttn: {
+        heads: c.n_heads, kvHeads: c.n_heads, headDim: c.head_dim,
+        q: sliceRows(qkv, 0, d), k: sliceRows(qkv, d, 2 * d), v: sliceRows(qkv, 2 * d, 3 * d),
+        o: r.conv1d(`${h}attn.c_proj`, d, d),
+      },
+      ffnNorm: r.norm(`${h}ln_2`, c, d),
+      ffn: { activation: ffnActivation(c), up: r.conv1d(`${h}mlp.c_fc`, d, c.d_ff), down: r.conv1d(`${h}mlp.c_proj`, c.d_ff, d) },
+    };
+  });
+  const w: ModelWeights = { encoder: [], decoder, tgtEmbed: r.get(`${p}wte.weight`, [c.vocab_size, d]) };
+  if (c.positions === "learned") w.positions = r.get(`${p}wpe.weight`, [c.max_positions, d]);
+  if (c.decoder_final_norm) w.decoderNorm = r.norm(`${p}ln_f`, c, d);
+  if (c.lm_head) w.output = outputHead(c, r, "lm_head", w.tgtEmbed!);
+  return w;
+}
+
+/**
+ * Hugging Face Llama names: model.embed_tokens, model.layers.<i>.self_attn.{q,k,v,o}_proj,
+ * mlp.{gate,up,down}_proj, input_layernorm, post_attention_layernorm, model.norm, lm_head.
+ */
+function hfLlama(c: ModelConfig, r: Reader): ModelWeights {
+  const d = c.d_model;
+  const b = c.attention_bias;
+  const decoder = Array.from({ length: c.decoder_layers }, (_, i): LayerWeights => {
+    const l = `model.layers.${i}.`;
+    return {
+      selfNorm: r.norm(`${l}input_layernorm`, c, d),
+      selfAttn: {
+        heads: c.n_heads, kvHeads: c.n_kv_heads, headDim: c.head_dim,
+        q: r.linear(`${l}self_attn.q_proj`, d, qDim(c), b),
+        k: r.linear(`${l}self_attn.k_proj`, d, kvDim(c), b),
+        v: r.linear(`${l}self_attn.v_proj`, d, kvDim(c), b),
+        o: r.linear(`${l}self_attn.o_proj`, qDim(c), d, b),
+      },
+      ffnNorm: r.norm(`${l}post_attention_layernorm`, c, d),
+      ffn: {
+        activation: ffnActivation(c),
+        up: r.linear(`${l}mlp.up_proj`, d, c.d_ff, c.ffn_bias),
+        gate: c.activation === "swiglu" ? r.linear(`${l}mlp.gate_proj`, d, c.d_ff, c.ffn_bias) : undefined,
+        down: r.linear(`${l}mlp.down_proj`, c.d_ff, d, c.ffn_bias),
+      },
+    };
+  });
+  const w: ModelWeights = { encoder: [], decoder, tgtEmbed: r.get("model.embed_tokens.weight", [c.vocab_size, d]) };
+  if (c.decoder_final_norm) w.decoderNorm = r.norm("model.norm", c, d);
+  if (c.lm_head) w.output = outputHead(c, r, "lm_head", w.tgtEmbed!);
+  return w;
+}

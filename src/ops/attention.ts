@@ -1,0 +1,273 @@
+import { ShapeError } from "../errors.js";
+import type { Engine } from "../runtime/engine.js";
+import { readF32 } from "../kernels/bindings.js";
+import { Linear, type LinearWeights } from "./linear.js";
+import { splitRange, taskCount } from "./parallel.js";
+import type { Segment } from "./segments.js";
+import type { WeightBlocks } from "./weight_blocks.js";
+
+/** Weights of one attention block (torch layout: out x in). */
+export interface AttentionWeights {
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  q: LinearWeights;
+  k: LinearWeights;
+  v: LinearWeights;
+  o: LinearWeights;
+}
+
+/**
+ * Where the cached keys and values of one layer live: per sequence and kv head, a
+ * contiguous (positions x headDim) block. Implemented by model/KvCache.
+ */
+export interface KvStore {
+  /** Copies `rows` keys/values (row stride ld floats, kvHeads x headDim each) of sequence `seq` to positions at.. . */
+  write(seq: number, layer: number, at: number, rows: number, k: number, v: number, ld: number): void;
+  /** Byte offset of the keys of (seq, layer, kvHead); row stride headDim. */
+  keys(seq: number, layer: number, kvHead: number): number;
+  /** Byte offset of the values of (seq, layer, kvHead); row stride headDim. */
+  values(seq: number, layer: number, kvHead: number): number;
+}
+
+/** Receives a copy of each head's attention probabilities (nq x nk, row-major). */
+export type ProbsHook = (seq: number, head: number, probs: Float32Array, nq: number, nk: number) => void;
+
+/** Keys and values one query segment attends to, for one kv head. */
+interface KeyView {
+  k: number;
+  ldk: number;
+  v: number;
+  ldv: number;
+  nk: number;
+}
+
+/** Projected keys/values of an encoder output, rows packed like the source segments. */
+export interface CrossKv {
+  /** Byte offset of (source rows x 2 kvDim): keys in the first kvDim columns, values after. */
+  ptr: number;
+  /** Source segments (row, length) in that buffer. */
+  segs: readonly Segment[];
+}
+
+/** Options of a self-attention pass. */
+export interface SelfAttentionRun {
+  segs: readonly Segment[];
+  /** Normalized input (rows x d, stride ldx). */
+  x: number;
+  ldx: number;
+  /** Residual stream the output projection is added to (rows x d, stride ldr). */
+  residual: number;
+  ldr: number;
+  causal: boolean;
+  /** Rotary positions for q and k. */
+  rope?: { theta: number; interleaved: boolean };
+  /** Keys/values are appended to this cache and attended from it (decoding). */
+  cache?: { store: KvStore; layer: number; seqs: readonly number[] };
+  /** Per segment: byte offset of an additive key mask (nk floats, 0 or -inf), or 0 for none. */
+  keyMask?: readonly number[];
+  probs?: ProbsHook;
+}
+
+/** Options of a cross-attention pass. */
+export interface CrossAttentionRun {
+  segs: readonly Segment[];
+  x: number;
+  ldx: number;
+  residual: number;
+  ldr: number;
+  /** Keys/values of the memory; memory segment i belongs to query segment i. */
+  memory: CrossKv;
+  keyMask?: readonly number[];
+  probs?: ProbsHook;
+}
+
+/** Floats of attention probabilities one runTasks call may hold (the rest waits for the next call). */
+const PROBS_CHUNK = 1 << 22;
+
+/**
+ * Multi-head attention with grouped key/value heads (GQA/MQA when kvHeads < heads):
+ * projections are packed linears (q;k;v fused), the per-head work is one f32_attention
+ * task per (sequence, head).
+ */
+export class Attention {
+  readonly d: number;
+  readonly qDim: number;
+  readonly kvDim: number;
+
+  private constructor(
+    private readonly engine: Engine,
+    readonly heads: number,
+    readonly kvHeads: number,
+    readonly headDim: number,
+    /** Self: q;k;v fused. Cross: q alone. */
+    private readonly inProj: Linear,
+    /** Cross only: k;v fused, applied once to the memory. */
+    private readonly kvProj: Linear | undefined,
+    private readonly outProj: Linear,
+  ) {
+    this.d = inProj.inFeatures;
+    this.qDim = heads * headDim;
+    this.kvDim = kvHeads * headDim;
+  }
+
+  /** Packs the projections of a self-attention (cross = false) or cross-attention block. */
+  static create(engine: Engine, blocks: WeightBlocks, w: AttentionWeights, cross = false): Attention {
+    const { heads, kvHeads, headDim } = w;
+    if (heads % kvHeads !== 0) throw new ShapeError(`attention: kv heads ${kvHeads} must divide heads ${heads}`);
+    const d = w.q.inFeatures;
+    const check = (name: string, l: LinearWeights, out: number, inp: number) => {
+      if (l.outFeatures !== out || l.inFeatures !== inp) {
+        throw new ShapeError(`attention ${name}: expected ${out} x ${inp}, found ${l.outFeatures} x ${l.inFeatures}`);
+      }
+    };
+    check("q", w.q, heads * headDim, d);
+    check("k", w.k, kvHeads * headDim, w.k.inFeatures);
+    check("v", w.v, kvHeads * headDim, w.k.inFeatures);
+    check("o", w.o, d, heads * headDim);
+    const kv = concat([w.k, w.v]);
+    if (cross) {
+      return new Attention(engine, heads, kvHeads, headDim, Linear.create(engine, blocks, w.q), Linear.create(engine, blocks, kv), Linear.create(engine, blocks, w.o));
+    }
+    if (w.k.inFeatures !== d) throw new ShapeError(`self-attention k: expected in features ${d}, found ${w.k.inFeatures}`);
+    return new Attention(engine, heads, kvHeads, headDim, Linear.create(engine, blocks, concat([w.q, w.k, w.v])), undefined, Linear.create(engine, blocks, w.o));
+  }
+
+  /** Self-attention: residual += out_proj(attention(x)). */
+  async runSelf(r: SelfAttentionRun): Promise<void> {
+    const { segs } = r;
+    const rows = segs.reduce((a, s) => a + s.length, 0);
+    const W = this.qDim + 2 * this.kvDim;
+    const qkv = this.engine.scratch.alloc(rows * W * 4);
+    await this.inProj.run({ m: rows, a: r.x, lda: r.ldx, c: qkv, ldc: W });
+    if (r.rope) await this.rotate(segs, qkv, W, r.rope);
+    const hd = this.headDim;
+    let keysOf: (i: number, g: number) => KeyView;
+    if (r.cache) {
+      const { store, layer, seqs } = r.cache;
+      segs.forEach((s, i) => {
+        const at = qkv + s.row * W * 4;
+        store.write(seqs[i], layer, s.past, s.length, at + this.qDim * 4, at + (this.qDim + this.kvDim) * 4, W);
+      });
+      keysOf = (i, g) => ({
+        k: store.keys(seqs[i], layer, g), ldk: hd, v: store.values(seqs[i], layer, g), ldv: hd, nk: segs[i].past + segs[i].length,
+      });
+    } else {
+      keysOf = (i, g) => {
+        const at = qkv + (segs[i].row * W + this.qDim + g * hd) * 4;
+        return { k: at, ldk: W, v: at + this.kvDim * 4, ldv: W, nk: segs[i].length };
+      };
+    }
+    const ctx = this.engine.scratch.alloc(rows * this.qDim * 4);
+    await this.attend(segs, qkv, W, keysOf, ctx, (s) => (r.causal ? (r.cache ? s.past : 0) : -1), r.keyMask, r.probs);
+    await this.outProj.run({ m: rows, a: ctx, lda: this.qDim, c: r.residual, ldc: r.ldr, accumulate: true });
+  }
+
+  /** Projects an encoder output (rows x d) to keys and values once: out is rows x 2 kvDim. */
+  async projectMemory(rows: number, memory: number, ld: number, out: number): Promise<void> {
+    if (!this.kvProj) throw new ShapeError("projectMemory: this attention block is not a cross-attention");
+    await this.kvProj.run({ m: rows, a: memory, lda: ld, c: out, ldc: 2 * this.kvDim });
+  }
+
+  /** Cross-attention: residual += out_proj(attention(q = x, k/v = projected memory)). */
+  async runCross(r: CrossAttentionRun): Promise<void> {
+    const { segs } = r;
+    const rows = segs.reduce((a, s) => a + s.length, 0);
+    const q = this.engine.scratch.alloc(rows * this.qDim * 4);
+    await this.inProj.run({ m: rows, a: r.x, lda: r.ldx, c: q, ldc: this.qDim });
+    const W = 2 * this.kvDim;
+    const keysOf = (i: number, g: number): KeyView => {
+      const m = r.memory.segs[i];
+      const at = r.memory.ptr + (m.row * W + g * this.headDim) * 4;
+      return { k: at, ldk: W, v: at + this.kvDim * 4, ldv: W, nk: m.length };
+    };
+    const ctx = this.engine.scratch.alloc(rows * this.qDim * 4);
+    await this.attend(segs, q, this.qDim, keysOf, ctx, () => -1, r.keyMask, r.probs);
+    await this.outProj.run({ m: rows, a: ctx, lda: this.qDim, c: r.residual, ldc: r.ldr, accumulate: true });
+  }
+
+  /** Rotates the q and k columns of the fused projection in place, row j of a segment at position past + j. */
+  private async rotate(segs: readonly Segment[], qkv: number, W: number, rope: { theta: number; interleaved: boolean }): Promise<void> {
+    const tasks: number[][] = [];
+    const inter = rope.interleaved ? 1 : 0;
+    for (const s of segs) {
+      for (const [a, b] of splitRange(s.length, taskCount(this.engine, s.length * W * 8, s.length))) {
+        const at = qkv + (s.row + a) * W * 4;
+        tasks.push([b - a, this.heads, this.headDim, at, W, s.past + a, rope.theta, inter]);
+        tasks.push([b - a, this.kvHeads, this.headDim, at + this.qDim * 4, W, s.past + a, rope.theta, inter]);
+      }
+    }
+    await this.engine.runTasks("f32_rope", tasks);
+  }
+
+  /** One f32_attention task per (segment, head); probabilities go to scratch in bounded chunks. */
+  private async attend(
+    segs: readonly Segment[],
+    q: number,
+    ldq: number,
+    keysOf: (i: number, g: number) => KeyView,
+    out: number,
+    causalOf: (s: Segment) => number,
+    keyMask: readonly number[] | undefined,
+    hook: ProbsHook | undefined,
+  ): Promise<void> {
+    const hd = this.headDim;
+    const group = this.heads / this.kvHeads;
+    const scale = 1 / Math.sqrt(hd);
+    let maxChunk = 0;
+    for (let i = 0; i < segs.length; i++) maxChunk = Math.max(maxChunk, segs[i].length * keysOf(i, 0).nk);
+    const probsFloats = Math.max(maxChunk, Math.min(PROBS_CHUNK, segs.reduce((a, s, i) => a + s.length * keysOf(i, 0).nk, 0) * this.heads));
+    const probs = this.engine.scratch.alloc(Math.max(1, probsFloats) * 4);
+    let tasks: number[][] = [];
+    let owners: Array<[number, number, number, number, number]> = [];
+    let used = 0;
+    const flush = async () => {
+      if (tasks.length === 0) return;
+      await this.engine.runTasks("f32_attention", tasks);
+      if (hook) for (const [i, h, p, nq, nk] of owners) hook(i, h, readF32(this.engine, p, nq * nk), nq, nk);
+      tasks = [];
+      owners = [];
+      used = 0;
+    };
+    for (let i = 0; i < segs.length; i++) {
+      const s = segs[i];
+      if (s.length === 0) continue;
+      for (let h = 0; h < this.heads; h++) {
+        const kv = keysOf(i, Math.floor(h / group));
+        const need = s.length * kv.nk;
+        if (used + need > probsFloats) await flush();
+        const p = probs + used * 4;
+        used += need;
+        tasks.push([
+          s.length, kv.nk, hd,
+          q + (s.row * ldq + h * hd) * 4, ldq, kv.k, kv.ldk, kv.v, kv.ldv,
+          out + (s.row * this.qDim + h * hd) * 4, this.qDim, p, kv.nk,
+          scale, keyMask?.[i] ?? 0, 0, causalOf(s),
+        ]);
+        if (hook) owners.push([i, h, p, s.length, kv.nk]);
+      }
+    }
+    await flush();
+  }
+}
+
+/** Stacks linears with the same input along the output axis (fused projections). */
+function concat(parts: LinearWeights[]): LinearWeights {
+  const k = parts[0].inFeatures;
+  const n = parts.reduce((a, p) => a + p.outFeatures, 0);
+  const weight = new Float32Array(n * k);
+  const hasBias = parts.some((p) => p.bias);
+  const bias = hasBias ? new Float32Array(n) : undefined;
+  let at = 0;
+  for (const p of parts) {
+    if (p.inFeatures !== k) throw new ShapeError(`fused projection: expected in features ${k}, found ${p.inFeatures}`);
+    if (p.inOut) {
+      for (let i = 0; i < k; i++) for (let j = 0; j < p.outFeatures; j++) weight[(at + j) * k + i] = p.weight[i * p.outFeatures + j];
+    } else {
+      weight.set(p.weight, at * k);
+    }
+    if (p.bias) bias!.set(p.bias, at);
+    at += p.outFeatures;
+  }
+  return { weight, bias, inFeatures: k, outFeatures: n };
+}

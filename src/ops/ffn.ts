@@ -1,0 +1,48 @@
+import type { Engine } from "../runtime/engine.js";
+import { Linear, type LinearWeights } from "./linear.js";
+import { runElementwise } from "./parallel.js";
+import type { WeightBlocks } from "./weight_blocks.js";
+
+/** Weights of a feed-forward block: down(act(up x)), or down(silu(gate x) * up x) for SwiGLU. */
+export interface FfnWeights {
+  activation: "relu" | "gelu" | "gelu_tanh" | "swiglu";
+  up: LinearWeights;
+  /** SwiGLU only. */
+  gate?: LinearWeights;
+  down: LinearWeights;
+}
+
+/** The position-wise feed-forward block; its result is added to the residual stream. */
+export class FeedForward {
+  private constructor(
+    private readonly engine: Engine,
+    readonly activation: FfnWeights["activation"],
+    private readonly up: Linear,
+    private readonly gate: Linear | undefined,
+    private readonly down: Linear,
+  ) {}
+
+  static create(engine: Engine, blocks: WeightBlocks, w: FfnWeights): FeedForward {
+    const gate = w.activation === "swiglu" ? Linear.create(engine, blocks, w.gate!) : undefined;
+    return new FeedForward(engine, w.activation, Linear.create(engine, blocks, w.up), gate, Linear.create(engine, blocks, w.down));
+  }
+
+  get hidden(): number {
+    return this.up.outFeatures;
+  }
+
+  /** residual (m x d, stride ldr) += ffn(x (m x d, stride ldx)). Intermediate in scratch. */
+  async run(m: number, x: number, ldx: number, residual: number, ldr: number): Promise<void> {
+    const f = this.hidden;
+    const h = this.engine.scratch.alloc(m * f * 4);
+    if (this.gate) {
+      const g = this.engine.scratch.alloc(m * f * 4);
+      await this.gate.run({ m, a: x, lda: ldx, c: g, ldc: f });
+      await this.up.run({ m, a: x, lda: ldx, c: h, ldc: f });
+      await runElementwise(this.engine, "f32_swiglu", m * f, [g, h, h]);
+    } else {
+      await this.up.run({ m, a: x, lda: ldx, c: h, ldc: f, act: this.activation as "relu" | "gelu" | "gelu_tanh" });
+    }
+    await this.down.run({ m, a: h, lda: f, c: residual, ldc: ldr, accumulate: true });
+  }
+}
