@@ -1,0 +1,13 @@
+// Types of golden.js (plain JS so every host loads it unchanged).
+import type { Runtime, WasmSource } from "simdformer";
+import type { GoldenReport } from "./harness.js";
+
+export declare const KERNEL_CALLS: Record<string, { out?: (d: Record<string, number>) => number; call: (...a: unknown[]) => unknown }>;
+export declare const CONFIGS: Array<{ label: string; options: Record<string, unknown> }>;
+export declare const CASE_KINDS: Record<string, (rt: Runtime, c: unknown, opts: unknown) => unknown>;
+export declare function hostInfo(): { runtime: string; version: string };
+export declare function hashF32(values: Float32Array): string;
+export declare function runGolden(
+  fixture: { cases: unknown[] },
+  opts?: { wasm?: (label: string) => WasmSource; host?: { runtime?: string; version?: string } },
+): Promise<GoldenReport>;

@@ -1,0 +1,214 @@
+// Shared plumbing of the runtime matrix (tests/runtimes/*.test.ts): a consumer folder with
+// the packed package installed, bounded child processes, free ports, report parsing and the
+// per-host result rows that compose_table.mjs turns into bench/results/runtimes.md.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const BIN = (name: string) => join(ROOT, "node_modules", ".bin", name);
+export const GOLDEN_JSON = join(ROOT, "tests", "fixtures", "runtimes", "golden.json");
+/** Where each host test drops its row; compose_table.mjs reads them (git-ignored /tmp/). */
+export const RESULTS_DIR = join(ROOT, "tmp", "runtimes");
+/** The line prefix of a host's JSON report on stdout (hosts may print other lines). */
+export const REPORT_PREFIX = "GOLDEN ";
+
+/** What golden.js returns (see its runGolden). */
+export interface GoldenReport {
+  runtime: string;
+  version: string;
+  pass: boolean;
+  runs: Array<{
+    label: string;
+    pass: boolean;
+    error?: string;
+    ms?: number;
+    features?: { build: string; threads: number; notes: string[]; host: { threads: boolean; reasons: Record<string, string> } };
+    results: Array<{ name: string; pass: boolean; error?: string; maxErr?: number; bound?: number; hash?: string }>;
+  }>;
+}
+
+export function loadGolden(): { cases: unknown[] } {
+  return JSON.parse(readFileSync(GOLDEN_JSON, "utf8"));
+}
+
+/** The built package must exist: the matrix tests dist/, not src/. */
+export function assertBuilt(): void {
+  for (const f of ["dist/index.js", "dist/wasm/simdformer.simd.wasm"]) {
+    if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run \`node scripts/build.mjs\` (npm test does) before the runtime matrix`);
+  }
+}
+
+/**
+ * A fresh folder laid out like a user's project: node_modules/simdformer is the npm-packed
+ * package (so `files` and `exports` are what users get), plus golden.js and golden.json.
+ * Returns its path; remove it with removeDir in afterAll.
+ */
+export function makeConsumer(host: string): string {
+  assertBuilt();
+  const dir = mkdtempSync(join(tmpdir(), `simdformer-${host}-`));
+  const pkg = join(dir, "node_modules", "simdformer");
+  mkdirSync(pkg, { recursive: true });
+  const out = execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", dir], {
+    cwd: ROOT, encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, npm_config_update_notifier: "false" },
+  });
+  const tgz = join(dir, out.trim().split("\n").pop()!);
+  execFileSync("tar", ["xzf", tgz, "-C", pkg, "--strip-components=1"], { timeout: 30_000 });
+  rmSync(tgz);
+  cpSync(join(ROOT, "tests", "runtimes", "golden.js"), join(dir, "golden.js"));
+  cpSync(GOLDEN_JSON, join(dir, "golden.json"));
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: `consumer-${host}`, private: true, type: "module" }));
+  return dir;
+}
+
+export function removeDir(dir: string | undefined): void {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
+const live = new Set<ChildProcess>();
+
+/** Kills every child still running (call in afterAll). */
+export function killChildren(): void {
+  for (const c of live) c.kill("SIGKILL");
+  live.clear();
+}
+
+export interface ChildResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+  timedOut: boolean;
+}
+
+/** Runs a command to completion, killed after `timeoutMs`. Never rejects: check the result. */
+export function runChild(cmd: string, args: string[], opts: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<ChildResult> {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    live.add(child);
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    child.stdout!.on("data", (d) => (stdout += d));
+    child.stderr!.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, opts.timeoutMs);
+    const done = (code: number | null, signal: NodeJS.Signals | null) => {
+      clearTimeout(timer);
+      live.delete(child);
+      resolve({ code, signal, stdout, stderr, ms: performance.now() - t0, timedOut });
+    };
+    child.on("error", (e) => {
+      stderr += String(e);
+      done(null, null);
+    });
+    child.on("close", done);
+  });
+}
+
+/** Starts a long-running child (a server); killChildren or stopChild ends it. */
+export function startChild(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): { child: ChildProcess; output: () => string } {
+  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+  live.add(child);
+  child.on("exit", () => live.delete(child));
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  return { child, output: () => out };
+}
+
+/** The report a host printed (the line after REPORT_PREFIX), or an error with its output. */
+export function parseReport(r: ChildResult, what: string): GoldenReport {
+  const line = r.stdout.split("\n").find((l) => l.startsWith(REPORT_PREFIX));
+  if (!line) {
+    const why = r.timedOut ? "timed out" : `exited with ${r.code ?? r.signal}`;
+    throw new Error(`${what} ${why} without a report.\nstdout: ${r.stdout.slice(-2000)}\nstderr: ${r.stderr.slice(-2000)}`);
+  }
+  return JSON.parse(line.slice(REPORT_PREFIX.length));
+}
+
+/** A loopback port free right now (the host binds it a moment later). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Lines naming every failed case of a report (empty when all passed), for assertion messages. */
+export function failures(report: GoldenReport): string[] {
+  const out: string[] = [];
+  for (const run of report.runs) {
+    if (run.error) out.push(`${run.label}: ${run.error}`);
+    for (const r of run.results) {
+      if (!r.pass) out.push(`${run.label} / ${r.name}: ${r.error ?? `max error ${r.maxErr} > bound ${r.bound}`}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Cases whose strict-SIMD output bits differ from `reference` (Node's, computed in the test
+ * process). Strict SIMD is deterministic in wasm, so any difference is a bug in a host or in us.
+ */
+export function strictMismatches(report: GoldenReport, reference: GoldenReport): string[] {
+  const mine = report.runs.find((r) => r.label === "strict");
+  const ref = reference.runs.find((r) => r.label === "strict");
+  if (!mine || !ref) return ["no strict run"];
+  const out: string[] = [];
+  for (const r of mine.results) {
+    const want = ref.results.find((x) => x.name === r.name)?.hash;
+    if (r.hash !== want) out.push(`${r.name}: hash ${r.hash}, node ${want}`);
+  }
+  return out;
+}
+
+/** One row of the supported-runtimes table. */
+export interface RuntimeRow {
+  host: string;
+  runtime: string;
+  version: string;
+  /** Build chosen by "auto" and its threads. */
+  build: string;
+  threads: number;
+  /** Why threads or a better build were not taken (features.notes). */
+  notes: string[];
+  pass: boolean;
+  strictBitIdentical: boolean;
+  /** Process start to first answer, where measured. */
+  coldStartMs?: number;
+  cases: number;
+}
+
+/** Builds a row from a report. */
+export function rowOf(host: string, report: GoldenReport, extra: Partial<RuntimeRow> & { strictBitIdentical: boolean }): RuntimeRow {
+  const auto = report.runs.find((r) => r.label === "auto");
+  return {
+    host,
+    runtime: report.runtime,
+    version: report.version,
+    build: auto?.features?.build ?? "none",
+    threads: auto?.features?.threads ?? 0,
+    notes: auto?.features?.notes ?? [],
+    pass: report.pass,
+    cases: report.runs.reduce((s, r) => s + r.results.length, 0),
+    ...extra,
+  };
+}
+
+/** Saves a host's row for compose_table.mjs. */
+export function recordRow(row: RuntimeRow): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, `${row.host.replace(/[^a-z0-9-]+/gi, "_")}.json`), JSON.stringify(row, null, 2));
+}

@@ -1,0 +1,59 @@
+// Runtime matrix, Node 20: the vitest process itself (relaxed-SIMD flag from tests/setup.ts)
+// and a plain `node` child, both importing the built package; plus examples/node.
+import { cpSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { runGolden } from "./golden.js";
+import {
+  type GoldenReport, ROOT, failures, killChildren, loadGolden, makeConsumer, parseReport, recordRow, removeDir, rowOf, runChild, strictMismatches,
+} from "./harness.js";
+
+describe("runtime matrix: Node", () => {
+  let dir: string;
+  let reference: GoldenReport;
+
+  beforeAll(async () => {
+    dir = makeConsumer("node");
+    cpSync(join(ROOT, "tests/runtimes/hosts/golden_main.mjs"), join(dir, "golden_main.mjs"));
+    cpSync(join(ROOT, "examples/node"), dir, { recursive: true });
+    reference = await runGolden(loadGolden());
+  });
+  afterAll(() => {
+    killChildren();
+    removeDir(dir);
+  });
+
+  test("the vitest process runs the golden cases through dist/index.js", async () => {
+    // The golden module imports "simdformer" by name: it must resolve to the built bundle.
+    const byName = "simdformer";
+    const viaName = await import(/* @vite-ignore */ byName);
+    const viaDist = await import(/* @vite-ignore */ join(ROOT, "dist/index.js"));
+    expect(viaName.createRuntime).toBe(viaDist.createRuntime);
+    expect(failures(reference)).toEqual([]);
+    expect(reference.runtime).toBe("node");
+    // tests/setup.ts turns relaxed SIMD on, so "auto" must have picked a relaxed build.
+    expect(reference.runs[0].features?.build).toMatch(/^relaxed/);
+    recordRow(rowOf("node (relaxed flag)", reference, { strictBitIdentical: true }));
+  });
+
+  test("plain `node` imports the installed package and passes", async () => {
+    const r = await runChild(process.execPath, ["golden_main.mjs"], { cwd: dir, timeoutMs: 20_000 });
+    const report = parseReport(r, "node golden_main.mjs");
+    console.log(`node ${report.version}: build ${report.runs[0].features?.build}, start->report ${r.ms.toFixed(0)} ms`);
+    expect(failures(report)).toEqual([]);
+    // Without the flag Node 20 has no relaxed SIMD, and features must say why.
+    expect(report.runs[0].features?.build).toMatch(/^simd/);
+    expect(report.runs[0].features?.notes.join(" ")).toMatch(/relaxed/);
+    const mismatches = strictMismatches(report, reference);
+    expect(mismatches).toEqual([]);
+    recordRow(rowOf("node", report, { strictBitIdentical: mismatches.length === 0, coldStartMs: Math.round(r.ms) }));
+  });
+
+  test("examples/node runs", async () => {
+    const r = await runChild(process.execPath, ["main.mjs"], { cwd: dir, timeoutMs: 20_000 });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^simdformer on Node 20\.[\d.]+: build simd/m);
+    expect(r.stdout).toMatch(/dot = 1000(\.\d+)? \(expected 1000\)/);
+  });
+});
