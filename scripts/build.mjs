@@ -1,7 +1,7 @@
 // Builds every wasm target of asconfig.json, then the ESM bundles and the .d.ts types.
 // Usage: node scripts/build.mjs [--wasm-only]
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import * as esbuild from "esbuild";
@@ -20,30 +20,39 @@ for (const target of Object.keys(targets)) {
 }
 if (process.argv.includes("--wasm-only")) process.exit(0);
 
-// In the bundle the wasm folder sits next to dist/*.js, not two levels up as in src/.
-const wasmDirPlugin = {
-  name: "wasm-dir",
+// src/runtime/assets.ts finds dist/ two levels up from src/runtime/; in the bundle the
+// assets sit next to dist/*.js, so the plugin swaps in a module with the same exports.
+const distDirPlugin = {
+  name: "dist-dir",
   setup(build) {
-    build.onResolve({ filter: /\/wasm_dir\.js$/ }, () => ({ path: "wasm_dir", namespace: "simdformer" }));
+    build.onResolve({ filter: /\/assets\.js$/ }, (args) =>
+      /[\\/]src[\\/]runtime$/.test(args.resolveDir) ? { path: "assets", namespace: "simdformer" } : undefined);
     build.onLoad({ filter: /.*/, namespace: "simdformer" }, () => ({
-      contents: 'export const wasmDir = new URL("./wasm/", import.meta.url);',
+      contents: [
+        'export const distDir = new URL("./", import.meta.url);',
+        'export const wasmDir = new URL("wasm/", distDir);',
+        'export const workerUrl = new URL("worker.js", distDir);',
+      ].join("\n"),
       loader: "js",
     }));
   },
 };
-await esbuild.build({
+const common = {
   absWorkingDir: root,
-  entryPoints: { index: "src/index.ts", cli: "src/cli.ts" },
   outdir: "dist",
   bundle: true,
   format: "esm",
   platform: "neutral",
   target: "es2022",
-  splitting: true,
   external: ["node:*"],
-  plugins: [wasmDirPlugin],
+  plugins: [distDirPlugin],
   logLevel: "warning",
-});
-for (const f of ["index.js", "cli.js"]) console.log(`js    dist/${f}  ${statSync(join(root, "dist", f)).size} bytes`);
+};
+// Chunk names are content hashes: drop the previous build's so dist/ holds only live files.
+for (const f of readdirSync(join(root, "dist"))) if (/^chunk-.*\.js$/.test(f)) rmSync(join(root, "dist", f));
+await esbuild.build({ ...common, entryPoints: { index: "src/index.ts", cli: "src/cli.ts" }, splitting: true });
+// The worker is its own build: one self-contained file, no chunk shared with index.js.
+await esbuild.build({ ...common, entryPoints: { worker: "src/runtime/worker.ts" } });
+for (const f of ["index.js", "cli.js", "worker.js"]) console.log(`js    dist/${f}  ${statSync(join(root, "dist", f)).size} bytes`);
 run(bin("tsc"), ["-p", "tsconfig.build.json"]);
 console.log("types dist/types/");

@@ -1,8 +1,11 @@
 import { ArgumentError, DisposedError, UnsupportedFeatureError } from "../errors.js";
+import { workerUrl as defaultWorkerUrl } from "./assets.js";
 import { type BuildName, type SimdChoice, buildFromInfo, buildTraits, chooseBuild } from "./builds.js";
 import { detectFeatures, type HostFeatures } from "./features.js";
+import { wasmImports } from "./imports.js";
 import { loadModule, type WasmSource } from "./loader.js";
 import { Region, type RegionName, ScratchArena, WasmMemory } from "./memory.js";
+import { MIN_PARALLEL_WORK, ThreadPool } from "./pool.js";
 
 /** Options of the low-level engine; the public createRuntime() passes them through. */
 export interface EngineOptions {
@@ -14,6 +17,11 @@ export interface EngineOptions {
   threads?: "auto" | number;
   /** Where the wasm comes from: a compiled module, bytes or a URL; default the package's own files. */
   wasm?: WasmSource;
+  /**
+   * URL of the worker script (the package's dist/worker.js by default), for bundlers or
+   * CDNs that move it. Browsers need it served with the page's COEP policy.
+   */
+  workerUrl?: string | URL;
   /** Maximum wasm memory in bytes (default 1 GiB; edge isolates want e.g. 96 MiB). */
   maxMemory?: number;
   /** Initial wasm memory in bytes (default 16 MiB, capped by maxMemory). */
@@ -28,7 +36,7 @@ export interface RuntimeFeatures {
   build: BuildName;
   simd: boolean;
   relaxedSimd: boolean;
-  /** Threads in use (1 when single-threaded). */
+  /** Threads in use, the calling thread included (1 when single-threaded). */
   threads: number;
   sharedMemory: boolean;
   /** What the host offers, independent of the choice. */
@@ -53,12 +61,21 @@ function resolveThreads(opt: EngineOptions["threads"], host: HostFeatures, notes
   return opt;
 }
 
+/** Names of the instance's function exports, in export order (the pool's kernel indices). */
+function functionExports(instance: WebAssembly.Instance): string[] {
+  return Object.keys(instance.exports).filter((k) => typeof instance.exports[k] === "function");
+}
+
 /**
  * One instantiated build over one memory, with the weights / kv / scratch regions.
  * Everything above (kernels, ops, models) talks to wasm through an Engine.
  */
 export class Engine {
   private disposed = false;
+  /** Export names; runTasks passes kernels to the pool as indices into this list. */
+  private readonly names: string[];
+  private readonly fns: Array<(...args: number[]) => unknown>;
+  private readonly kernelIndex = new Map<string, number>();
 
   private constructor(
     readonly module: WebAssembly.Module,
@@ -67,7 +84,13 @@ export class Engine {
     readonly features: RuntimeFeatures,
     readonly regions: Record<RegionName, Region>,
     readonly scratch: ScratchArena,
-  ) {}
+    /** The workers when threads > 1. */
+    private readonly pool: ThreadPool | null,
+  ) {
+    this.names = functionExports(instance);
+    this.fns = this.names.map((k) => instance.exports[k] as (...args: number[]) => unknown);
+    this.names.forEach((k, i) => this.kernelIndex.set(k, i));
+  }
 
   static async create(opts: EngineOptions = {}): Promise<Engine> {
     const host = await detectFeatures();
@@ -97,14 +120,14 @@ export class Engine {
     let mem = makeMemory();
     let instance: WebAssembly.Instance;
     try {
-      instance = await WebAssembly.instantiate(module, { env: { memory: mem.memory } });
+      instance = await WebAssembly.instantiate(module, wasmImports(mem.memory));
     } catch (e) {
       // A module handed in by the caller may be the other memory kind: retry once with it.
       if (!given || !(e instanceof WebAssembly.LinkError)) throw e;
       shared = !shared;
       if (shared && !host.threads) throw new UnsupportedFeatureError(`the wasm given needs shared memory, but ${host.reasons.threads}`);
       mem = makeMemory();
-      instance = await WebAssembly.instantiate(module, { env: { memory: mem.memory } });
+      instance = await WebAssembly.instantiate(module, wasmImports(mem.memory));
     }
     const info = (instance.exports.build_info as () => number)();
     const actual = buildFromInfo(info);
@@ -133,7 +156,20 @@ export class Engine {
       host,
       notes,
     };
-    return new Engine(module, instance, mem, features, regions, new ScratchArena(regions.scratch));
+    let pool: ThreadPool | null = null;
+    if (threads > 1) {
+      const names = functionExports(instance);
+      const url = opts.workerUrl === undefined ? defaultWorkerUrl : new URL(opts.workerUrl, defaultWorkerUrl);
+      try {
+        pool = await ThreadPool.create({ module, memory: mem.memory, workers: threads - 1, names, workerUrl: url });
+      } catch (e) {
+        // An explicit thread count is a promise to the caller; "auto" degrades with a note.
+        if (typeof opts.threads === "number") throw e;
+        notes.push(`single thread: workers did not start: ${(e as Error).message}`);
+        features.threads = 1;
+      }
+    }
+    return new Engine(module, instance, mem, features, regions, new ScratchArena(regions.scratch), pool);
   }
 
   /**
@@ -144,8 +180,34 @@ export class Engine {
    */
   async runTasks(kernel: string, tasks: ArrayLike<number>[]): Promise<void> {
     this.assertLive();
-    const fn = this.instance.exports[kernel] as (...args: number[]) => unknown;
-    for (const t of tasks) fn(...(t as number[]));
+    const index = this.kernelIndex.get(kernel);
+    if (index === undefined) throw new ArgumentError(`runTasks: expected the name of a wasm export, found "${kernel}"`);
+    const fn = this.fns[index];
+    for (let i = 0; i < tasks.length; i++) {
+      if (tasks[i].length !== fn.length) {
+        throw new ArgumentError(`runTasks: ${kernel} takes ${fn.length} arguments, task ${i} has ${tasks[i].length}`);
+      }
+    }
+    // One task, or no workers: run here, in order (no dispatch cost).
+    if (this.pool === null || tasks.length <= 1) {
+      for (const t of tasks) fn(...(t as number[]));
+      return;
+    }
+    await this.pool.run(this.fns, index, tasks);
+  }
+
+  /** Threads a job can use, the calling thread included. */
+  get threads(): number {
+    return this.features.threads;
+  }
+
+  /**
+   * Whether splitting `work` (flops, or scalar operations for non-GEMM kernels) over
+   * the threads saves more than dispatching costs; see {@link MIN_PARALLEL_WORK}.
+   * Ops that get false run the whole kernel as one task on the calling thread.
+   */
+  parallelWorthIt(work: number): boolean {
+    return this.features.threads > 1 && work >= MIN_PARALLEL_WORK;
   }
 
   /** The raw exports of the instance (kernels/ gives them types). */
@@ -162,7 +224,9 @@ export class Engine {
     return this.disposed;
   }
 
+  /** Stops the workers (a pending runTasks rejects with DisposedError). Idempotent. */
   dispose(): void {
     this.disposed = true;
+    this.pool?.dispose();
   }
 }

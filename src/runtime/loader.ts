@@ -1,6 +1,6 @@
 import { ArgumentError, UnsupportedFeatureError } from "../errors.js";
 import type { BuildName } from "./builds.js";
-import { wasmDir } from "./wasm_dir.js";
+import { wasmDir } from "./assets.js";
 
 /** Where the wasm comes from. Give at most one; by default the build is read from the package. */
 export interface WasmSource {
