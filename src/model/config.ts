@@ -99,6 +99,8 @@ export interface ModelConfig {
   unk_id: number;
   /** Default limit on generated tokens; default max_positions. */
   max_target_length: number;
+  /** The source tokenizer's ids are followed by eos_id before encoding (the translator's recipe). Default false. */
+  src_append_eos: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -227,6 +229,7 @@ export function parseConfig(json: unknown, file = "config"): ModelConfig {
     eos_id: tokenId("eos_id", ed ? 2 : -1),
     unk_id: tokenId("unk_id", ed ? 3 : -1),
     max_target_length: int("max_target_length", 1, max_positions),
+    src_append_eos: bool("src_append_eos", false),
   };
 }
 

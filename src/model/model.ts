@@ -26,7 +26,7 @@ export interface HasEngine {
 export interface LoadOptions {
   /** Name of the source in error messages; default "<bytes>". */
   file?: string;
-  /** Config to use instead of the JSON in the file's `__metadata__.config`. */
+  /** Config to use instead of the JSON in the file's `__metadata__` ("simdformer.config", or "config"). */
   config?: unknown;
 }
 
@@ -158,17 +158,18 @@ export class Model {
     private readonly net: Transformer,
   ) {}
 
-  /** Loads a safetensors model whose config JSON is in `__metadata__.config` (or given in options). */
+  /** Loads a safetensors model whose config JSON is in `__metadata__["simdformer.config"]` (or given in options). */
   static async load(runtime: HasEngine, bytes: Uint8Array | SafetensorsFile, opts: LoadOptions = {}): Promise<Model> {
     const file = bytes instanceof Uint8Array ? parseSafetensors(bytes, opts.file ?? "<bytes>") : bytes;
     let json = opts.config;
     if (json === undefined) {
-      const text = file.metadata.config;
-      if (text === undefined) throw new ModelFormatError(file.file, "__metadata__.config", "a config JSON string", "missing");
+      const key = file.metadata["simdformer.config"] !== undefined ? "simdformer.config" : "config";
+      const text = file.metadata[key];
+      if (text === undefined) throw new ModelFormatError(file.file, '__metadata__["simdformer.config"]', "a config JSON string", "missing");
       try {
         json = JSON.parse(text);
       } catch (e) {
-        throw new ModelFormatError(file.file, "__metadata__.config", "valid JSON", (e as Error).message);
+        throw new ModelFormatError(file.file, `__metadata__["${key}"]`, "valid JSON", (e as Error).message);
       }
     }
     const config = parseConfig(json, `${file.file} config`);
