@@ -1,0 +1,73 @@
+// Which peer op a registry kernel is compared with, and how its generated case becomes the
+// peer's inputs. A kernel missing here is timed alone. One line per kernel family: a new
+// registry entry only needs a line here to get peers.
+import type { KernelCase } from "../../src/kernels/kernel_entry.js";
+import type { PeerOp } from "./types.js";
+
+/** The first of `names` among the case's inputs (entries name their operands differently). */
+function input(c: KernelCase, ...names: string[]): Float32Array {
+  for (const n of names) if (c.inputs[n]) return c.inputs[n];
+  throw new Error(`peer mapping: expected one of the inputs ${names.join("/")}, found ${Object.keys(c.inputs).join(", ")}`);
+}
+
+function param(c: KernelCase, name: string, fallback: number): number {
+  return c.params[name] ?? fallback;
+}
+
+/** rows x cols (row-major) transposed. */
+function transpose(x: Float32Array, rows: number, cols: number): Float32Array {
+  const t = new Float32Array(x.length);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) t[j * rows + r] = x[r * cols + j];
+  return t;
+}
+
+/** B as K x N: entries hold it either that way ("b") or as a torch Linear weight N x K ("bt", "w"). */
+function weightKN(c: KernelCase, k: number, n: number): Float32Array {
+  if (c.inputs.b) return c.inputs.b;
+  return transpose(input(c, "bt", "w"), n, k);
+}
+
+/** Softmax peers compute softmax(x); a kernel's scale is folded into the peer's input. */
+function scaled(x: Float32Array, scale: number): Float32Array {
+  return scale === 1 ? x : x.map((v) => v * scale);
+}
+
+function rows(c: KernelCase): number {
+  return c.dims.rows ?? c.dims.m;
+}
+
+/** Kernel name -> the equivalent peer op on the same case. */
+export const PEER_OPS: Record<string, (c: KernelCase) => PeerOp> = {
+  f32_add: (c) => ({ op: "add", n: c.dims.n, a: input(c, "a"), b: input(c, "b") }),
+  f32_dot: (c) => ({ op: "dot", n: c.dims.n, a: input(c, "a"), b: input(c, "b") }),
+  f32_gemm: (c) => ({ op: "matmul", m: c.dims.m, k: c.dims.k, n: c.dims.n, a: input(c, "a", "x"), b: weightKN(c, c.dims.k, c.dims.n) }),
+  f32_gemv: (c) => ({ op: "matmul", m: 1, k: c.dims.k, n: c.dims.n, a: input(c, "x", "a"), b: weightKN(c, c.dims.k, c.dims.n) }),
+  f32_softmax: (c) => ({ op: "softmax", rows: rows(c), n: c.dims.n, x: scaled(input(c, "x"), param(c, "scale", 1)) }),
+  f32_layernorm: (c) => ({
+    op: "layernorm",
+    rows: rows(c),
+    n: c.dims.n,
+    x: input(c, "x"),
+    gamma: input(c, "gamma"),
+    beta: input(c, "beta"),
+    eps: param(c, "eps", 1e-5),
+  }),
+  f32_rmsnorm: (c) => ({ op: "rmsnorm", rows: rows(c), n: c.dims.n, x: input(c, "x"), gamma: input(c, "gamma"), eps: param(c, "eps", 1e-6) }),
+};
+
+/** What the peers compute for this kernel, or null when it has no peer. */
+export function peerOpFor(name: string, c: KernelCase): PeerOp | null {
+  const f = PEER_OPS[name];
+  return f ? f(c) : null;
+}
+
+/** Kind of a case for the performance targets of DESIGN.md. */
+export type TargetKind = "gemm" | "gemv" | "softmax-norm" | "call-overhead" | null;
+
+export function targetKind(op: PeerOp | null): TargetKind {
+  if (!op) return null;
+  if (op.op === "matmul") return op.m === 1 ? "gemv" : "gemm";
+  if (op.op === "softmax" || op.op === "layernorm" || op.op === "rmsnorm") return "softmax-norm";
+  if (op.op === "add" && op.n === 1) return "call-overhead";
+  return null;
+}

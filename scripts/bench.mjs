@@ -1,0 +1,91 @@
+// Runs a benchmark suite: npm run bench -- <suite> [suite options]
+// A suite is bench/<suite>.bench.ts (kernels, e2e, ...). This script builds fresh wasm from
+// assembly/ into a private temp folder (dist/ is left alone: other builds may be using it),
+// compiles the wasm ceiling probe, bundles the suite with esbuild (peer libraries stay
+// external and load from node_modules), then runs it with relaxed SIMD enabled.
+// Options handled here: --keep (keep the temp folder), --help. The rest go to the suite.
+import { execFile, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import * as esbuild from "esbuild";
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const bin = (name) => join(root, "node_modules", ".bin", name);
+const suites = readdirSync(join(root, "bench"))
+  .filter((f) => f.endsWith(".bench.ts"))
+  .map((f) => f.slice(0, -".bench.ts".length));
+
+/** The wasm builds a suite uses (default: every asconfig target). */
+const SUITE_BUILDS = { kernels: ["simd", "relaxed"] };
+
+const args = process.argv.slice(2);
+const suite = args.find((a) => !a.startsWith("-"));
+if (!suite || args.includes("--help") || !suites.includes(suite)) {
+  console.error(`usage: npm run bench -- <suite> [options]\nsuites: ${suites.join(", ")}${suite && !args.includes("--help") ? `\nunknown suite "${suite}"` : ""}`);
+  process.exit(suite && !args.includes("--help") ? 2 : 0);
+}
+const keep = args.includes("--keep");
+const suiteArgs = args.filter((a) => a !== suite && a !== "--keep");
+
+// Inside the repo so the bundle's bare imports (onnxruntime-web, benchmark ...) resolve to node_modules.
+const cache = join(root, "node_modules", ".cache");
+mkdirSync(cache, { recursive: true });
+const tmp = mkdtempSync(join(cache, "simdformer-bench-"));
+let status = 1;
+try {
+  const wasmDir = join(tmp, "wasm");
+  mkdirSync(wasmDir);
+  const { targets } = JSON.parse(readFileSync(join(root, "asconfig.json"), "utf8"));
+  const asc = (argv) => promisify(execFile)(bin("asc"), argv, { cwd: root }).then(({ stderr }) => stderr && process.stderr.write(stderr));
+  // Two compiles at a time (asc is single-threaded; the machines have few cores).
+  const jobs = (SUITE_BUILDS[suite] ?? Object.keys(targets)).map((target) => () =>
+    asc([target === "scalar" ? "assembly/ref/index.ts" : "assembly/index.ts", "--config", "asconfig.json", "--target", target, "-o", join(wasmDir, `simdformer.${target}.wasm`)]),
+  );
+  const ceiling = join(tmp, "ceiling.wasm");
+  jobs.push(() =>
+    asc(["bench/ceiling/ceiling.ts", "--runtime", "stub", "--importMemory", "--noExportMemory", "--enable", "simd,relaxed-simd", "-O3", "--noAssert", "-o", ceiling]),
+  );
+  const worker = async () => {
+    for (let job = jobs.shift(); job; job = jobs.shift()) await job();
+  };
+  await Promise.all([worker(), worker()]);
+
+  // Source files that locate package assets from import.meta.url (src/runtime/assets.ts) would
+  // resolve them from the bundle's temp folder: give them their own source location instead.
+  // The suites get the fresh wasm folder explicitly (SIMDFORMER_WASM_DIR).
+  const sourceUrlPlugin = {
+    name: "source-import-meta-url",
+    setup(build) {
+      build.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, (a) => ({
+        contents: readFileSync(a.path, "utf8").replaceAll("import.meta.url", JSON.stringify(pathToFileURL(a.path).href)),
+        loader: "ts",
+      }));
+    },
+  };
+  const out = join(tmp, `${suite}.bench.mjs`);
+  await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: [`bench/${suite}.bench.ts`],
+    outfile: out,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    packages: "external",
+    sourcemap: "inline",
+    plugins: [sourceUrlPlugin],
+    logLevel: "warning",
+  });
+  const run = spawnSync(process.execPath, ["--experimental-wasm-relaxed-simd", "--enable-source-maps", out, ...suiteArgs], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, SIMDFORMER_ROOT: root, SIMDFORMER_WASM_DIR: wasmDir, SIMDFORMER_CEILING_WASM: ceiling },
+  });
+  status = run.status ?? 1;
+} finally {
+  if (keep) console.error(`kept ${tmp}`);
+  else if (existsSync(tmp)) rmSync(tmp, { recursive: true, force: true });
+}
+process.exit(status);
