@@ -1,0 +1,77 @@
+// Elementwise activations, f32x4, over the shared approximations of math.ts (accuracy
+// table there). out may alias the input; pointers need no alignment.
+import {
+  gelu_f32, gelu_f32x4, gelu_tanh_f32, gelu_tanh_f32x4, relu_f32, relu_f32x4, silu_f32, silu_f32x4,
+} from "./math";
+
+/** out[i] = max(x[i], 0); NaN stays NaN. */
+export function f32_relu(n: i32, x: usize, out: usize): void {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 2;
+    const a = relu_f32x4(v128.load(x + o));
+    const b = relu_f32x4(v128.load(x + o, 16));
+    v128.store(out + o, a);
+    v128.store(out + o, b, 16);
+  }
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, relu_f32x4(v128.load(x + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, relu_f32(load<f32>(x + o)));
+  }
+}
+
+/** GELU, erf form: x Phi(x) (BERT, torch default). */
+export function f32_gelu(n: i32, x: usize, out: usize): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, gelu_f32x4(v128.load(x + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, gelu_f32(load<f32>(x + o)));
+  }
+}
+
+/** GELU, tanh approximation (GPT-2). */
+export function f32_gelu_tanh(n: i32, x: usize, out: usize): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, gelu_tanh_f32x4(v128.load(x + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, gelu_tanh_f32(load<f32>(x + o)));
+  }
+}
+
+/** SiLU (swish): x sigmoid(x). */
+export function f32_silu(n: i32, x: usize, out: usize): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, silu_f32x4(v128.load(x + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, silu_f32(load<f32>(x + o)));
+  }
+}
+
+/** out = silu(gate) * up (SwiGLU); out may alias gate or up. */
+export function f32_swiglu(n: i32, gate: usize, up: usize, out: usize): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, f32x4.mul(silu_f32x4(v128.load(gate + o)), v128.load(up + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, silu_f32(load<f32>(gate + o)) * load<f32>(up + o));
+  }
+}
