@@ -1,0 +1,221 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { ArgumentError, createRuntime, DisposedError, type Runtime, WorkerError } from "../../src/index.js";
+import { Rng } from "../../src/util/rng.js";
+
+const live: Runtime[] = [];
+async function runtime(threads: number): Promise<Runtime> {
+  const rt = await createRuntime({ threads });
+  live.push(rt);
+  return rt;
+}
+afterEach(() => {
+  for (const rt of live.splice(0)) rt.dispose();
+});
+
+/** Row tasks of f32_add over rows x n floats at a, b -> out (all byte offsets). */
+function addRows(rows: number, n: number, a: number, b: number, out: number): number[][] {
+  return Array.from({ length: rows }, (_, r) => [n, a + r * n * 4, b + r * n * 4, out + r * n * 4]);
+}
+
+/** Index of the first element whose bits differ, or -1 (vitest's deep equality is slow on big arrays). */
+function firstBitDifference(x: Float32Array, y: Float32Array): number {
+  const [u, v] = [new Uint32Array(x.buffer, x.byteOffset, x.length), new Uint32Array(y.buffer, y.byteOffset, y.length)];
+  if (u.length !== v.length) return Math.min(u.length, v.length);
+  for (let i = 0; i < u.length; i++) if (u[i] !== v[i]) return i;
+  return -1;
+}
+
+describe("thread pool", () => {
+  it("gives bit-identical f32_add results on 1, 2 and 3 threads, over more tasks than one job holds", async () => {
+    // 3000 tasks x 4 arguments exceed the control block's 8192 argument slots: two jobs.
+    const rows = 3000;
+    const n = 37;
+    const rng = new Rng(7);
+    const a = rng.f32(rows * n, -1e3, 1e3);
+    const b = rng.f32(rows * n, -1, 1);
+    const outs: Float32Array[] = [];
+    for (const threads of [1, 2, 3]) {
+      const rt = await runtime(threads);
+      expect(rt.features.threads).toBe(threads);
+      const e = rt.engine;
+      const [pa, pb, po] = [a, b, a].map((x) => e.regions.scratch.alloc(x.length * 4));
+      e.mem.f32.set(a, pa >> 2);
+      e.mem.f32.set(b, pb >> 2);
+      e.mem.f32.fill(NaN, po >> 2, (po >> 2) + rows * n);
+      await e.runTasks("f32_add", addRows(rows, n, pa, pb, po));
+      outs.push(e.mem.f32.slice(po >> 2, (po >> 2) + rows * n));
+    }
+    for (let i = 0; i < rows * n; i++) {
+      if (outs[0][i] !== Math.fround(a[i] + b[i])) throw new Error(`element ${i}: ${outs[0][i]} != ${a[i]} + ${b[i]}`);
+    }
+    expect(firstBitDifference(outs[1], outs[0])).toBe(-1);
+    expect(firstBitDifference(outs[2], outs[0])).toBe(-1);
+  });
+
+  it("sees memory grown after the workers started", async () => {
+    const rt = await createRuntime({ threads: 2, initialMemory: 1 << 20 });
+    live.push(rt);
+    const e = rt.engine;
+    const before = e.mem.byteLength;
+    const n = 1 << 20;
+    const p = e.regions.scratch.alloc(3 * n * 4);
+    expect(e.mem.byteLength).toBeGreaterThan(before);
+    e.mem.f32.fill(1.5, p >> 2, (p >> 2) + 2 * n);
+    // The last row lies past the memory the workers were started with.
+    await e.runTasks("f32_add", addRows(4, n / 4, p, p + n * 4, p + 2 * n * 4));
+    const out = e.mem.f32.subarray((p >> 2) + 2 * n, (p >> 2) + 3 * n);
+    expect(out.every((x) => x === 3)).toBe(true);
+  });
+
+  it("runs queued calls in call order", async () => {
+    const rt = await runtime(2);
+    const e = rt.engine;
+    const n = 4096;
+    const [a, b, c] = [0, 1, 2].map(() => e.regions.scratch.alloc(n * 4));
+    e.mem.f32.fill(1, a >> 2, (a >> 2) + n);
+    e.mem.f32.fill(2, b >> 2, (b >> 2) + n);
+    // Not awaited in between: the second reads what the first writes.
+    await Promise.all([
+      e.runTasks("f32_add", addRows(8, n / 8, a, a, b)),
+      e.runTasks("f32_add", addRows(8, n / 8, b, b, c)),
+    ]);
+    expect(e.mem.f32.subarray(c >> 2, (c >> 2) + n).every((x) => x === 4)).toBe(true);
+  });
+
+  it("rejects unknown kernels and wrong argument counts with ArgumentError", async () => {
+    for (const threads of [1, 2]) {
+      const rt = await runtime(threads);
+      await expect(rt.engine.runTasks("f32_nope", [[1], [2]])).rejects.toThrow(ArgumentError);
+      await expect(rt.engine.runTasks("f32_add", [[1, 0, 0, 0], [1, 0, 0]])).rejects.toThrow(/4 arguments, task 1 has 3/);
+    }
+  });
+
+  it("rejects bad thread counts with ArgumentError", async () => {
+    for (const threads of [0, -2, 2.5, 257, Number.NaN]) {
+      await expect(createRuntime({ threads })).rejects.toThrow(ArgumentError);
+    }
+  });
+
+  it("says when splitting pays", async () => {
+    const one = await runtime(1);
+    const two = await runtime(2);
+    expect(one.engine.parallelWorthIt(1e12)).toBe(false);
+    expect(two.engine.parallelWorthIt(1e3)).toBe(false);
+    expect(two.engine.parallelWorthIt(1e9)).toBe(true);
+  });
+});
+
+describe("thread pool faults", () => {
+  const n = 256;
+
+  it("turns a trap in a worker into WorkerError, then rebuilds the pool", async () => {
+    const rt = await runtime(2);
+    const e = rt.engine;
+    const [a, o] = [e.regions.scratch.alloc(n * 4), e.regions.scratch.alloc(n * 4)];
+    e.mem.f32.fill(1, a >> 2, (a >> 2) + n);
+    // Two tasks on two threads: the calling thread takes the first, the worker the second,
+    // whose input pointer lies past the end of the memory.
+    const err = await e.runTasks("f32_add", [[n, a, a, o], [n, 0x7fff0000, a, o]]).catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(WorkerError);
+    expect(String((err as Error).message)).toMatch(/worker 1: RuntimeError: memory access out of bounds/);
+    await e.runTasks("f32_add", addRows(2, n / 2, a, a, o));
+    expect(e.mem.f32.subarray(o >> 2, (o >> 2) + n).every((x) => x === 2)).toBe(true);
+  });
+
+  it("rethrows a trap on the calling thread as is and stays usable", async () => {
+    const rt = await runtime(2);
+    const e = rt.engine;
+    const [a, o] = [e.regions.scratch.alloc(n * 4), e.regions.scratch.alloc(n * 4)];
+    e.mem.f32.fill(1, a >> 2, (a >> 2) + n);
+    await expect(e.runTasks("f32_add", [[n, 0x7fff0000, a, o], [n, a, a, o]])).rejects.toThrow(WebAssembly.RuntimeError);
+    e.mem.f32.fill(0, o >> 2, (o >> 2) + n);
+    await e.runTasks("f32_add", addRows(2, n / 2, a, a, o));
+    expect(e.mem.f32.subarray(o >> 2, (o >> 2) + n).every((x) => x === 2)).toBe(true);
+  });
+
+  /**
+   * A job whose worker share runs for a second or more (1000 adds of 4 MiB vectors) while
+   * the calling thread's share is tiny, so the caller soon waits on its event loop.
+   */
+  function longJob(rt: Runtime): { tasks: number[][]; check: () => boolean } {
+    const e = rt.engine;
+    const big = 1 << 20;
+    const [a, o] = [e.regions.scratch.alloc(big * 4), e.regions.scratch.alloc(big * 4)];
+    const small = e.regions.scratch.alloc(64);
+    e.mem.f32.fill(1, a >> 2, (a >> 2) + big);
+    const tasks = [
+      ...Array.from({ length: 1000 }, () => [16, small, small, small]),
+      ...Array.from({ length: 1000 }, () => [big, a, a, o]),
+    ];
+    return { tasks, check: () => e.mem.f32.subarray(o >> 2, (o >> 2) + big).every((x) => x === 2) };
+  }
+
+  it("rejects with WorkerError when a worker dies mid-call, then rebuilds the pool", async () => {
+    const rt = await runtime(2);
+    const { tasks, check } = longJob(rt);
+    const pool = (rt.engine as unknown as { pool: { handles: Array<{ terminate(): Promise<void> }> } }).pool;
+    const timer = setTimeout(() => void pool.handles[0].terminate(), 100);
+    const t0 = performance.now();
+    const err = await rt.engine.runTasks("f32_add", tasks).catch((x: unknown) => x);
+    clearTimeout(timer);
+    expect(err).toBeInstanceOf(WorkerError);
+    expect(String((err as Error).message)).toMatch(/worker 1 exited/);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    await rt.engine.runTasks("f32_add", tasks.slice(999, 1001));
+    expect(check()).toBe(true);
+  });
+
+  it("rejects a pending call with DisposedError on dispose()", async () => {
+    const rt = await createRuntime({ threads: 2 });
+    const { tasks } = longJob(rt);
+    const timer = setTimeout(() => rt.dispose(), 100);
+    await expect(rt.engine.runTasks("f32_add", tasks)).rejects.toThrow(DisposedError);
+    clearTimeout(timer);
+    await expect(rt.engine.runTasks("f32_add", tasks)).rejects.toThrow(DisposedError);
+  });
+});
+
+describe("process lifetime", () => {
+  const dist = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
+  /** Runs a Node script importing the built package; resolves with its stdout and wall time. */
+  function child(body: string): Promise<{ out: string; ms: number }> {
+    const script = `import { createRuntime } from ${JSON.stringify(dist)};\n${body}`;
+    const t0 = performance.now();
+    return new Promise((resolve, reject) => {
+      execFile(process.execPath, ["--input-type=module", "-e", script], { timeout: 8000 }, (err, stdout, stderr) => {
+        if (err) reject(new Error(`child failed (${err.message}): ${stderr}`));
+        else resolve({ out: stdout, ms: performance.now() - t0 });
+      });
+    });
+  }
+  const job = `
+    const rt = await createRuntime({ threads: 2 });
+    const e = rt.engine, n = 64, p = e.regions.scratch.alloc(n * 4);
+    e.mem.f32.fill(1, p >> 2, (p >> 2) + n);
+    await e.runTasks("f32_add", [[n / 2, p, p, p], [n / 2, p + n * 2, p + n * 2, p + n * 2]]);
+    console.log(rt.features.threads, e.mem.f32[(p >> 2) + n - 1]);`;
+
+  it("exits on its own when a threaded runtime is never disposed", async () => {
+    const { out, ms } = await child(job);
+    expect(out.trim()).toBe("2 2");
+    expect(ms).toBeLessThan(5000);
+  });
+
+  // Unref'd workers are not listed by getActiveResourcesInfo(): count the OS threads instead.
+  it.runIf(existsSync("/proc/self/status"))("stops its worker threads on dispose()", async () => {
+    const { out } = await child(`
+      import { readFileSync } from "node:fs";
+      const osThreads = () => +/Threads:\\s+(\\d+)/.exec(readFileSync("/proc/self/status", "utf8"))[1];
+      (await createRuntime({ threads: 1 })).dispose(); // starts libuv's pool (file reads) first
+      const idle = osThreads();
+      ${job}
+      const busy = osThreads();
+      rt.dispose();
+      await new Promise((r) => setTimeout(r, 300));
+      console.log(busy - idle, osThreads() - idle);`);
+    expect(out.trim().split("\n")).toEqual(["2 2", "1 0"]);
+  });
+});
