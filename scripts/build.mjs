@@ -28,10 +28,14 @@ const distDirPlugin = {
     build.onResolve({ filter: /\/assets\.js$/ }, (args) =>
       /[\\/]src[\\/]runtime$/.test(args.resolveDir) ? { path: "assets", namespace: "simdformer" } : undefined);
     build.onLoad({ filter: /.*/, namespace: "simdformer" }, () => ({
+      // Hosts that give modules no import.meta.url (workerd; scripts bundled for the edge
+      // VM) get undefined here, not a throw at import: there the wasm is passed in
+      // (wasm.module / wasm.bytes) and no workers start; loader.ts says so if it is not.
       contents: [
-        'export const distDir = new URL("./", import.meta.url);',
-        'export const wasmDir = new URL("wasm/", distDir);',
-        'export const workerUrl = new URL("worker.js", distDir);',
+        'const here = typeof import.meta.url === "string" ? import.meta.url : undefined;',
+        'export const distDir = here === undefined ? undefined : new URL("./", here);',
+        'export const wasmDir = distDir && new URL("wasm/", distDir);',
+        'export const workerUrl = distDir && new URL("worker.js", distDir);',
       ].join("\n"),
       loader: "js",
     }));

@@ -50,7 +50,12 @@ const RESERVED_BYTES = 64 * 1024;
 const MiB = 1024 * 1024;
 
 function resolveThreads(opt: EngineOptions["threads"], host: HostFeatures, notes: string[]): number {
-  if (opt === undefined || opt === "auto") return host.threads ? host.hardwareConcurrency : 1;
+  if (opt === undefined || opt === "auto") {
+    if (host.threads) return host.hardwareConcurrency;
+    // Say why: "auto" landing on one thread is the surprise users ask about (non-isolated pages, edge).
+    notes.push(`single thread: ${host.reasons.threads}`);
+    return 1;
+  }
   if (!Number.isInteger(opt) || opt < 1 || opt > 256) {
     throw new ArgumentError(`threads: expected "auto" or an integer 1..256, found ${String(opt)}`);
   }

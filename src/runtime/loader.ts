@@ -48,6 +48,12 @@ export async function loadModule(build: BuildName, source: WasmSource): Promise<
   let bytes: BufferSource;
   if (source.bytes) bytes = source.bytes;
   else {
+    // The bundle's wasmDir is undefined where modules have no URL (workerd, edge VM scripts).
+    if (!source.url && !wasmDir) {
+      throw new ArgumentError(
+        "wasm: expected wasm.module or wasm.bytes in a host that gives modules no URL (import.meta.url; e.g. workerd), found neither",
+      );
+    }
     let url = source.url ? toUrl(source.url) : wasmDir;
     if (url.pathname.endsWith("/")) url = new URL(wasmFileName(build), url);
     bytes = await readUrl(url);

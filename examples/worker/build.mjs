@@ -1,0 +1,39 @@
+// Bundles worker.js for workerd the way wrangler would (esbuild, "workerd" export condition,
+// .wasm imports left as module bindings) into out/, with the wasm builds it binds.
+// Usage: node build.mjs [--package <simdformer package dir>] [--out <dir>]
+//   (defaults: the package found by name, which in this repo is the repo itself; out/ here)
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const option = (name) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? resolve(process.argv[i + 1]) : undefined;
+};
+// The package root: given, or found by name like any dependency (in this repo: itself).
+const pkg = option("--package") ?? dirname(createRequire(join(here, "x.js")).resolve("simdformer/package.json"));
+const out = option("--out") ?? join(here, "out");
+// The entry for workerd per the package's exports map, as wrangler's resolver would pick it.
+const { exports } = JSON.parse(readFileSync(join(pkg, "package.json"), "utf8"));
+const condition = ["workerd", "worker", "browser", "import", "default"].find((c) => typeof exports["."][c] === "string");
+const entry = join(pkg, exports["."][condition]);
+mkdirSync(out, { recursive: true });
+await esbuild.build({
+  entryPoints: [join(here, "worker.js")],
+  outfile: join(out, "worker.js"),
+  bundle: true,
+  format: "esm",
+  platform: "neutral",
+  target: "es2022",
+  conditions: ["workerd", "worker", "browser"],
+  alias: { simdformer: entry },
+  external: ["*.wasm", "node:*"],
+  logLevel: "warning",
+});
+for (const build of ["relaxed", "simd"]) {
+  copyFileSync(join(pkg, "dist", "wasm", `simdformer.${build}.wasm`), join(out, `simdformer.${build}.wasm`));
+}
+console.log(`built ${out} from ${entry} (condition "${condition}")`);

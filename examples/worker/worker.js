@@ -1,0 +1,46 @@
+// simdformer in workerd (the Cloudflare Workers runtime). Code generation is off in isolates,
+// so the wasm comes as module bindings (declared `wasm` in config.capnp, compiled by workerd
+// at startup) and is handed to createRuntime; isolates have no workers: one thread.
+//   GET /        features and a dot product
+//   GET /golden  the runtime matrix's golden cases (tests/runtimes/golden.js)
+import { createRuntime } from "simdformer";
+import relaxedWasm from "./simdformer.relaxed.wasm";
+import simdWasm from "./simdformer.simd.wasm";
+import fixture from "../../tests/fixtures/runtimes/golden.json";
+import { runGolden } from "../../tests/runtimes/golden.js";
+
+/** The module binding for a golden config: strict SIMD where asked, else the best (relaxed). */
+const wasmFor = (label) => ({ module: label === "strict" ? simdWasm : relaxedWasm });
+
+const json = (body, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+
+async function demo() {
+  const rt = await createRuntime({ wasm: { module: relaxedWasm }, maxMemory: 64 * 1024 * 1024 });
+  try {
+    const n = 1000;
+    const a = rt.engine.scratch.alloc(n * 4);
+    const b = rt.engine.scratch.alloc(n * 4);
+    const f32 = rt.engine.mem.f32;
+    for (let i = 0; i < n; i++) {
+      f32[(a >>> 2) + i] = 1 / (i + 1);
+      f32[(b >>> 2) + i] = i + 1;
+    }
+    return { features: rt.features, dot: rt.kernels.f32_dot(n, a, b), expected: n };
+  } finally {
+    rt.dispose();
+  }
+}
+
+export default {
+  async fetch(request) {
+    const { pathname } = new URL(request.url);
+    try {
+      if (request.method === "GET" && pathname === "/") return json(await demo());
+      if (request.method === "GET" && pathname === "/golden") return json(await runGolden(fixture, { wasm: wasmFor }));
+      return json({ error: `no route ${request.method} ${pathname}` }, 404);
+    } catch (e) {
+      return json({ error: `${e?.name}: ${e?.message}` }, 500);
+    }
+  },
+};

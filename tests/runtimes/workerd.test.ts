@@ -1,0 +1,92 @@
+// Runtime matrix, workerd: examples/worker bundled against the packed package (wasm as module
+// bindings, no runtime compilation), served on a free loopback port; GET /golden and GET /.
+// Cold start = process start to the first HTTP answer.
+import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { runGolden } from "./golden.js";
+import {
+  BIN, type GoldenReport, ROOT, failures, freePort, killChildren, loadGolden, makeConsumer, recordRow, removeDir, rowOf, runChild, startChild,
+  strictMismatches,
+} from "./harness.js";
+
+const workerd = BIN("workerd");
+
+describe.skipIf(!existsSync(workerd))("runtime matrix: workerd", () => {
+  let dir: string;
+  let base: string;
+  let version = "";
+  let coldStartMs = 0;
+  let reference: GoldenReport;
+  let server: ReturnType<typeof startChild> | undefined;
+
+  beforeAll(async () => {
+    dir = makeConsumer("workerd");
+    const ex = join(dir, "worker");
+    mkdirSync(ex);
+    copyFileSync(join(ROOT, "examples/worker/config.capnp"), join(ex, "config.capnp"));
+    const build = await runChild(process.execPath, [join(ROOT, "examples/worker/build.mjs"), "--package", join(dir, "node_modules/simdformer"), "--out", join(ex, "out")], {
+      cwd: ROOT, timeoutMs: 30_000,
+    });
+    if (build.code !== 0) throw new Error(`examples/worker/build.mjs failed:\n${build.stdout}\n${build.stderr}`);
+    const v = await runChild(workerd, ["--version"], { cwd: dir, timeoutMs: 10_000 });
+    version = v.stdout.trim().replace(/^workerd\s+/, "");
+
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    const t0 = performance.now();
+    server = startChild(workerd, ["serve", "config.capnp", "--socket-addr", `http=127.0.0.1:${port}`], { cwd: ex });
+    // Poll until the first answer (workerd prints nothing when ready); bounded at 20 s.
+    for (;;) {
+      if (server.child.exitCode !== null) throw new Error(`workerd exited ${server.child.exitCode}:\n${server.output()}`);
+      if (performance.now() - t0 > 20_000) throw new Error(`workerd gave no answer in 20 s:\n${server.output()}`);
+      try {
+        const res = await fetch(base + "/", { signal: AbortSignal.timeout(2000) });
+        await res.arrayBuffer();
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    coldStartMs = performance.now() - t0;
+    console.log(`workerd ${version}: cold start (process start -> first response) ${coldStartMs.toFixed(0)} ms`);
+    reference = await runGolden(loadGolden());
+  }, 60_000);
+
+  afterAll(() => {
+    server?.child.kill("SIGKILL");
+    killChildren();
+    removeDir(dir);
+  });
+
+  test("GET / answers with features and a correct dot product", async () => {
+    const res = await fetch(base + "/", { signal: AbortSignal.timeout(10_000) });
+    const body = await res.json();
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(Math.abs(body.dot - body.expected)).toBeLessThan(1e-3);
+    expect(body.features.build).toBe("relaxed");
+    expect(body.features.threads).toBe(1);
+  });
+
+  test("GET /golden passes in the isolate, single-threaded, with the reason", async () => {
+    const t0 = performance.now();
+    const res = await fetch(base + "/golden", { signal: AbortSignal.timeout(20_000) });
+    const report = (await res.json()) as GoldenReport & { error?: string };
+    expect(report.error).toBeUndefined();
+    console.log(`workerd /golden in ${(performance.now() - t0).toFixed(0)} ms`);
+    expect(report.runtime).toBe("workerd");
+    expect(failures(report)).toEqual([]);
+    const auto = report.runs[0].features!;
+    expect(auto.build).toBe("relaxed");
+    expect(auto.host.threads).toBe(false);
+    expect(auto.notes.join(" ")).toMatch(/no Worker/);
+    const mismatches = strictMismatches(report, reference);
+    expect(mismatches).toEqual([]);
+    recordRow(rowOf("workerd", { ...report, version }, { strictBitIdentical: true, coldStartMs: Math.round(coldStartMs) }));
+  });
+
+  test("an unknown route is a 404, not a crash", async () => {
+    const res = await fetch(base + "/nope", { signal: AbortSignal.timeout(10_000) });
+    expect(res.status).toBe(404);
+  });
+});
