@@ -6,6 +6,24 @@ export type { WasmSource } from "./runtime/loader.js";
 export type { HostFeatures } from "./runtime/features.js";
 export type { KernelExports } from "./kernels/exports.js";
 export {
+  Model,
+  DecodeState,
+  type ForwardInput,
+  type ForwardResult,
+  type StartOptions,
+  type StepOptions,
+  type LoadOptions,
+  type TokenSequence,
+  type PaddingMask,
+  type AttentionCapture,
+  type AttentionEvent,
+} from "./model/model.js";
+export { parseConfig, type ModelConfig } from "./model/config.js";
+export { KvCache, type KvCacheOptions } from "./model/kv_cache.js";
+export type { TensorSource } from "./model/weights.js";
+export { parseSafetensors, writeSafetensors, SafetensorsFile, type TensorInfo } from "./formats/safetensors.js";
+export { greedy, argmaxRow, type GreedyOptions } from "./generate/greedy.js";
+export {
   SimdformerError,
   ShapeError,
   ModelFormatError,
