@@ -8,7 +8,7 @@ import { execFile, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -29,10 +29,11 @@ if (!suite || args.includes("--help") || !suites.includes(suite)) {
 const keep = args.includes("--keep");
 const suiteArgs = args.filter((a) => a !== suite && a !== "--keep");
 
-// Inside the repo so the bundle's bare imports (onnxruntime-web, benchmark ...) resolve to node_modules.
-const cache = join(root, "node_modules", ".cache");
-mkdirSync(cache, { recursive: true });
-const tmp = mkdtempSync(join(cache, "simdformer-bench-"));
+// In node_modules, so the bundle's bare imports (onnxruntime-web, benchmark ...) resolve, and two
+// levels below the root like src/runtime/, so that module's import.meta.url-relative asset paths
+// (src/runtime/assets.ts: "../../dist/") still reach the repository's dist/. The suites get the
+// fresh wasm folder explicitly (SIMDFORMER_WASM_DIR).
+const tmp = mkdtempSync(join(root, "node_modules", ".simdformer-bench-"));
 let status = 1;
 try {
   const wasmDir = join(tmp, "wasm");
@@ -52,18 +53,6 @@ try {
   };
   await Promise.all([worker(), worker()]);
 
-  // Source files that locate package assets from import.meta.url (src/runtime/assets.ts) would
-  // resolve them from the bundle's temp folder: give them their own source location instead.
-  // The suites get the fresh wasm folder explicitly (SIMDFORMER_WASM_DIR).
-  const sourceUrlPlugin = {
-    name: "source-import-meta-url",
-    setup(build) {
-      build.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, (a) => ({
-        contents: readFileSync(a.path, "utf8").replaceAll("import.meta.url", JSON.stringify(pathToFileURL(a.path).href)),
-        loader: "ts",
-      }));
-    },
-  };
   const out = join(tmp, `${suite}.bench.mjs`);
   await esbuild.build({
     absWorkingDir: root,
@@ -75,7 +64,6 @@ try {
     target: "node20",
     packages: "external",
     sourcemap: "inline",
-    plugins: [sourceUrlPlugin],
     logLevel: "warning",
   });
   const run = spawnSync(process.execPath, ["--experimental-wasm-relaxed-simd", "--enable-source-maps", out, ...suiteArgs], {

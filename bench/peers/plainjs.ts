@@ -93,13 +93,20 @@ function bind(op: PeerOp): { run: () => void; out: Float32Array } {
   }
 }
 
+/**
+ * Matmuls above this many flops take seconds per call in plain JS: they are skipped to keep a
+ * run within its time budget (the wasm peers set the "best peer" there anyway).
+ */
+const MAX_MATMUL_FLOPS = 2e8;
+
 /** The plain-JS baseline peer. */
 export function createPlainJsPeer(): Peer {
   return {
     name: "plain-js",
     version: process.version,
-    notes: ["scalar Float32Array loops (i-k-j matmul), output preallocated"],
-    async prepare(op): Promise<PreparedPeerOp> {
+    notes: ["scalar Float32Array loops (i-k-j matmul), output preallocated", `matmuls over ${MAX_MATMUL_FLOPS.toExponential(0)} flops skipped (seconds per call)`],
+    async prepare(op): Promise<PreparedPeerOp | null> {
+      if (op.op === "matmul" && 2 * op.m * op.k * op.n > MAX_MATMUL_FLOPS) return null;
       const { run, out } = bind(op);
       return {
         async: false,
