@@ -59,7 +59,7 @@ export interface ModelConfig {
   norm_bias: boolean;
   /** A norm after the last encoder block (torch nn.Transformer has one); default true for pre-LN, false for post-LN. */
   encoder_final_norm: boolean;
-  /** A norm after the last decoder block; default as encoder_final_norm. */
+  /** A norm after the last decoder block; default true for pre-LN or when encoder_final_norm is set. */
   decoder_final_norm: boolean;
   /** Position information; default "sinusoidal". "rotary" rotates q and k in every self-attention. */
   positions: Positions;

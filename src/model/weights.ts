@@ -122,10 +122,6 @@ export function loadWeights(config: ModelConfig, src: TensorSource): ModelWeight
 
 const join = (prefix: string, name: string) => (prefix ? `${prefix}.${name}` : name);
 
-function ffnActivation(c: ModelConfig): FfnWeights["activation"] {
-  return c.activation;
-}
-
 /**
  * torch nn.Transformer state_dict names. Stacks: `<encoder>.layers.<i>.` and `<encoder>.norm`
  * (same for decoder); tensor_names keys and their defaults:
@@ -156,7 +152,7 @@ function torchTransformer(c: ModelConfig, r: Reader): ModelWeights {
     };
   };
   const ffn = (p: string): FfnWeights => ({
-    activation: ffnActivation(c),
+    activation: c.activation,
     up: r.linear(`${p}linear1`, d, c.d_ff, c.ffn_bias),
     gate: c.activation === "swiglu" ? r.linear(`${p}linear3`, d, c.d_ff, c.ffn_bias) : undefined,
     down: r.linear(`${p}linear2`, c.d_ff, d, c.ffn_bias),
@@ -222,7 +218,7 @@ function hfGpt2(c: ModelConfig, r: Reader): ModelWeights {
         o: r.conv1d(`${h}attn.c_proj`, d, d),
       },
       ffnNorm: r.norm(`${h}ln_2`, c, d),
-      ffn: { activation: ffnActivation(c), up: r.conv1d(`${h}mlp.c_fc`, d, c.d_ff), down: r.conv1d(`${h}mlp.c_proj`, c.d_ff, d) },
+      ffn: { activation: c.activation, up: r.conv1d(`${h}mlp.c_fc`, d, c.d_ff), down: r.conv1d(`${h}mlp.c_proj`, c.d_ff, d) },
     };
   });
   const w: ModelWeights = { encoder: [], decoder, tgtEmbed: r.get(`${p}wte.weight`, [c.vocab_size, d]) };
@@ -252,7 +248,7 @@ function hfLlama(c: ModelConfig, r: Reader): ModelWeights {
       },
       ffnNorm: r.norm(`${l}post_attention_layernorm`, c, d),
       ffn: {
-        activation: ffnActivation(c),
+        activation: c.activation,
         up: r.linear(`${l}mlp.up_proj`, d, c.d_ff, c.ffn_bias),
         gate: c.activation === "swiglu" ? r.linear(`${l}mlp.gate_proj`, d, c.d_ff, c.ffn_bias) : undefined,
         down: r.linear(`${l}mlp.down_proj`, c.d_ff, d, c.ffn_bias),

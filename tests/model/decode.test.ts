@@ -248,3 +248,40 @@ describe("encoder-only batches", () => {
     model.dispose();
   });
 });
+
+describe("attention capture", () => {
+  it("hands over every head's probabilities: rows sum to 1, causal rows see no future", async () => {
+    const fx = loadFixture("transformer");
+    const model = await Model.load(rt, fx.file);
+    const src = fx.meta.src as number[][];
+    const tgt = fx.meta.tgt as number[][];
+    const events: import("../../src/index.js").AttentionEvent[] = [];
+    const plain = await model.forward({ src, tokens: tgt });
+    const captured = await model.forward({ src, tokens: tgt, capture: (e) => events.push(e) });
+    expect(captured.logits).toEqual(plain.logits);
+    const c = model.config;
+    const count = (stack: string, kind: string) => events.filter((e) => e.stack === stack && e.kind === kind).length;
+    expect(count("encoder", "self")).toBe(c.encoder_layers * c.n_heads * src.length);
+    expect(count("decoder", "self")).toBe(c.decoder_layers * c.n_heads * tgt.length);
+    expect(count("decoder", "cross")).toBe(c.decoder_layers * c.n_heads * tgt.length);
+    for (const e of events) {
+      const n = e.stack === "encoder" ? src[e.sequence].length : tgt[e.sequence].length;
+      expect(e.queries).toBe(n);
+      expect(e.keys).toBe(e.kind === "cross" || e.stack === "encoder" ? src[e.sequence].length : n);
+      for (let q = 0; q < e.queries; q++) {
+        const r = e.probs.subarray(q * e.keys, (q + 1) * e.keys);
+        expect(r.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+        if (e.stack === "decoder" && e.kind === "self") expect(r.subarray(q + 1).every((p) => p === 0)).toBe(true);
+      }
+    }
+    // A decode step captures the new token's row against every cached key.
+    const state = await model.startDecoding({ src: [src[0]] });
+    await model.decodeStep(state, [[1, 7]]);
+    const step: typeof events = [];
+    await model.decodeStep(state, [[9]], { capture: (e) => step.push(e) });
+    const self = step.find((e) => e.kind === "self")!;
+    expect([self.queries, self.keys]).toEqual([1, 3]);
+    state.dispose();
+    model.dispose();
+  });
+});
