@@ -1,5 +1,5 @@
 // The public Model: load, forward (hidden states / logits), encode + decodeStep with a KV cache.
-import { DisposedError, ModelFormatError, ShapeError } from "../errors.js";
+import { ArgumentError, DisposedError, ModelFormatError, ShapeError } from "../errors.js";
 import { parseSafetensors, type SafetensorsFile } from "../formats/safetensors.js";
 import { readF32 } from "../kernels/bindings.js";
 import type { CrossKv } from "../ops/attention.js";
@@ -83,6 +83,8 @@ export class DecodeState {
 
   /** @internal */
   constructor(
+    /** @internal The model that created this state. */
+    readonly owner: object,
     private readonly engine: Engine,
     /** Self-attention keys and values of every position decoded so far. */
     readonly cache: KvCache,
@@ -284,7 +286,7 @@ export class Model {
       });
       const owned: number[] = [];
       try {
-        if (!ed) return new DecodeState(this.engine, cache, [], [], [], owned);
+        if (!ed) return new DecodeState(this, this.engine, cache, [], [], [], owned);
         const srcSegs = packSegments(opts.src!.map((s) => s.length));
         const rows = totalRows(srcSegs);
         const scratchMasks = this.masks("srcPadding", opts.srcPadding, opts.src!, "scratch");
@@ -294,7 +296,7 @@ export class Model {
         await this.net.projectMemory(rows, mem, ptrs);
         const masks = this.masks("srcPadding", opts.srcPadding, opts.src!, "kv") ?? srcSegs.map(() => 0);
         owned.push(...masks.filter((p) => p !== 0));
-        return new DecodeState(this.engine, cache, ptrs, srcSegs, masks, owned);
+        return new DecodeState(this, this.engine, cache, ptrs, srcSegs, masks, owned);
       } catch (e) {
         cache.dispose();
         for (const p of owned) kv.release(p);
@@ -311,6 +313,10 @@ export class Model {
   async decodeStep(state: DecodeState, tokens: TokenSequence[], opts: StepOptions = {}): Promise<Float32Array> {
     state.assertLive();
     const c = this.config;
+    if (state.owner !== this) throw new ArgumentError("decodeStep: the state was started by another model");
+    if (state.memoryPtrs.length > 0 && state.memorySegs.length !== state.batch) {
+      throw new ShapeError(`decodeStep: the state has ${state.memorySegs.length} sources for ${state.batch} sequences (a cache restored with another batch size?)`);
+    }
     if (tokens.length !== state.batch) throw new ShapeError(`decodeStep: expected ${state.batch} token sequences (the batch), found ${tokens.length}`);
     const output = opts.output ?? (this.net.hasOutput ? "logits" : "hidden");
     if (output === "logits" && !this.net.hasOutput) throw new ShapeError("decodeStep: logits asked, but this model has no output head");

@@ -1,6 +1,6 @@
 // Incremental decoding, batching and input validation of the Model API.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRuntime, DisposedError, ModelFormatError, ShapeError, type Runtime } from "../../src/index.js";
+import { ArgumentError, createRuntime, DisposedError, ModelFormatError, ShapeError, type Runtime } from "../../src/index.js";
 import { greedy } from "../../src/generate/greedy.js";
 import { KvCache } from "../../src/model/kv_cache.js";
 import { Model } from "../../src/model/model.js";
@@ -207,6 +207,14 @@ describe("typed errors on bad input", () => {
     await expect(seq2seq.forward({ tokens: [[1]] })).rejects.toThrow(/needs src/);
     await expect(seq2seq.forward({ src: [[4], [5]], tokens: [[1]] })).rejects.toThrow(/src has 2 sequences, expected 1/);
     await expect(model.forward({ src: [[1]], tokens: [[1]] })).rejects.toThrow(/no cross-attention/);
+  });
+
+  it("a state belongs to the model that started it", async () => {
+    const other = await Model.load(rt, loadFixture("gpt2").file);
+    const state = await other.startDecoding();
+    await expect(model.decodeStep(state, [[1]])).rejects.toThrow(ArgumentError);
+    state.dispose();
+    other.dispose();
   });
 
   it("disposed models and states", async () => {
