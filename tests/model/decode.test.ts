@@ -1,6 +1,6 @@
 // Incremental decoding, batching and input validation of the Model API.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ArgumentError, createRuntime, DisposedError, ModelFormatError, ShapeError, type Runtime } from "../../src/index.js";
+import { ArgumentError, createRuntime, DisposedError, ModelFormatError, OutOfMemoryError, ShapeError, type Runtime } from "../../src/index.js";
 import { greedy } from "../../src/generate/greedy.js";
 import { KvCache } from "../../src/model/kv_cache.js";
 import { Model } from "../../src/model/model.js";
@@ -152,6 +152,21 @@ describe("KvCache", () => {
     expect(keysOf(c, 0, 1, 0)).toEqual(k1);
     expect(keysOf(c, 1, 1, 0)).toEqual(k1);
     c.dispose();
+  });
+
+  it("running out of the kv region is an OutOfMemoryError naming it", async () => {
+    const small = await createRuntime({ build: "simd", threads: 1, limits: { kv: 10 * 1024 } });
+    const model = await Model.load(small, loadFixture("llama").file);
+    // 2 layers x 2 kv heads x 8 dims x K,V x 4 bytes = 256 bytes per position: 16 positions take
+    // 4 KiB; the 17th doubles the block, 8 KiB more while the old one is still held.
+    const state = await model.startDecoding({ capacity: 16 });
+    await model.decodeStep(state, [Array(16).fill(3)]);
+    const err = await model.decodeStep(state, [[4]]).catch((e) => e);
+    expect(err).toBeInstanceOf(OutOfMemoryError);
+    expect(err).toMatchObject({ region: "kv", requestedBytes: 8192 });
+    state.dispose();
+    model.dispose();
+    small.dispose();
   });
 
   it("a decode state survives snapshot/restore of its cache", async () => {
