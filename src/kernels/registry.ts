@@ -1,5 +1,6 @@
 import type { KernelEntry } from "./kernel_entry.js";
 import { VEC_KERNELS } from "./entries/vec.js";
+import { GEMM_KERNELS } from "./entries/gemm.js";
 
 /**
  * Every kernel, by family (one file per family in entries/). A kernel listed here is
@@ -7,4 +8,5 @@ import { VEC_KERNELS } from "./entries/vec.js";
  */
 export const KERNELS: KernelEntry[] = [
   ...VEC_KERNELS,
+  ...GEMM_KERNELS,
 ];
