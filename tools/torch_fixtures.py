@@ -14,6 +14,7 @@ Cases:
   transformer_pre  TransformerEncoder/Decoder, norm_first, GELU, tied output, no final norms, greedy ids
   gpt2           GPT-2-style decoder, HF names: learned positions, pre-LN, GELU tanh, tied embeddings
   llama          Llama-style decoder, HF names: RMSNorm, RoPE (half split), GQA 4/2, SwiGLU, no biases
+  bert           BERT-style encoder, HF names: learned positions + token type 0, embedding LayerNorm, post-LN, GELU
 
 Usage: /usr/bin/python3 tools/torch_fixtures.py
 """
@@ -345,6 +346,74 @@ class Llama(nn.Module):
         return self.lm_head(self.model.norm(x))
 
 
+# ----------------------------------------------------------------------------------------------- BERT
+class BertLayer(nn.Module):
+    def __init__(self, d, h, ff, eps):
+        super().__init__()
+        self.h = h
+        self.attention = nn.Module()
+        self.attention.self = nn.Module()
+        self.attention.self.query = nn.Linear(d, d)
+        self.attention.self.key = nn.Linear(d, d)
+        self.attention.self.value = nn.Linear(d, d)
+        self.attention.output = nn.Module()
+        self.attention.output.dense = nn.Linear(d, d)
+        self.attention.output.LayerNorm = nn.LayerNorm(d, eps=eps)
+        self.intermediate = nn.Module()
+        self.intermediate.dense = nn.Linear(d, ff)
+        self.output = nn.Module()
+        self.output.dense = nn.Linear(ff, d)
+        self.output.LayerNorm = nn.LayerNorm(d, eps=eps)
+
+    def forward(self, x, mask):
+        B, T, d = x.shape
+        a = self.attention.self
+        heads = lambda t: t.view(B, T, self.h, d // self.h).transpose(1, 2)  # noqa: E731
+        p = F.softmax(heads(a.query(x)) @ heads(a.key(x)).transpose(-1, -2) / math.sqrt(d // self.h) + mask, dim=-1)
+        ctx = (p @ heads(a.value(x))).transpose(1, 2).reshape(B, T, d)
+        x = self.attention.output.LayerNorm(x + self.attention.output.dense(ctx))
+        return self.output.LayerNorm(x + self.output.dense(F.gelu(self.intermediate.dense(x))))
+
+
+class Bert(nn.Module):
+    def __init__(self, V, P, d, h, ff, L, eps):
+        super().__init__()
+        self.embeddings = nn.Module()
+        self.embeddings.word_embeddings = nn.Embedding(V, d)
+        self.embeddings.position_embeddings = nn.Embedding(P, d)
+        self.embeddings.token_type_embeddings = nn.Embedding(2, d)
+        self.embeddings.LayerNorm = nn.LayerNorm(d, eps=eps)
+        self.encoder = nn.Module()
+        self.encoder.layer = nn.ModuleList([BertLayer(d, h, ff, eps) for _ in range(L)])
+
+    def forward(self, ids, pad_mask):
+        e = self.embeddings
+        n = ids.shape[1]
+        x = e.word_embeddings(ids) + e.position_embeddings.weight[:n] + e.token_type_embeddings.weight[0]
+        x = e.LayerNorm(x)
+        mask = torch.zeros(pad_mask.shape).masked_fill(pad_mask, float("-inf"))[:, None, None, :]
+        for layer in self.encoder.layer:
+            x = layer(x, mask)
+        return x
+
+
+def case_bert():
+    torch.manual_seed(8)
+    V, P, d, h, ff, L = 40, 16, 32, 4, 64, 2
+    m = Bert(V, P, d, h, ff, L, 1e-12)
+    randomize(m, 0.25)
+    m.eval()
+    seqs = [[2, 9, 13, 5, 31, 7, 3], [2, 17, 29, 3]]
+    ids = pad(seqs)
+    with torch.no_grad():
+        hidden = m(ids, ids == 0)
+    config = {"format": "simdformer", "version": 1, "arch": "encoder", "naming": "hf-bert", "d_model": d,
+              "n_heads": h, "d_ff": ff, "encoder_layers": L, "activation": "gelu", "norm_position": "post",
+              "norm_eps": 1e-12, "embed_norm": True, "positions": "learned", "max_positions": P, "vocab_size": V,
+              "lm_head": False}
+    save("bert", config, m, {"hidden": hidden}, {"seqs": seqs})
+
+
 @torch.no_grad()
 def greedy_decoder(m, prompt, n):
     ids = list(prompt)
@@ -368,6 +437,7 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     torch.set_num_threads(1)
     case_mha()
+    case_bert()
     case_encoder("encoder_post", "relu", False, False, False, 2)
     case_encoder("encoder_pre", "gelu", True, True, True, 3)
     case_seq2seq("transformer", "relu", False, True, False, 4)

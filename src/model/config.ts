@@ -5,7 +5,7 @@ import { ModelFormatError } from "../errors.js";
 /** Which stacks the model has. */
 export type Arch = "encoder-decoder" | "encoder" | "decoder";
 /** How the checkpoint names its tensors (see src/model/weights.ts). */
-export type Naming = "torch-transformer" | "hf-gpt2" | "hf-llama";
+export type Naming = "torch-transformer" | "hf-gpt2" | "hf-llama" | "hf-bert";
 export type Activation = "relu" | "gelu" | "gelu_tanh" | "swiglu";
 export type NormKind = "layernorm" | "rmsnorm";
 export type NormPosition = "post" | "pre";
@@ -25,7 +25,7 @@ export interface ModelConfig {
   /**
    * Tensor names of the checkpoint (see src/model/weights.ts); default "torch-transformer":
    * torch nn.Transformer / TransformerEncoderLayer / TransformerDecoderLayer state_dict names.
-   * "hf-gpt2" and "hf-llama" are the Hugging Face GPT-2 and Llama names.
+   * "hf-gpt2", "hf-llama" and "hf-bert" are the Hugging Face GPT-2, Llama and BERT names.
    */
   naming: Naming;
   /**
@@ -69,6 +69,8 @@ export interface ModelConfig {
   rope_interleaved: boolean;
   /** Longest sequence the model accepts (rows of the learned position table). Default 1024. */
   max_positions: number;
+  /** A norm (of kind `norm`) over the summed embeddings before the first block (BERT). Default false. */
+  embed_norm: boolean;
   /** Multiply token embeddings by sqrt(d_model) (the "Attention is all you need" recipe). Default false. */
   embed_scale: boolean;
   /** The output projection is the (target) token embedding transposed. Default false. */
@@ -195,7 +197,7 @@ export function parseConfig(json: unknown, file = "config"): ModelConfig {
     version: 1,
     arch,
     tensor_names: names(),
-    naming: oneOf("naming", ["torch-transformer", "hf-gpt2", "hf-llama"] as const, "torch-transformer"),
+    naming: oneOf("naming", ["torch-transformer", "hf-gpt2", "hf-llama", "hf-bert"] as const, "torch-transformer"),
     d_model,
     n_heads,
     n_kv_heads,
@@ -214,6 +216,7 @@ export function parseConfig(json: unknown, file = "config"): ModelConfig {
     rope_theta: num("rope_theta", 10000),
     rope_interleaved: bool("rope_interleaved", false),
     max_positions,
+    embed_norm: bool("embed_norm", false),
     embed_scale: bool("embed_scale", false),
     tied_output,
     shared_embeddings,

@@ -64,6 +64,7 @@ export class Transformer {
     private readonly encoderNorm: Norm | undefined,
     private readonly decoderNorm: Norm | undefined,
     private readonly output: Linear | undefined,
+    private readonly embedNorm: Norm | undefined,
   ) {}
 
   /** Uploads and packs every weight once. */
@@ -83,6 +84,7 @@ export class Transformer {
         w.encoderNorm && Norm.create(engine, blocks, w.encoderNorm),
         w.decoderNorm && Norm.create(engine, blocks, w.decoderNorm),
         w.output && Linear.create(engine, blocks, w.output),
+        w.embedNorm && Norm.create(engine, blocks, w.embedNorm),
       );
     } catch (e) {
       blocks.dispose();
@@ -95,13 +97,14 @@ export class Transformer {
     return this.output ? this.output.outFeatures : this.config.d_model;
   }
 
-  /** x = embed(ids) (* sqrt(d)) + positions, rows x d in scratch. */
+  /** x = embed(ids) (* sqrt(d)) + positions (then the embedding norm), rows x d in scratch. */
   private async embed(table: Embedding, segs: readonly Segment[], ids: Int32Array): Promise<number> {
     const c = this.config;
     const rows = totalRows(segs);
     const x = this.engine.scratch.alloc(rows * c.d_model * 4);
     await table.run(rows, stageI32(this.engine, ids), x, c.d_model, c.embed_scale ? Math.sqrt(c.d_model) : 1);
     if (c.positions === "sinusoidal" || c.positions === "learned") await addPositions(this.engine, c.positions, segs, x, c.d_model, this.positions);
+    if (this.embedNorm) await this.embedNorm.run(rows, x, c.d_model, x, c.d_model);
     return x;
   }
 

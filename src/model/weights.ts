@@ -37,6 +37,8 @@ export interface ModelWeights {
   tgtEmbed?: Float32Array;
   /** Learned positions (max_positions x d_model), shared by both stacks. */
   positions?: Float32Array;
+  /** Norm over the summed embeddings (BERT). */
+  embedNorm?: NormWeights;
   encoder: LayerWeights[];
   decoder: LayerWeights[];
   encoderNorm?: NormWeights;
@@ -51,6 +53,13 @@ class Reader {
 
   has(name: string): boolean {
     return this.src.has(name);
+  }
+
+  /** A 2-D tensor whose row count the config does not give (e.g. BERT's token types). */
+  rows(name: string, cols: number): number {
+    const s = this.src.shape(name);
+    if (s.length !== 2 || s[1] !== cols) throw new ModelFormatError(this.src.file, `tensor "${name}" shape`, `[n, ${cols}]`, `[${s}]`);
+    return s[0];
   }
 
   get(name: string, shape: readonly number[]): Float32Array {
@@ -107,8 +116,10 @@ function sliceRows(l: LinearWeights, r0: number, r1: number): LinearWeights {
 /** Loads and checks every tensor the config needs, in canonical form. */
 export function loadWeights(config: ModelConfig, src: TensorSource): ModelWeights {
   const r = new Reader(src);
-  if (config.naming !== "torch-transformer" && config.arch !== "decoder") {
-    throw new ModelFormatError(src.file, "naming", `"torch-transformer" for arch "${config.arch}"`, `"${config.naming}"`);
+  const archOf: Record<string, string> = { "hf-gpt2": "decoder", "hf-llama": "decoder", "hf-bert": "encoder" };
+  const need = archOf[config.naming];
+  if (need !== undefined && config.arch !== need) {
+    throw new ModelFormatError(src.file, "arch", `"${need}" for naming "${config.naming}"`, `"${config.arch}"`);
   }
   switch (config.naming) {
     case "torch-transformer":
@@ -117,6 +128,8 @@ export function loadWeights(config: ModelConfig, src: TensorSource): ModelWeight
       return hfGpt2(config, r);
     case "hf-llama":
       return hfLlama(config, r);
+    case "hf-bert":
+      return hfBert(config, r);
   }
 }
 
@@ -258,5 +271,45 @@ function hfLlama(c: ModelConfig, r: Reader): ModelWeights {
   const w: ModelWeights = { encoder: [], decoder, tgtEmbed: r.get("model.embed_tokens.weight", [c.vocab_size, d]) };
   if (c.decoder_final_norm) w.decoderNorm = r.norm("model.norm", c, d);
   if (c.lm_head) w.output = outputHead(c, r, "lm_head", w.tgtEmbed!);
+  return w;
+}
+
+/**
+ * Hugging Face BERT names (optionally under "bert."): embeddings.{word,position,token_type}_embeddings,
+ * embeddings.LayerNorm, encoder.layer.<i>.attention.self.{query,key,value},
+ * attention.output.{dense,LayerNorm}, intermediate.dense, output.{dense,LayerNorm}.
+ * Every token is of type 0: that row is folded into the position table.
+ */
+function hfBert(c: ModelConfig, r: Reader): ModelWeights {
+  const p = c.tensor_names.prefix ?? (r.has("bert.embeddings.word_embeddings.weight") ? "bert." : "");
+  const d = c.d_model;
+  const b = c.attention_bias;
+  const encoder = Array.from({ length: c.encoder_layers }, (_, i): LayerWeights => {
+    const l = `${p}encoder.layer.${i}.`;
+    return {
+      selfAttn: {
+        heads: c.n_heads, kvHeads: c.n_kv_heads, headDim: c.head_dim,
+        q: r.linear(`${l}attention.self.query`, d, qDim(c), b),
+        k: r.linear(`${l}attention.self.key`, d, kvDim(c), b),
+        v: r.linear(`${l}attention.self.value`, d, kvDim(c), b),
+        o: r.linear(`${l}attention.output.dense`, qDim(c), d, b),
+      },
+      selfNorm: r.norm(`${l}attention.output.LayerNorm`, c, d),
+      ffn: { activation: c.activation, up: r.linear(`${l}intermediate.dense`, d, c.d_ff, c.ffn_bias), down: r.linear(`${l}output.dense`, c.d_ff, d, c.ffn_bias) },
+      ffnNorm: r.norm(`${l}output.LayerNorm`, c, d),
+    };
+  });
+  const e = `${p}embeddings.`;
+  const w: ModelWeights = { encoder, decoder: [], srcEmbed: r.get(`${e}word_embeddings.weight`, [c.vocab_size, d]) };
+  if (c.positions === "learned") {
+    w.positions = r.get(`${e}position_embeddings.weight`, [c.max_positions, d]);
+    const types = `${e}token_type_embeddings.weight`;
+    if (r.has(types)) {
+      const type0 = r.get(types, [r.rows(types, d), d]).subarray(0, d);
+      for (let i = 0; i < w.positions.length; i++) w.positions[i] += type0[i % d];
+    }
+  }
+  if (c.embed_norm) w.embedNorm = r.norm(`${e}LayerNorm`, c, d);
+  if (c.encoder_final_norm) w.encoderNorm = r.norm(`${p}encoder.norm`, c, d);
   return w;
 }

@@ -64,7 +64,7 @@ describe.each(TEST_BUILDS)("PyTorch parity on the %s build", (build) => {
     blocks.dispose();
   });
 
-  it.each(["encoder_post", "encoder_pre"])("%s: hidden states of a ragged batch", async (name) => {
+  it.each(["encoder_post", "encoder_pre", "bert"])("%s: hidden states of a ragged batch", async (name) => {
     const fx = loadFixture(name);
     const model = await Model.load(rt, fx.file);
     const seqs = fx.meta.seqs as number[][];
