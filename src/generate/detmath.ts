@@ -1,0 +1,66 @@
+// exp and log from IEEE-754 basic operations only (+ - * /, which every JS engine rounds the
+// same way), so sampling and beam scores are bit-identical in V8, SpiderMonkey and JSC.
+// Math.exp/Math.log are only specified as "implementation-approximated": engines use different
+// libms, and a last-bit difference can flip a sampled token or a beam tie.
+
+const LN2_HI = 6.93147180369123816490e-1; // upper bits of ln 2: k * LN2_HI is exact for |k| < 2^11
+const LN2_LO = 1.90821492927058770002e-10; // ln 2 - LN2_HI
+const INV_LN2 = 1.44269504088896338700;
+
+const bits = new DataView(new ArrayBuffer(8));
+
+/** 2^k for an integer k in -1074..1023 (exact), built from the exponent bits. */
+function pow2(k: number): number {
+  if (k < -1022) return pow2(k + 64) * pow2(-64); // subnormal result: one correctly rounded multiply
+  bits.setUint32(0, (k + 1023) << 20, true);
+  bits.setUint32(4, 0, true);
+  return bits.getFloat64(0, true);
+}
+
+/** e^x, deterministic across hosts; relative error ~1e-16. */
+export function expDet(x: number): number {
+  if (x !== x) return NaN;
+  if (x > 709.782712893384) return Infinity;
+  if (x < -745.1332191019412) return 0;
+  const k = Math.round(x * INV_LN2);
+  const r = x - k * LN2_HI - k * LN2_LO; // |r| <= ln2/2 (+ rounding)
+  // Taylor series of e^r to r^13 (remainder < 1e-17 relative for |r| <= 0.35), Horner form.
+  let p = 1 / 6227020800;
+  for (let n = 12; n >= 1; n--) p = p * r + FACT_INV[n];
+  p = p * r + 1;
+  return p * pow2(k);
+}
+
+/** 1/n! for n = 0..12. */
+const FACT_INV = (() => {
+  const t = [1];
+  for (let n = 1; n <= 12; n++) t.push(t[n - 1] / n);
+  return t;
+})();
+
+/** Natural log, deterministic across hosts; log(0) = -Infinity, negative or NaN -> NaN. */
+export function logDet(x: number): number {
+  if (!(x >= 0)) return NaN;
+  if (x === 0) return -Infinity;
+  if (x === Infinity) return Infinity;
+  let e = 0;
+  if (x < 2.2250738585072014e-308) {
+    x *= 18014398509481984; // 2^54: make a subnormal normal
+    e = -54;
+  }
+  bits.setFloat64(0, x, true);
+  const hi = bits.getUint32(4, true);
+  e += ((hi >>> 20) & 0x7ff) - 1023;
+  bits.setUint32(4, (hi & 0x000fffff) | 0x3ff00000, true); // mantissa m in [1, 2)
+  let m = bits.getFloat64(0, true);
+  if (m > Math.SQRT2) {
+    m /= 2;
+    e += 1;
+  }
+  // log m = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.172: series to s^23.
+  const s = (m - 1) / (m + 1);
+  const s2 = s * s;
+  let p = 1 / 23;
+  for (let n = 21; n >= 1; n -= 2) p = p * s2 + 1 / n;
+  return e * LN2_HI + (e * LN2_LO + 2 * s * p);
+}
