@@ -85,6 +85,28 @@ describe("thread pool", () => {
     expect(e.mem.f32.subarray(c >> 2, (c >> 2) + n).every((x) => x === 4)).toBe(true);
   });
 
+  it("keeps tiny back-to-back jobs correct (dispatch race stress) and prints the dispatch cost", async () => {
+    const rt = await runtime(2);
+    const e = rt.engine;
+    const n = 8;
+    const [a, o] = [e.regions.scratch.alloc(2 * n * 4), e.regions.scratch.alloc(2 * n * 4)];
+    const tasks = addRows(2, n, a, a, o);
+    const f32 = e.mem.f32;
+    const rounds = 2000;
+    const t0 = performance.now();
+    for (let r = 1; r <= rounds; r++) {
+      f32.fill(r, a >> 2, (a >> 2) + 2 * n);
+      await e.runTasks("f32_add", tasks);
+      // Both rows, the worker's included, must be this round's result, not a stale one.
+      if (f32[(o >> 2) + n - 1] !== 2 * r || f32[(o >> 2) + 2 * n - 1] !== 2 * r) throw new Error(`round ${r}: stale output`);
+    }
+    const perJob = ((performance.now() - t0) * 1000) / rounds;
+    const t1 = performance.now();
+    for (let r = 0; r < rounds; r++) await e.runTasks("f32_add", tasks.slice(0, 1));
+    const inline = ((performance.now() - t1) * 1000) / rounds;
+    console.log(`dispatch: 2 tiny tasks on 2 threads ${perJob.toFixed(1)} us per job, 1 task inline ${inline.toFixed(1)} us`);
+  });
+
   it("rejects unknown kernels and wrong argument counts with ArgumentError", async () => {
     for (const threads of [1, 2]) {
       const rt = await runtime(threads);
@@ -105,6 +127,75 @@ describe("thread pool", () => {
     expect(one.engine.parallelWorthIt(1e12)).toBe(false);
     expect(two.engine.parallelWorthIt(1e3)).toBe(false);
     expect(two.engine.parallelWorthIt(1e9)).toBe(true);
+  });
+});
+
+describe("f32_gemm over threads", () => {
+  /** Packs a random K x N B and fills a random M x K A in a fresh runtime; returns the pointers. */
+  async function gemmSetup(threads: number, m: number, n: number, k: number) {
+    const rt = await runtime(threads);
+    const e = rt.engine;
+    const rng = new Rng(11);
+    const kern = rt.kernels;
+    const [a, b, c] = [m * k, k * n, m * n].map((len) => e.regions.scratch.alloc(len * 4));
+    const packed = e.regions.weights.alloc(kern.f32_gemm_packed_size(k, n) * 4);
+    e.mem.f32.set(rng.f32(m * k), a >> 2);
+    e.mem.f32.set(rng.f32(k * n), b >> 2);
+    kern.f32_gemm_pack_b(k, n, b, n, packed);
+    const out = () => e.mem.f32.slice(c >> 2, (c >> 2) + m * n);
+    return { e, a, packed, c, out, nr: kern.f32_gemm_nr() };
+  }
+  /** [start, end) ranges of `parts` near-equal pieces of [0, n), starts aligned to `align`. */
+  function ranges(n: number, parts: number, align: number): Array<[number, number]> {
+    const blocks = Math.ceil(n / align);
+    return Array.from({ length: parts }, (_, i): [number, number] =>
+      [Math.floor((blocks * i) / parts) * align, Math.min(n, Math.floor((blocks * (i + 1)) / parts) * align)])
+      .filter(([lo, hi]) => hi > lo);
+  }
+
+  it("gives bit-identical C split by M rows and by N panels on 1, 2 and 3 threads", async () => {
+    const [m, n, k] = [83, 75, 129];
+    let reference: Float32Array | undefined;
+    for (const threads of [1, 2, 3]) {
+      const { e, a, packed, c, out, nr } = await gemmSetup(threads, m, n, k);
+      if (!reference) {
+        await e.runTasks("f32_gemm", [[m, n, k, a, k, packed, c, n, 0, 0]]);
+        reference = out();
+      }
+      // Row blocks start on multiples of 8 (the tile height divides it), as ops/linear.ts cuts.
+      for (const parts of [threads, 2 * threads + 1]) {
+        e.mem.f32.fill(NaN, c >> 2, (c >> 2) + m * n);
+        await e.runTasks("f32_gemm", ranges(m, parts, 8).map(([i0, i1]) =>
+          [i1 - i0, n, k, a + i0 * k * 4, k, packed, c + i0 * n * 4, n, 0, 0]));
+        expect(firstBitDifference(out(), reference)).toBe(-1);
+        e.mem.f32.fill(NaN, c >> 2, (c >> 2) + m * n);
+        await e.runTasks("f32_gemm", ranges(n, parts, nr).map(([j0, j1]) =>
+          [m, j1 - j0, k, a, k, packed + j0 * k * 4, c + j0 * 4, n, 0, 0]));
+        expect(firstBitDifference(out(), reference)).toBe(-1);
+      }
+    }
+  });
+
+  it("measures 1 vs 2 threads on a prefill-sized GEMM (printed, not asserted)", async () => {
+    const [m, n, k] = [256, 768, 768];
+    const time = async (threads: number) => {
+      const { e, a, packed, c, out } = await gemmSetup(threads, m, n, k);
+      const tasks = ranges(m, threads, 8).map(([i0, i1]) => [i1 - i0, n, k, a + i0 * k * 4, k, packed, c + i0 * n * 4, n, 0, 0]);
+      await e.runTasks("f32_gemm", tasks);
+      let best = Infinity;
+      for (let rep = 0; rep < 7; rep++) {
+        const t0 = performance.now();
+        await e.runTasks("f32_gemm", tasks);
+        best = Math.min(best, performance.now() - t0);
+      }
+      return { ms: best, c: out() };
+    };
+    const one = await time(1);
+    const two = await time(2);
+    expect(firstBitDifference(two.c, one.c)).toBe(-1);
+    const gflops = (ms: number) => ((2 * m * n * k) / ms / 1e6).toFixed(1);
+    console.log(`f32_gemm ${m}x${n}x${k}: 1 thread ${one.ms.toFixed(2)} ms (${gflops(one.ms)} GFLOP/s), ` +
+      `2 threads ${two.ms.toFixed(2)} ms (${gflops(two.ms)} GFLOP/s), speedup ${(one.ms / two.ms).toFixed(2)}x`);
   });
 });
 
@@ -181,13 +272,13 @@ describe("thread pool faults", () => {
 describe("process lifetime", () => {
   const dist = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
   /** Runs a Node script importing the built package; resolves with its stdout and wall time. */
-  function child(body: string): Promise<{ out: string; ms: number }> {
+  function child(body: string): Promise<{ out: string; log: string; ms: number }> {
     const script = `import { createRuntime } from ${JSON.stringify(dist)};\n${body}`;
     const t0 = performance.now();
     return new Promise((resolve, reject) => {
       execFile(process.execPath, ["--input-type=module", "-e", script], { timeout: 8000 }, (err, stdout, stderr) => {
         if (err) reject(new Error(`child failed (${err.message}): ${stderr}`));
-        else resolve({ out: stdout, ms: performance.now() - t0 });
+        else resolve({ out: stdout, log: stderr, ms: performance.now() - t0 });
       });
     });
   }
@@ -197,10 +288,20 @@ describe("process lifetime", () => {
     e.mem.f32.fill(1, p >> 2, (p >> 2) + n);
     await e.runTasks("f32_add", [[n / 2, p, p, p], [n / 2, p + n * 2, p + n * 2, p + n * 2]]);
     console.log(rt.features.threads, e.mem.f32[(p >> 2) + n - 1]);`;
+  /** A job whose worker share outlasts the caller's blocking wait: it ends on Atomics.waitAsync. */
+  const longJob = `
+    const big = 1 << 20, q = e.regions.scratch.alloc(big * 4);
+    e.mem.f32.fill(1, q >> 2, (q >> 2) + big);
+    const t0 = performance.now();
+    await e.runTasks("f32_add", [...Array(300).fill([1, p, p, p]), ...Array(300).fill([big, q, q, q])]);
+    console.error("long job ms", (performance.now() - t0).toFixed(0));
+    console.log(e.mem.f32[(q >> 2) + big - 1]);`;
 
-  it("exits on its own when a threaded runtime is never disposed", async () => {
-    const { out, ms } = await child(job);
-    expect(out.trim()).toBe("2 2");
+  it("exits on its own when a threaded runtime is never disposed, not before a job ends", async () => {
+    const { out, log, ms } = await child(job + longJob);
+    console.log(`child: ${log.trim()}, ${ms.toFixed(0)} ms in all`);
+    // 300 doublings of 1.0 end at 2^300 = Infinity in f32; an early exit prints nothing.
+    expect(out.trim().split("\n")).toEqual(["2 2", "Infinity"]);
     expect(ms).toBeLessThan(5000);
   });
 
