@@ -59,6 +59,19 @@ describe.each(["gpt2", "llama", "transformer", "transformer_pre"])("%s", (name) 
     state.dispose();
   });
 
+  it("select() reorders and duplicates sequences with their sources", async () => {
+    const V = model.vocabSize;
+    const state = await model.startDecoding({ src: srcs, batch: seqs.length });
+    await model.decodeStep(state, seqs);
+    state.select([1, 0, 1]);
+    const next = await model.decodeStep(state, [[4], [5], [6]]);
+    for (const [r, from, tok] of [[0, 1, 4], [1, 0, 5], [2, 1, 6]]) {
+      const { logits } = await model.forward({ src: srcs && [srcs[from]], tokens: [[...seqs[from], tok]] });
+      expect(relError(row(next, r, V), row(logits![0], seqs[from].length, V))).toBeLessThan(TOL);
+    }
+    state.dispose();
+  });
+
   it("a padded batch with key-padding masks equals singles on the real positions", async () => {
     const T = Math.max(...seqs.map((s) => s.length));
     const padded = seqs.map((s) => [...s, ...Array(T - s.length).fill(5)]);
@@ -230,6 +243,22 @@ describe("typed errors on bad input", () => {
     await expect(model.decodeStep(state, [[1]])).rejects.toThrow(ArgumentError);
     state.dispose();
     other.dispose();
+  });
+
+  it("dispose() gives the weights and kv regions back", async () => {
+    const { weights, kv } = rt.engine.regions;
+    const w0 = weights.usedBytes;
+    const k0 = kv.usedBytes;
+    const m = await Model.load(rt, loadFixture("transformer").file);
+    expect(weights.usedBytes).toBeGreaterThan(w0);
+    const state = await m.startDecoding({ src: [[4, 5, 2], [6, 2]], srcPadding: [[0, 0, 0], [0, 0]] });
+    await m.decodeStep(state, [[1], [1, 7]]);
+    state.select([1, 1, 0]);
+    expect(kv.usedBytes).toBeGreaterThan(k0);
+    state.dispose();
+    expect(kv.usedBytes).toBe(k0);
+    m.dispose();
+    expect(weights.usedBytes).toBe(w0);
   });
 
   it("disposed models and states", async () => {
