@@ -14,6 +14,7 @@ Cases:
   transformer_pre  TransformerEncoder/Decoder, norm_first, GELU, tied output, no final norms, greedy ids
   gpt2           GPT-2-style decoder, HF names: learned positions, pre-LN, GELU tanh, tied embeddings
   llama          Llama-style decoder, HF names: RMSNorm, RoPE (half split), GQA 4/2, SwiGLU, no biases
+  llama_mqa      the same with one kv head (MQA) and interleaved (GPT-J) rotary pairs
   bert           BERT-style encoder, HF names: learned positions + token type 0, embedding LayerNorm, post-LN, GELU
 
 Usage: /usr/bin/python3 tools/torch_fixtures.py
@@ -292,10 +293,17 @@ def rotate_half(x):
     return torch.cat((-x2, x1), dim=-1)
 
 
+def rope_interleaved(x, ang):
+    """Pairs (2i, 2i+1) rotated by ang[:, i] (GPT-J, llama.cpp)."""
+    cos, sin = ang.cos().float(), ang.sin().float()
+    x0, x1 = x[..., 0::2], x[..., 1::2]
+    return torch.stack((x0 * cos - x1 * sin, x1 * cos + x0 * sin), dim=-1).flatten(-2)
+
+
 class LlamaBlock(nn.Module):
-    def __init__(self, d, h, kvh, ff, theta, eps):
+    def __init__(self, d, h, kvh, ff, theta, eps, interleaved=False):
         super().__init__()
-        self.h, self.kvh, self.hd, self.theta = h, kvh, d // h, theta
+        self.h, self.kvh, self.hd, self.theta, self.interleaved = h, kvh, d // h, theta, interleaved
         self.self_attn = nn.Module()
         self.self_attn.q_proj = nn.Linear(d, h * self.hd, bias=False)
         self.self_attn.k_proj = nn.Linear(d, kvh * self.hd, bias=False)
@@ -317,10 +325,13 @@ class LlamaBlock(nn.Module):
         v = a.v_proj(hx).view(B, T, self.kvh, self.hd).transpose(1, 2)
         inv = 1.0 / (self.theta ** (torch.arange(0, self.hd, 2, dtype=torch.float64) / self.hd))
         ang = torch.arange(T, dtype=torch.float64)[:, None] * inv[None, :]
-        emb = torch.cat((ang, ang), dim=-1)
-        cos, sin = emb.cos().float(), emb.sin().float()
-        q = q * cos + rotate_half(q) * sin
-        k = k * cos + rotate_half(k) * sin
+        if self.interleaved:
+            q, k = rope_interleaved(q, ang), rope_interleaved(k, ang)
+        else:
+            emb = torch.cat((ang, ang), dim=-1)
+            cos, sin = emb.cos().float(), emb.sin().float()
+            q = q * cos + rotate_half(q) * sin
+            k = k * cos + rotate_half(k) * sin
         rep = self.h // self.kvh
         k = k.repeat_interleave(rep, dim=1)
         v = v.repeat_interleave(rep, dim=1)
@@ -331,11 +342,11 @@ class LlamaBlock(nn.Module):
 
 
 class Llama(nn.Module):
-    def __init__(self, V, d, h, kvh, ff, L, theta, eps):
+    def __init__(self, V, d, h, kvh, ff, L, theta, eps, interleaved=False):
         super().__init__()
         self.model = nn.Module()
         self.model.embed_tokens = nn.Embedding(V, d)
-        self.model.layers = nn.ModuleList([LlamaBlock(d, h, kvh, ff, theta, eps) for _ in range(L)])
+        self.model.layers = nn.ModuleList([LlamaBlock(d, h, kvh, ff, theta, eps, interleaved) for _ in range(L)])
         self.model.norm = RMSNorm(d, eps)
         self.lm_head = nn.Linear(d, V, bias=False)
 
@@ -454,6 +465,12 @@ def main():
         "norm_eps": 1e-6, "norm_position": "pre", "decoder_final_norm": True, "positions": "rotary",
         "rope_theta": 10000.0, "rope_interleaved": False, "max_positions": P, "attention_bias": False,
         "ffn_bias": False, "output_bias": False, "vocab_size": V}, 7)
+    case_decoder("llama_mqa", Llama(V, d, 4, 1, 48, L, 500.0, 1e-6, interleaved=True), {
+        "format": "simdformer", "version": 1, "arch": "decoder", "naming": "hf-llama", "d_model": d, "n_heads": 4,
+        "n_kv_heads": 1, "d_ff": 48, "decoder_layers": L, "activation": "swiglu", "norm": "rmsnorm",
+        "norm_eps": 1e-6, "norm_position": "pre", "decoder_final_norm": True, "positions": "rotary",
+        "rope_theta": 500.0, "rope_interleaved": True, "max_positions": P, "attention_bias": False,
+        "ffn_bias": False, "output_bias": False, "vocab_size": V}, 9)
 
 
 if __name__ == "__main__":

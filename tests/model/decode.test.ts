@@ -18,7 +18,7 @@ afterAll(() => rt.dispose());
 
 const row = (a: Float32Array, r: number, w: number) => a.subarray(r * w, (r + 1) * w);
 
-describe.each(["gpt2", "llama", "transformer", "transformer_pre"])("%s", (name) => {
+describe.each(["gpt2", "llama", "llama_mqa", "transformer", "transformer_pre"])("%s", (name) => {
   let model: Model;
   let srcs: number[][] | undefined;
   let seqs: number[][];

@@ -95,7 +95,7 @@ describe.each(TEST_BUILDS)("PyTorch parity on the %s build", (build) => {
     model.dispose();
   });
 
-  it.each(["gpt2", "llama"])("%s-style decoder: logits and greedy ids", async (name) => {
+  it.each(["gpt2", "llama", "llama_mqa"])("%s-style decoder: logits and greedy ids", async (name) => {
     const fx = loadFixture(name);
     const model = await Model.load(rt, fx.file);
     const prompts = fx.meta.prompts as number[][];
