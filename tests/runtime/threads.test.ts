@@ -121,6 +121,16 @@ describe("thread pool", () => {
     }
   });
 
+  it("fails with WorkerError when workers cannot start, unless threads is \"auto\"", async () => {
+    const workerUrl = new URL("./no-such-worker.js", import.meta.url);
+    await expect(createRuntime({ threads: 2, workerUrl })).rejects.toThrow(WorkerError);
+    const rt = await createRuntime({ threads: "auto", workerUrl });
+    live.push(rt);
+    if (rt.features.host.hardwareConcurrency > 1) expect(rt.features.notes.join()).toMatch(/single thread: workers did not start/);
+    expect(rt.features.threads).toBe(1);
+    await rt.engine.runTasks("build_info", [[], []]);
+  });
+
   it("says when splitting pays", async () => {
     const one = await runtime(1);
     const two = await runtime(2);
@@ -162,14 +172,15 @@ describe("f32_gemm over threads", () => {
         await e.runTasks("f32_gemm", [[m, n, k, a, k, packed, c, n, 0, 0]]);
         reference = out();
       }
-      // Row blocks start on multiples of 8 (the tile height divides it), as ops/linear.ts cuts.
-      for (const parts of [threads, 2 * threads + 1]) {
+      // Row blocks on multiples of 8 as ops/linear.ts cuts, and on any row (single-row
+      // blocks take the GEMV path, which must give the same bits as a tile row).
+      for (const [parts, align] of [[threads, 8], [2 * threads + 1, 8], [m, 1], [2 * threads + 1, 1]]) {
         e.mem.f32.fill(NaN, c >> 2, (c >> 2) + m * n);
-        await e.runTasks("f32_gemm", ranges(m, parts, 8).map(([i0, i1]) =>
+        await e.runTasks("f32_gemm", ranges(m, parts, align).map(([i0, i1]) =>
           [i1 - i0, n, k, a + i0 * k * 4, k, packed, c + i0 * n * 4, n, 0, 0]));
         expect(firstBitDifference(out(), reference)).toBe(-1);
         e.mem.f32.fill(NaN, c >> 2, (c >> 2) + m * n);
-        await e.runTasks("f32_gemm", ranges(n, parts, nr).map(([j0, j1]) =>
+        await e.runTasks("f32_gemm", ranges(n, Math.min(parts, Math.ceil(n / nr)), nr).map(([j0, j1]) =>
           [m, j1 - j0, k, a, k, packed + j0 * k * 4, c + j0 * 4, n, 0, 0]));
         expect(firstBitDifference(out(), reference)).toBe(-1);
       }
