@@ -19,7 +19,7 @@ function param(c: KernelCase, name: string, fallback: number): number {
  * stride wider than cols (padding filled with NaN) to test unaligned rows; peers get the
  * plain matrix. The stride is what the buffer length implies.
  */
-function dense(x: Float32Array, rows: number, cols: number): Float32Array {
+export function dense(x: Float32Array, rows: number, cols: number): Float32Array {
   if (x.length === rows * cols) return x;
   const ld = x.length / rows;
   if (!Number.isInteger(ld) || ld < cols) throw new Error(`peer mapping: a ${rows} x ${cols} operand of ${x.length} floats has no whole row stride`);
@@ -35,10 +35,15 @@ function transpose(x: Float32Array, rows: number, cols: number): Float32Array {
   return t;
 }
 
-/** B as K x N: entries hold it either that way ("b") or as a torch Linear weight N x K ("bt", "w"). */
+/** B as K x N, dense: entries stage it as K x N or, with dims.bt, as B^T (a torch Linear weight, N x K), both padded. */
 function weightKN(c: KernelCase, k: number, n: number): Float32Array {
-  if (c.inputs.b) return c.inputs.b;
-  return transpose(input(c, "bt", "w"), n, k);
+  const b = input(c, "b");
+  return c.dims.bt ? transpose(dense(b, n, k), n, k) : dense(b, k, n);
+}
+
+/** The peers' MatMul has no fused epilogue: cases with bias, activation or accumulation have no peer. */
+function plainProduct(c: KernelCase): boolean {
+  return !c.dims.bias && !c.dims.act && !c.dims.acc;
 }
 
 /** Softmax peers compute softmax(x); a kernel's scale is folded into the peer's input. */
@@ -54,15 +59,12 @@ function rows(c: KernelCase): number {
 export const PEER_OPS: Record<string, (c: KernelCase) => PeerOp | null> = {
   f32_add: (c) => ({ op: "add", n: c.dims.n, a: input(c, "a"), b: input(c, "b") }),
   f32_dot: (c) => ({ op: "dot", n: c.dims.n, a: input(c, "a"), b: input(c, "b") }),
-  f32_gemm: (c) => ({
-    op: "matmul",
-    m: c.dims.m,
-    k: c.dims.k,
-    n: c.dims.n,
-    a: dense(input(c, "a", "x"), c.dims.m, c.dims.k),
-    b: weightKN(c, c.dims.k, c.dims.n),
-  }),
-  f32_gemv: (c) => ({ op: "matmul", m: 1, k: c.dims.k, n: c.dims.n, a: input(c, "x", "a"), b: weightKN(c, c.dims.k, c.dims.n) }),
+  f32_gemm: (c) =>
+    plainProduct(c)
+      ? { op: "matmul", m: c.dims.m, k: c.dims.k, n: c.dims.n, a: dense(input(c, "a"), c.dims.m, c.dims.k), b: weightKN(c, c.dims.k, c.dims.n) }
+      : null,
+  f32_gemv: (c) =>
+    plainProduct(c) ? { op: "matmul", m: 1, k: c.dims.k, n: c.dims.n, a: dense(input(c, "a"), 1, c.dims.k), b: weightKN(c, c.dims.k, c.dims.n) } : null,
   f32_softmax(c) {
     // Masks and causal limits have no counterpart in the peers' plain softmax.
     if (c.inputs.mask || (c.dims.causal ?? -1) >= 0) return null;
@@ -92,6 +94,22 @@ export const PEER_OPS: Record<string, (c: KernelCase) => PeerOp | null> = {
 export function peerOpFor(name: string, c: KernelCase): PeerOp | null {
   const f = PEER_OPS[name];
   return f ? f(c) : null;
+}
+
+/** Rows x columns of the op's result, to compare a kernel's (possibly padded) output with the peers'. */
+export function outputShape(op: PeerOp): [number, number] {
+  switch (op.op) {
+    case "matmul":
+      return [op.m, op.n];
+    case "softmax":
+    case "layernorm":
+    case "rmsnorm":
+      return [op.rows, op.n];
+    case "add":
+      return [1, op.n];
+    case "dot":
+      return [1, 1];
+  }
 }
 
 /** Kind of a case for the performance targets of DESIGN.md. */
