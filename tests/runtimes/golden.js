@@ -5,24 +5,83 @@
 // tests/runtimes/make_golden.ts); the host driver loads that JSON its own way and passes it in.
 import { createRuntime } from "simdformer";
 
+/** Row ranges [r0, r1) splitting `rows` into at most `parts` nearly equal pieces. */
+function rowRanges(rows, parts) {
+  const out = [];
+  const step = Math.ceil(rows / Math.max(1, parts));
+  for (let r0 = 0; r0 < rows; r0 += step) out.push([r0, Math.min(rows, r0 + step)]);
+  return out;
+}
+
 /**
- * How to call each kernel on staged inputs: `out` gives the output length in floats (absent:
- * the kernel returns a number), `call` runs it with the staged byte offsets. Inputs are named
- * as the registry's makeCase names them. A new kernel in golden.json needs one entry here.
+ * How to run each kernel of golden.json, mirroring its registry entry's `run` (src/kernels/
+ * entries/: same strides and output layout, so the stored float64 reference applies). `x` is
+ * the context: k kernels, d dims, p staged inputs (byte offsets), q params, alloc(floats, fill)
+ * for more scratch, and tasks(kernel, argLists): the engine's runTasks, which spreads the
+ * argument lists over the thread pool. A case with `split` > 1 runs its kernel as that many
+ * row (or element) tasks, so threaded hosts exercise their workers; results must not change.
+ * Returns the output { ptr, len } (with { rows, cols, ld } when it is strided), or a number.
+ * A new kernel in golden.json needs one entry here.
  */
 export const KERNEL_CALLS = {
-  f32_add: { out: (d) => d.n, call: (k, d, p) => k.f32_add(d.n, p.a, p.b, p.out) },
-  f32_dot: { call: (k, d, p) => k.f32_dot(d.n, p.a, p.b) },
+  async f32_add(x) {
+    const { n } = x.d;
+    const out = x.alloc(n);
+    const parts = rowRanges(n, x.split);
+    await x.tasks("f32_add", parts.map(([i0, i1]) => [i1 - i0, x.p.a + 4 * i0, x.p.b + 4 * i0, out + 4 * i0]));
+    return { ptr: out, len: n };
+  },
+  f32_dot: (x) => x.k.f32_dot(x.d.n, x.p.a, x.p.b),
+  // src/kernels/entries/gemm.ts: lda k+3, ldb n+2 (B^T: k+1), ldc n+1; C starts as c0, is the output.
+  async f32_gemm(x) {
+    const { m, n, k, bt, act = 0, acc } = x.d;
+    const lda = k + 3;
+    const ldc = n + 1;
+    const packed = x.alloc(x.k.f32_gemm_packed_size(k, n));
+    if (bt) x.k.f32_gemm_pack_bt(k, n, x.p.b, k + 1, packed);
+    else x.k.f32_gemm_pack_b(k, n, x.p.b, n + 2, packed);
+    const flags = act | (acc ? 0x100 : 0);
+    const bias = x.p.bias ?? 0;
+    await x.tasks("f32_gemm", rowRanges(m, x.split).map(([r0, r1]) =>
+      [r1 - r0, n, k, x.p.a + 4 * r0 * lda, lda, packed, x.p.c0 + 4 * r0 * ldc, ldc, bias, flags]));
+    return { ptr: x.p.c0, len: m * ldc };
+  },
+  // src/kernels/entries/softmax.ts: ldx n+3, ldo n+1, ldm n+2 (mask 2: 0, broadcast); output unpadded.
+  async f32_softmax(x) {
+    const { rows, n, mask, causal } = x.d;
+    const ldx = n + 3;
+    const ldo = n + 1;
+    const ldm = mask === 2 ? 0 : n + 2;
+    const out = x.alloc(rows * ldo);
+    // A row range keeps its causal limit by shifting `causal` with its first row.
+    await x.tasks("f32_softmax", rowRanges(rows, x.split).map(([r0, r1]) => [
+      r1 - r0, n, x.p.x + 4 * r0 * ldx, ldx, out + 4 * r0 * ldo, ldo, x.q.scale,
+      x.p.mask ? x.p.mask + 4 * r0 * ldm : 0, ldm, causal < 0 ? causal : causal + r0,
+    ]));
+    return { ptr: out, len: rows * ldo, rows, cols: n, ld: ldo };
+  },
+  // src/kernels/entries/norms.ts: ldx n+5, ldo n+1; output unpadded.
+  async f32_layernorm(x) {
+    const { rows, n } = x.d;
+    const out = x.alloc(rows * (n + 1));
+    await x.tasks("f32_layernorm", rowRanges(rows, x.split).map(([r0, r1]) => [
+      r1 - r0, n, x.p.x + 4 * r0 * (n + 5), n + 5, x.p.gamma, x.p.beta ?? 0, out + 4 * r0 * (n + 1), n + 1, x.q.eps,
+    ]));
+    return { ptr: out, len: rows * (n + 1), rows, cols: n, ld: n + 1 };
+  },
 };
 
 /**
- * Runtime configurations run on every host: the build the host picks by itself, and the
- * strict-SIMD build, whose output bits must be identical on every host (wasm semantics are
- * deterministic there; relaxed SIMD may legally differ between engines).
+ * Runtime configurations run on every host: the build the host picks by itself; strict SIMD
+ * on one thread, whose output bits must be identical on every host (wasm semantics are
+ * deterministic there; relaxed SIMD may legally differ between engines); and strict SIMD
+ * with the host's threads, whose bits must equal the one-thread run (work is split by rows,
+ * never along a reduction).
  */
 export const CONFIGS = [
   { label: "auto", options: {} },
   { label: "strict", options: { simd: "strict", threads: 1 } },
+  { label: "strict-threads", options: { simd: "strict" } },
 ];
 
 /** Which host this is, from globals only (process.versions.node exists in Deno and Bun too). */
@@ -46,27 +105,32 @@ export function hashF32(values) {
   return (h >>> 0).toString(16).padStart(8, "0");
 }
 
+/** Copies `values` (numbers, or "NaN"/"Infinity"/"-Infinity" strings from JSON) into scratch. */
 function stage(rt, values) {
-  const ptr = rt.engine.scratch.alloc(values.length * 4);
-  rt.engine.mem.f32.set(values, ptr >>> 2);
+  const ptr = rt.engine.scratch.alloc(Math.max(1, values.length) * 4);
+  rt.engine.mem.f32.set(Float32Array.from(values, Number), ptr >>> 2);
   return ptr;
 }
 
 /** Runs one kernel case: stage, call, compare with the stored float64 reference. */
-function runKernelCase(rt, c) {
-  const spec = KERNEL_CALLS[c.kernel];
-  if (!spec) return { error: `no call spec for kernel ${c.kernel} in golden.js KERNEL_CALLS` };
-  const p = {};
-  for (const [name, values] of Object.entries(c.inputs)) p[name] = stage(rt, values);
+async function runKernelCase(rt, c) {
+  const run = KERNEL_CALLS[c.kernel];
+  if (!run) return { error: `no entry for kernel ${c.kernel} in golden.js KERNEL_CALLS` };
   let got;
   try {
-    if (spec.out) {
-      const len = spec.out(c.dims);
-      p.out = stage(rt, new Float32Array(len));
-      spec.call(rt.kernels, c.dims, p, c.params);
-      got = rt.engine.mem.f32.slice(p.out >>> 2, (p.out >>> 2) + len);
-    } else {
-      got = Float32Array.of(spec.call(rt.kernels, c.dims, p, c.params));
+    const p = {};
+    for (const [name, values] of Object.entries(c.inputs)) p[name] = stage(rt, values);
+    const ctx = {
+      k: rt.kernels, d: c.dims, p, q: c.params, split: c.split ?? 1,
+      alloc: (n, fill = 0) => stage(rt, new Float32Array(n).fill(fill)),
+      tasks: (name, argLists) => rt.engine.runTasks(name, argLists),
+    };
+    const out = await run(ctx);
+    if (typeof out === "number") got = Float32Array.of(out);
+    else {
+      const whole = rt.engine.mem.f32.slice(out.ptr >>> 2, (out.ptr >>> 2) + out.len);
+      got = out.ld === undefined ? whole : new Float32Array(out.rows * out.cols);
+      if (out.ld !== undefined) for (let r = 0; r < out.rows; r++) got.set(whole.subarray(r * out.ld, r * out.ld + out.cols), r * out.cols);
     }
   } finally {
     rt.engine.scratch.reset();
@@ -77,9 +141,7 @@ function runKernelCase(rt, c) {
   const bound = c.tolerance.abs + c.tolerance.rel * c.scale;
   let maxErr = 0;
   for (let i = 0; i < got.length; i++) {
-    const want = c.expected[i];
-    // The fixture stores non-finite references as strings ("NaN", "Infinity", "-Infinity").
-    const w = typeof want === "string" ? Number(want) : want;
+    const w = Number(c.expected[i]);
     if (Number.isNaN(w) && Number.isNaN(got[i])) continue;
     if (!Number.isFinite(w) && got[i] === w) continue;
     const err = Math.abs(got[i] - w);

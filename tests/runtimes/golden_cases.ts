@@ -6,22 +6,59 @@ import { KERNELS } from "../../src/kernels/registry.js";
 import type { Dims } from "../../src/kernels/kernel_entry.js";
 import { Rng } from "../../src/util/rng.js";
 
-/** One entry per kernel: the shapes every runtime runs (small: the fixture ships to browsers and isolates). */
-export const GOLDEN_KERNELS: Array<{ kernel: string; dims: Dims[] }> = [
-  { kernel: "f32_add", dims: [{ n: 5 }, { n: 37 }] },
+/**
+ * One entry per kernel: the shapes every runtime runs (small: the fixture ships to browsers
+ * and isolates), as the registry entry's dims. `split` runs a shape as that many tasks
+ * through the engine's thread pool. A kernel added here needs its call in golden.js KERNEL_CALLS.
+ */
+export const GOLDEN_KERNELS: Array<{ kernel: string; dims: Array<Dims & { split?: number }> }> = [
+  { kernel: "f32_add", dims: [{ n: 5 }, { n: 37 }, { n: 1031, split: 4 }] },
   { kernel: "f32_dot", dims: [{ n: 9 }, { n: 263 }] },
+  {
+    kernel: "f32_gemm",
+    dims: [
+      { m: 5, k: 13, n: 9 },
+      { m: 7, k: 31, n: 17, bias: 1, act: 2 },
+      { m: 5, k: 13, n: 9, bt: 1, acc: 1 },
+      { m: 13, k: 61, n: 31, bias: 1, split: 3 },
+    ],
+  },
+  {
+    kernel: "f32_softmax",
+    dims: [
+      { rows: 5, n: 13, mask: 1, causal: -1 },
+      { rows: 6, n: 17, mask: 1, causal: 2, split: 2 },
+    ],
+  },
+  { kernel: "f32_layernorm", dims: [{ rows: 3, n: 37, beta: 1 }, { rows: 4, n: 13, beta: 0, split: 2 }] },
 ];
 
 /** Non-finite numbers do not survive JSON: stored as their String(). */
-const jsonNumber = (x: number): number | string => (Number.isFinite(x) ? x : String(x));
+const nonFinite = (x: number): number | string | undefined => (Number.isFinite(x) ? undefined : String(x));
+
+/** An f32 input as the shortest decimal that reads back as the same f32 (keeps the file small). */
+function f32Json(x: number): number | string {
+  const s = nonFinite(x);
+  if (s !== undefined) return s;
+  for (let p = 1; p < 9; p++) {
+    const y = Number(x.toPrecision(p));
+    if (Math.fround(y) === x) return y;
+  }
+  return x;
+}
+
+/** A float64 reference to 12 significant digits: far below every tolerance (>= 1e-7 relative). */
+const refJson = (x: number): number | string => nonFinite(x) ?? Number(x.toPrecision(12));
 
 export interface GoldenKernelCase {
   name: string;
   kind: "kernel";
   kernel: string;
   dims: Dims;
+  /** Run as this many tasks through the thread pool (absent: one call). */
+  split?: number;
   params: Record<string, number>;
-  inputs: Record<string, number[]>;
+  inputs: Record<string, Array<number | string>>;
   expected: Array<number | string>;
   tolerance: { abs: number; rel: number };
   /** What tolerance.rel is relative to (the registry's errorScale, default max |reference|). */
@@ -39,20 +76,21 @@ export function makeGolden(): GoldenFixture {
   for (const g of GOLDEN_KERNELS) {
     const entry = KERNELS.find((e) => e.name === g.kernel);
     if (!entry) throw new Error(`golden: kernel ${g.kernel} is not in the registry`);
-    for (const dims of g.dims) {
+    for (const { split, ...dims } of g.dims) {
       const c = entry.makeCase(dims, new Rng(seed++));
       const ref = entry.reference(c);
       let scale = 0;
       if (entry.errorScale) scale = entry.errorScale(c);
       else for (const x of ref) if (Number.isFinite(x)) scale = Math.max(scale, Math.abs(x));
       cases.push({
-        name: `${g.kernel} ${Object.entries(dims).map(([k, v]) => `${k}=${v}`).join(" ")}`,
+        name: `${g.kernel} ${Object.entries(dims).map(([k, v]) => `${k}=${v}`).join(" ")}${split ? ` split=${split}` : ""}`,
         kind: "kernel",
         kernel: g.kernel,
         dims,
+        ...(split ? { split } : {}),
         params: c.params,
-        inputs: Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, Array.from(v)])),
-        expected: Array.from(ref, jsonNumber),
+        inputs: Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, Array.from(v, f32Json)])),
+        expected: Array.from(ref, refJson),
         tolerance: entry.tolerance,
         scale,
       });

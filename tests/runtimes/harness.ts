@@ -7,12 +7,11 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { RESULTS_DIR } from "./compose_table.mjs";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const BIN = (name: string) => join(ROOT, "node_modules", ".bin", name);
 export const GOLDEN_JSON = join(ROOT, "tests", "fixtures", "runtimes", "golden.json");
-/** Where each host test drops its row; compose_table.mjs reads them (git-ignored /tmp/). */
-export const RESULTS_DIR = join(ROOT, "tmp", "runtimes");
 /** The line prefix of a host's JSON report on stdout (hosts may print other lines). */
 export const REPORT_PREFIX = "GOLDEN ";
 
@@ -26,7 +25,7 @@ export interface GoldenReport {
     pass: boolean;
     error?: string;
     ms?: number;
-    features?: { build: string; threads: number; notes: string[]; host: { threads: boolean; reasons: Record<string, string> } };
+    features?: { build: string; threads: number; notes: string[]; host: { threads: boolean; hardwareConcurrency: number; reasons: Record<string, string> } };
     results: Array<{ name: string; pass: boolean; error?: string; maxErr?: number; bound?: number; hash?: string }>;
   }>;
 }
@@ -158,20 +157,49 @@ export function failures(report: GoldenReport): string[] {
   return out;
 }
 
+/** Hashes of one run's cases by name. */
+function hashes(report: GoldenReport, label: string): Map<string, string | undefined> | undefined {
+  const run = report.runs.find((r) => r.label === label);
+  return run && new Map(run.results.map((r) => [r.name, r.hash]));
+}
+
+/** Cases of run `label` in `report` whose output bits differ from run `refLabel` of `reference`. */
+function mismatches(report: GoldenReport, label: string, reference: GoldenReport, refLabel: string, refName: string): string[] {
+  const mine = hashes(report, label);
+  const ref = hashes(reference, refLabel);
+  if (!mine || !ref) return [`no ${mine ? refLabel : label} run`];
+  const out: string[] = [];
+  for (const [name, hash] of mine) if (hash !== ref.get(name)) out.push(`${label} / ${name}: hash ${hash}, ${refName} ${ref.get(name)}`);
+  return out;
+}
+
 /**
  * Cases whose strict-SIMD output bits differ from `reference` (Node's, computed in the test
  * process). Strict SIMD is deterministic in wasm, so any difference is a bug in a host or in us.
  */
 export function strictMismatches(report: GoldenReport, reference: GoldenReport): string[] {
-  const mine = report.runs.find((r) => r.label === "strict");
-  const ref = reference.runs.find((r) => r.label === "strict");
-  if (!mine || !ref) return ["no strict run"];
-  const out: string[] = [];
-  for (const r of mine.results) {
-    const want = ref.results.find((x) => x.name === r.name)?.hash;
-    if (r.hash !== want) out.push(`${r.name}: hash ${r.hash}, node ${want}`);
-  }
-  return out;
+  return mismatches(report, "strict", reference, "strict", "node");
+}
+
+/** Cases whose bits change between one thread and the host's threads (strict SIMD both). */
+export function threadMismatches(report: GoldenReport): string[] {
+  return mismatches(report, "strict-threads", report, "strict", "one thread");
+}
+
+/**
+ * The strict-threads run must have used every core where the host has threads (so the
+ * thread pool really ran the split cases) and one thread where it has none.
+ */
+export function poolProblems(report: GoldenReport): string[] {
+  const f = report.runs.find((r) => r.label === "strict-threads")?.features;
+  if (!f) return ["no strict-threads run"];
+  const want = f.host.threads ? f.host.hardwareConcurrency : 1;
+  return f.threads === want ? [] : [`strict-threads: ${f.threads} threads, expected ${want} (${f.notes.join("; ")})`];
+}
+
+/** Everything wrong with a host's report: failed cases, bits that differ where they must not, an unused pool. */
+export function problems(report: GoldenReport, reference: GoldenReport): string[] {
+  return [...failures(report), ...strictMismatches(report, reference), ...threadMismatches(report), ...poolProblems(report)];
 }
 
 /** One row of the supported-runtimes table. */
@@ -189,6 +217,8 @@ export interface RuntimeRow {
   /** Process start to first answer, where measured. */
   coldStartMs?: number;
   cases: number;
+  /** When the row was saved (ms epoch), so the table uses only this run's rows. */
+  at: number;
 }
 
 /** Builds a row from a report. */
@@ -203,6 +233,7 @@ export function rowOf(host: string, report: GoldenReport, extra: Partial<Runtime
     notes: auto?.features?.notes ?? [],
     pass: report.pass,
     cases: report.runs.reduce((s, r) => s + r.results.length, 0),
+    at: Date.now(),
     ...extra,
   };
 }

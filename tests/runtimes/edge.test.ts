@@ -1,0 +1,59 @@
+// Runtime matrix, edge-runtime (Vercel's edge sandbox): the golden cases bundled with the
+// packed package into one script and evaluated in an EdgeRuntime VM in a child node process;
+// the wasm goes in as bytes/module (no fs in the VM), and there are no workers: one thread.
+import { cpSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import * as esbuild from "esbuild";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { runGolden } from "./golden.js";
+import {
+  type GoldenReport, ROOT, killChildren, loadGolden, makeConsumer, parseReport, recordRow, removeDir, rowOf, runChild, problems,
+} from "./harness.js";
+
+describe("runtime matrix: edge-runtime", () => {
+  let dir: string;
+  let reference: GoldenReport;
+
+  beforeAll(async () => {
+    dir = makeConsumer("edge");
+    cpSync(join(ROOT, "tests/runtimes/hosts/edge_main.js"), join(dir, "edge_main.js"));
+    // One classic script, resolved with the edge bundlers' conditions; import.meta is empty in it.
+    await esbuild.build({
+      absWorkingDir: dir,
+      entryPoints: ["edge_main.js"],
+      outfile: "edge_bundle.js",
+      bundle: true,
+      format: "iife",
+      platform: "neutral",
+      target: "es2022",
+      conditions: ["edge-light", "worker", "browser"],
+      external: ["node:*"],
+      logLevel: "error",
+    });
+    reference = await runGolden(loadGolden());
+  });
+  afterAll(() => {
+    killChildren();
+    removeDir(dir);
+  });
+
+  test("the golden bundle passes inside the EdgeRuntime VM", async () => {
+    const r = await runChild(
+      process.execPath,
+      [join(ROOT, "tests/runtimes/hosts/edge_host.mjs"), join(dir, "edge_bundle.js"), join(dir, "node_modules/simdformer/dist/wasm")],
+      { cwd: ROOT, timeoutMs: 30_000 },
+    );
+    const report = parseReport(r, "edge-runtime VM");
+    const version = JSON.parse(readFileSync(createRequire(import.meta.url).resolve("edge-runtime/package.json"), "utf8")).version;
+    console.log(`edge-runtime ${version}: build ${report.runs[0].features?.build}, start->report ${r.ms.toFixed(0)} ms`);
+    expect(report.runtime).toBe("edge-runtime");
+    expect(problems(report, reference)).toEqual([]);
+    const auto = report.runs[0].features!;
+    // The child is plain Node 20 (no relaxed flag), and the VM has no Worker.
+    expect(auto.build).toBe("simd");
+    expect(auto.host.threads).toBe(false);
+    expect(auto.notes.join(" ")).toMatch(/no Worker/);
+    recordRow(rowOf("edge-runtime", { ...report, version }, { strictBitIdentical: true, coldStartMs: Math.round(r.ms) }));
+  });
+});

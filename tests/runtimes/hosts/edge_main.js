@@ -1,0 +1,13 @@
+// Entry of the edge-runtime golden bundle (esbuild, one script: the edge VM has no module
+// loader and no fs). The host puts the wasm bytes in globalThis.__simdformerWasm; as a
+// Vercel `import wasm from "x.wasm?module"` would, the best build is compiled here, inside
+// the VM's realm, and passed as a module; the strict build goes in as bytes (the other path).
+import fixture from "./golden.json";
+import { runGolden } from "./golden.js";
+
+globalThis.__simdformerGolden = async () => {
+  const { relaxed, simd } = globalThis.__simdformerWasm;
+  const best = WebAssembly.validate(relaxed) ? relaxed : simd;
+  const module = await WebAssembly.compile(best);
+  return runGolden(fixture, { wasm: (label) => (label.startsWith("strict") ? { bytes: simd } : { module }) });
+};
