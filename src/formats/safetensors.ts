@@ -62,7 +62,10 @@ export class SafetensorsFile {
     }
     const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
     const out = new Float32Array(t.size);
-    if (t.dtype === "F16") for (let i = 0; i < t.size; i++) out[i] = f16ToF32(dv.getUint16(2 * i, true));
+    if (t.dtype === "F16") {
+      const table = f16Table();
+      for (let i = 0; i < t.size; i++) out[i] = table[dv.getUint16(2 * i, true)];
+    }
     else {
       const u32 = new Uint32Array(out.buffer);
       for (let i = 0; i < t.size; i++) u32[i] = dv.getUint16(2 * i, true) << 16;
@@ -77,6 +80,17 @@ function byteSwap32(a: Float32Array): Float32Array {
   const dv = new DataView(a.buffer, a.byteOffset, a.byteLength);
   for (let i = 0; i < a.length; i++) dv.setUint32(4 * i, dv.getUint32(4 * i, true), false);
   return a;
+}
+
+let F16_TABLE: Float32Array | undefined;
+
+/** Every half value widened once (256 KiB): reading a large F16 file is then one lookup per value. */
+function f16Table(): Float32Array {
+  if (!F16_TABLE) {
+    F16_TABLE = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) F16_TABLE[h] = f16ToF32(h);
+  }
+  return F16_TABLE;
 }
 
 /** IEEE half -> float (subnormals, infinities and NaN included). */
