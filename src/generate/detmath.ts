@@ -12,8 +12,8 @@ const bits = new DataView(new ArrayBuffer(8));
 /** 2^k for an integer k in -1074..1023 (exact), built from the exponent bits. */
 function pow2(k: number): number {
   if (k < -1022) return pow2(k + 64) * pow2(-64); // subnormal result: one correctly rounded multiply
-  bits.setUint32(0, (k + 1023) << 20, true);
-  bits.setUint32(4, 0, true);
+  bits.setUint32(0, 0, true); // little-endian: low word first
+  bits.setUint32(4, (k + 1023) << 20, true);
   return bits.getFloat64(0, true);
 }
 
