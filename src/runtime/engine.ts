@@ -193,8 +193,8 @@ export class Engine {
         throw new ArgumentError(`runTasks: ${kernel} takes ${fn.length} arguments, task ${i} has ${tasks[i].length}`);
       }
     }
-    // One task, or no workers: run here, in order (no dispatch cost).
-    if (this.pool === null || tasks.length <= 1) {
+    // One task, or no workers: run here (no dispatch cost), unless a job is still running.
+    if (this.pool === null || (tasks.length <= 1 && !this.pool.busy)) {
       for (const t of tasks) fn(...(t as number[]));
       return;
     }

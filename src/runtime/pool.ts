@@ -150,7 +150,8 @@ export class ThreadPool {
   private generation = 0;
   private broken: string | null = null;
   private disposed = false;
-  private busy: Promise<void> | null = null;
+  /** The running job's completion, which queued run() calls wait for. */
+  private current: Promise<void> | null = null;
   /** Set while a job waits on the event loop: fails it at once. */
   private onFailure: ((e: Error) => void) | null = null;
 
@@ -161,6 +162,11 @@ export class ThreadPool {
     const pool = new ThreadPool(opts);
     await pool.start();
     return pool;
+  }
+
+  /** Whether a job is running or queued (its tasks may still be writing). */
+  get busy(): boolean {
+    return this.current !== null;
   }
 
   /** Threads taking part in a job: the workers plus the calling thread. */
@@ -219,9 +225,9 @@ export class ThreadPool {
    * the calling thread's own error (e.g. a wasm RuntimeError) if one of its tasks threw.
    */
   async run(fns: readonly Kernel[], kernel: number, tasks: ArrayLike<ArrayLike<number>>): Promise<void> {
-    while (this.busy) await this.busy;
+    while (this.current) await this.current;
     let release!: () => void;
-    this.busy = new Promise((r) => (release = r));
+    this.current = new Promise((r) => (release = r));
     try {
       if (this.disposed) throw new DisposedError("the runtime was disposed");
       if (this.broken !== null) await this.start();
@@ -232,7 +238,7 @@ export class ThreadPool {
         await this.job(fn, kernel, argc, tasks, lo, Math.min(tasks.length, lo + perJob));
       }
     } finally {
-      this.busy = null;
+      this.current = null;
       release();
     }
   }

@@ -81,8 +81,9 @@ describe("thread pool", () => {
     await Promise.all([
       e.runTasks("f32_add", addRows(8, n / 8, a, a, b)),
       e.runTasks("f32_add", addRows(8, n / 8, b, b, c)),
+      e.runTasks("f32_add", addRows(1, n, c, c, c)),
     ]);
-    expect(e.mem.f32.subarray(c >> 2, (c >> 2) + n).every((x) => x === 4)).toBe(true);
+    expect(e.mem.f32.subarray(c >> 2, (c >> 2) + n).every((x) => x === 8)).toBe(true);
   });
 
   it("keeps tiny back-to-back jobs correct (dispatch race stress) and prints the dispatch cost", async () => {
