@@ -4,7 +4,7 @@
 // pass 2 sums d = (x - m) s and d^2, and var = (sum d^2 - (sum d)^2 / n) / n cancels the
 // error of m. s is a power of two chosen from max |x| so that d is O(1): rows of 1e30 or
 // 1e-30 neither overflow nor underflow (the products are exact, so s costs no accuracy).
-// Error: a few ulp of the output scale (tolerance 2e-6 relative, strict and relaxed).
+// Error: a few ulp of the output scale (tolerance 1e-6 relative, strict and relaxed).
 // A constant row is detected (min == max) and gives exactly beta. A NaN or +-inf in the
 // row makes the row NaN. eps must be > 0 for constant rows (0/0 otherwise).
 import { hsum, madd } from "./common";

@@ -12,16 +12,17 @@ export function softmaxRow(n: i32, lim: i32, x: usize, out: usize, scale: f32, m
     for (let c = 0; c < n; c++) store<f32>(out + (<usize>c << 2), 0);
     return;
   }
-  let sum: f32 = 0;
+  // f64 sum: one f32 accumulator over a long row would cost ~1e-6.
+  let sum: f64 = 0;
   for (let c = 0; c < lim; c++) {
     const o = <usize>c << 2;
     const t = scale * load<f32>(x + o) + (mask != 0 ? load<f32>(mask + o) : <f32>0);
     // A +inf maximum: the +inf columns share the mass (exp(t - max) would be NaN).
     const e: f32 = mt == Infinity ? (t == Infinity ? <f32>1 : <f32>0) : exp_f32(t - mt);
     store<f32>(out + o, e);
-    sum += e;
+    sum += <f64>e;
   }
-  const w: f32 = <f32>1 / sum;
+  const w = <f32>(1.0 / sum);
   for (let c = 0; c < lim; c++) {
     const o = <usize>c << 2;
     store<f32>(out + o, load<f32>(out + o) * w);
@@ -59,9 +60,9 @@ export function f32_log_softmax(rows: i32, n: i32, x: usize, ldx: i32, out: usiz
       }
       continue;
     }
-    let sum: f32 = 0;
-    for (let c = 0; c < n; c++) sum += exp_f32(load<f32>(xr + (<usize>c << 2)) - m);
-    const lse: f32 = <f32>Math.log(<f64>sum);
+    let sum: f64 = 0;
+    for (let c = 0; c < n; c++) sum += <f64>exp_f32(load<f32>(xr + (<usize>c << 2)) - m);
+    const lse = <f32>Math.log(sum);
     for (let c = 0; c < n; c++) {
       const o = <usize>c << 2;
       store<f32>(or + o, load<f32>(xr + o) - m - lse);

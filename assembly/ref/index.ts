@@ -4,3 +4,10 @@ export { f32_add, f32_dot } from "./f32_vec";
 export {
   f32_gemm_nr, f32_gemm_packed_size, f32_gemm_pack_b, f32_gemm_pack_bt, f32_gemm, f32_gemv, f32_gemm_nt, f32_gemm_nn,
 } from "./f32_gemm";
+export { f32_softmax, f32_log_softmax } from "./f32_softmax";
+export { f32_layernorm } from "./f32_layernorm";
+export { f32_rmsnorm } from "./f32_rmsnorm";
+export { f32_relu, f32_gelu, f32_gelu_tanh, f32_silu, f32_swiglu } from "./f32_act";
+export { f32_rope, f32_sinusoidal } from "./f32_rope";
+export { f32_embed } from "./f32_embed";
+export { f32_attention } from "./f32_attention";

@@ -1,6 +1,12 @@
 import type { KernelEntry } from "./kernel_entry.js";
 import { VEC_KERNELS } from "./entries/vec.js";
 import { GEMM_KERNELS } from "./entries/gemm.js";
+import { SOFTMAX_KERNELS } from "./entries/softmax.js";
+import { NORM_KERNELS } from "./entries/norms.js";
+import { ACT_KERNELS } from "./entries/act.js";
+import { POSITION_KERNELS } from "./entries/positions.js";
+import { EMBED_KERNELS } from "./entries/embed.js";
+import { ATTENTION_KERNELS } from "./entries/attention.js";
 
 /**
  * Every kernel, by family (one file per family in entries/). A kernel listed here is
@@ -9,4 +15,10 @@ import { GEMM_KERNELS } from "./entries/gemm.js";
 export const KERNELS: KernelEntry[] = [
   ...VEC_KERNELS,
   ...GEMM_KERNELS,
+  ...SOFTMAX_KERNELS,
+  ...NORM_KERNELS,
+  ...ACT_KERNELS,
+  ...POSITION_KERNELS,
+  ...EMBED_KERNELS,
+  ...ATTENTION_KERNELS,
 ];

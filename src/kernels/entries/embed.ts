@@ -1,0 +1,38 @@
+import { readF32 } from "../bindings.js";
+import { type Dims, type KernelEntry, stage } from "../kernel_entry.js";
+import { padded, unpad } from "./strided.js";
+
+// dims: rows (tokens), d (width), vocab. Table stride d + 2, output stride d + 1.
+const embed: KernelEntry = {
+  name: "f32_embed",
+  tile: { d: 8 },
+  shapes: [1, 3, 7, 8, 9, 17, 13, 31, 1031].map((d) => ({ rows: 5, d, vocab: 11 } as Dims)).concat([{ rows: 1, d: 1, vocab: 1 }]),
+  benchShapes: [{ rows: 128, d: 768, vocab: 32000 }, { rows: 1, d: 4096, vocab: 32000 }],
+  flops: () => 0,
+  makeCase(d, rng) {
+    const ids = new Float32Array(d.rows);
+    for (let r = 0; r < d.rows; r++) ids[r] = Math.floor(rng.uniform(0, d.vocab));
+    return { dims: d, inputs: { table: padded(rng, d.vocab, d.d, d.d + 2), ids }, params: { scale: 1.75 } };
+  },
+  reference(c) {
+    const { rows, d } = c.dims;
+    const out = new Float64Array(rows * d);
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < d; j++) out[r * d + j] = c.inputs.table[c.inputs.ids[r] * (d + 2) + j] * c.params.scale;
+    }
+    return out;
+  },
+  run(k, engine, c) {
+    const { rows, d } = c.dims;
+    const p = stage(engine, { table: c.inputs.table, out: new Float32Array(rows * (d + 1)) });
+    const ids = engine.scratch.alloc(rows * 4);
+    engine.mem.i32.set(Int32Array.from(c.inputs.ids), ids >>> 2);
+    k.f32_embed(rows, d, ids, p.table, d + 2, p.out, d + 1, c.params.scale);
+    return unpad(readF32(engine, p.out, rows * (d + 1)), rows, d, d + 1);
+  },
+  // One rounding of the product.
+  tolerance: { abs: 0, rel: 1e-7 },
+};
+
+/** Embedding gather (assembly/f32_embed.ts). */
+export const EMBED_KERNELS: KernelEntry[] = [embed];
