@@ -138,7 +138,7 @@ describe("beam search", () => {
     ac.abort();
     await expect(beamSearch(seq2seq, { src: srcs[0] }, { signal: ac.signal })).rejects.toThrow(AbortError);
     expect(rt.engine.regions.kv.usedBytes).toBe(kvBefore);
-    expect((await beamSearch(seq2seq, { src: srcs[0] }, { beams: 1 })).ids).toEqual(fx.transformer.meta.greedy[0]);
+    expect((await beamSearch(seq2seq, { src: srcs[0] }, { beams: 1 })).ids).toEqual((fx.transformer.meta.greedy as number[][])[0]);
     await expect(beamSearch(seq2seq, { src: srcs[0] }, { beams: 0 })).rejects.toThrow("beamSearch: beams: expected an integer >= 1, found 0");
     await expect(beamSearch(seq2seq, { src: srcs[0] }, { lengthPenalty: -1 })).rejects.toThrow(ArgumentError);
     await expect(beamSearch(seq2seq, [{ src: srcs[0] }] as never)).rejects.toThrow(/expected one input/);

@@ -246,7 +246,7 @@ describe("cancellation", () => {
     await expect(run()).rejects.toThrow(/timed out: expected to finish within 20 ms, 1 tokens generated/);
     expect(got).toEqual([25]);
     expect(reported!.stopReason).toBe("aborted");
-    expect(await collect(gpt2, { prompt: prompts[0] }, { maxNewTokens: 10, timeoutMs: 60_000 })).toMatchObject({ ids: [fx.gpt2.meta.greedy[0]] });
+    expect(await collect(gpt2, { prompt: prompts[0] }, { maxNewTokens: 10, timeoutMs: 60_000 })).toMatchObject({ ids: [(fx.gpt2.meta.greedy as number[][])[0]] });
   });
 });
 

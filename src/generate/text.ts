@@ -1,0 +1,267 @@
+// Text in, text out: a Model with its tokenizers, for translation and prompt continuation.
+import { ArgumentError, ModelFormatError } from "../errors.js";
+import type { SafetensorsFile } from "../formats/safetensors.js";
+import { CharTokenizer, type CharTokenizerSpec } from "../formats/tokenizers/char.js";
+import type { DecodeOptions, Encoding } from "../formats/tokenizers/vocab.js";
+import { WordTokenizer, type WordTokenizerSpec } from "../formats/tokenizers/word.js";
+import { type HasEngine, type LoadOptions, Model } from "../model/model.js";
+import { beamSearch } from "./beam.js";
+import { type DecodeControl, type GenerationInput, type GenerationStats, generateTokens } from "./generate.js";
+import type { SamplingOptions } from "./sampler.js";
+
+/** What TextModel needs of a tokenizer; WordTokenizer and CharTokenizer are ones. */
+export interface TextTokenizer {
+  /** Text to ids, the token strings, and the distinct tokens missing from the vocabulary. */
+  encode(text: string): Encoding;
+  /** Ids to text; special tokens (pad/bos/eos) dropped by default. */
+  decode(ids: ArrayLike<number>, options?: DecodeOptions): string;
+}
+
+/** Options of {@link TextModel.load}. */
+export interface TextModelOptions extends LoadOptions {
+  /** Tokenizer of the source text (encoder-decoder) instead of the one the metadata describes. */
+  srcTokenizer?: TextTokenizer;
+  /** Tokenizer of the output (and of a decoder-only prompt) instead of the metadata's. */
+  tokenizer?: TextTokenizer;
+}
+
+/**
+ * Options of translate/stream/generate: sampling (default greedy), limits, cancellation,
+ * and beam search. `capture` receives the attention probabilities of every step (decoder
+ * queries are the fed tokens: bos, then each output token but the last; beams make the
+ * batch rows the current hypotheses).
+ */
+export interface TextOptions extends SamplingOptions, DecodeControl {
+  /** Beam width; > 1 runs beam search (sampling options must then be left unset). Default 1. */
+  beams?: number;
+  /** GNMT length penalty of beam search (see BeamOptions); default 1. */
+  lengthPenalty?: number;
+}
+
+/** A piece of streamed output. */
+export interface TextPiece {
+  /** The token id. */
+  id: number;
+  /** The text this token adds (may be "" for special tokens). Pieces concatenate to the full text. */
+  text: string;
+}
+
+/** Result of {@link TextModel.translate}. */
+export interface Translation {
+  /** The translation. */
+  text: string;
+  /** Its token ids (without bos/eos). */
+  ids: number[];
+  /** Its token strings, one per id (labels for attention rows). */
+  tokens: string[];
+  /** The source as the encoder saw it, one string per position, "<eos>" included when the model appends it (attention columns). */
+  srcTokens: string[];
+  /** Distinct source words missing from the vocabulary (encoded as <unk>). */
+  unknownWords: string[];
+  stats: GenerationStats;
+}
+
+/**
+ * A model with its tokenizers: text in, text out. Built from a safetensors file whose
+ * metadata carries the config ("simdformer.config"), the vocabularies
+ * ("simdformer.src_vocab", "simdformer.tgt_vocab", JSON arrays, index = id) and the
+ * tokenizer specs ("simdformer.tokenizer": {"src": {"type": "word", ...}, "tgt": {"type": "char"}}).
+ * A decoder-only model uses "simdformer.tgt_vocab" (or "simdformer.vocab") and the "tgt" spec.
+ *
+ * @example
+ * const tm = await TextModel.load(rt, bytes);
+ * const { text } = await tm.translate("i like deep learning");   // "我喜欢深度学习"
+ * for await (const p of tm.stream("i like deep learning")) process.stdout.write(p.text);
+ * tm.dispose();
+ */
+export class TextModel {
+  private constructor(
+    /** The underlying model. */
+    readonly model: Model,
+    /** Source-side tokenizer (the output tokenizer for a decoder-only model). */
+    readonly srcTokenizer: TextTokenizer,
+    /** Output tokenizer. */
+    readonly tokenizer: TextTokenizer,
+  ) {}
+
+  /**
+   * Loads the model and its tokenizers from safetensors bytes (see the class doc for the
+   * metadata). Tokenizers given in `opts` replace the metadata's. Vocabulary sizes and
+   * special ids are checked against the config (ModelFormatError on a mismatch).
+   */
+  static async load(runtime: HasEngine, bytes: Uint8Array | SafetensorsFile, opts: TextModelOptions = {}): Promise<TextModel> {
+    const model = await Model.load(runtime, bytes, opts);
+    try {
+      return TextModel.fromModel(model, { src: opts.srcTokenizer, tgt: opts.tokenizer }, opts.file ?? "<bytes>");
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  }
+
+  /**
+   * Wraps a loaded model. Missing tokenizers are built from the model's metadata. The
+   * TextModel owns the model from then on: dispose() frees it.
+   */
+  static fromModel(model: Model, tokenizers: { src?: TextTokenizer; tgt?: TextTokenizer } = {}, file = "<model>"): TextModel {
+    const c = model.config;
+    const ed = c.arch === "encoder-decoder";
+    if (c.arch === "encoder") throw new ArgumentError('TextModel: expected a model with a decoder, found arch "encoder"');
+    const tgt = tokenizers.tgt ?? tokenizerFromMetadata(model, "tgt", file);
+    const src = ed ? (tokenizers.src ?? tokenizerFromMetadata(model, "src", file)) : tgt;
+    return new TextModel(model, src, tgt);
+  }
+
+  /** The model's config. */
+  get config() {
+    return this.model.config;
+  }
+
+  /**
+   * Source ids of a text as the encoder takes them (eos appended when the config says
+   * src_append_eos), with its token strings and unknown words.
+   */
+  encodeSource(text: string): { ids: number[]; tokens: string[]; unknown: string[] } {
+    if (typeof text !== "string") throw new ArgumentError(`TextModel: text: expected a string, found ${typeof text}`);
+    const c = this.model.config;
+    const enc = this.srcTokenizer.encode(text);
+    const ids = [...enc.ids];
+    const tokens = [...enc.tokens];
+    if (c.arch === "encoder-decoder" && c.src_append_eos && c.eos_id >= 0) {
+      ids.push(c.eos_id);
+      tokens.push("<eos>");
+    }
+    return { ids, tokens, unknown: [...enc.unknown] };
+  }
+
+  /** Translates (encoder-decoder) or continues (decoder-only) a text; greedy unless sampling or beams are asked for. */
+  async translate(text: string, opts: TextOptions = {}): Promise<Translation> {
+    const { input, srcTokens, unknown } = this.input(text);
+    let ids: number[];
+    let stats: GenerationStats;
+    if ((opts.beams ?? 1) > 1) {
+      const r = await beamSearch(this.model, input, this.beamOptions(opts));
+      ids = r.ids;
+      stats = r.stats;
+    } else {
+      ids = [];
+      const gen = generateTokens(this.model, input, this.sampleOptions(opts));
+      let r = await gen.next();
+      for (; !r.done; r = await gen.next()) ids.push(r.value.id);
+      stats = r.value;
+    }
+    return { text: this.tokenizer.decode(ids), ids, tokens: ids.map((id) => this.tokenizer.decode([id], { skipSpecial: false })), srcTokens, unknownWords: unknown, stats };
+  }
+
+  /**
+   * Streams the translation of `text` piece by piece, each piece as soon as its token is
+   * chosen (with beams > 1: after the search, since the best hypothesis is only known then).
+   * The generator's return value is the stats.
+   */
+  stream(text: string, opts: TextOptions = {}): AsyncGenerator<TextPiece, GenerationStats, undefined> {
+    return this.pieces(text, opts);
+  }
+
+  /**
+   * Streams the continuation of a prompt (decoder-only model; prompt tokenized with the
+   * output tokenizer, bos_id prepended when the config has one). On an encoder-decoder
+   * model the text is the source, as in {@link stream}.
+   */
+  generate(text: string, opts: TextOptions = {}): AsyncGenerator<TextPiece, GenerationStats, undefined> {
+    return this.pieces(text, opts);
+  }
+
+  /** Frees the model's weights. */
+  dispose(): void {
+    this.model.dispose();
+  }
+
+  private async *pieces(text: string, opts: TextOptions): AsyncGenerator<TextPiece, GenerationStats, undefined> {
+    const { input } = this.input(text);
+    const ids: number[] = [];
+    let shown = "";
+    // A piece is what decoding one more token adds to the text decoded so far.
+    const piece = (id: number): TextPiece => {
+      ids.push(id);
+      const full = this.tokenizer.decode(ids);
+      let common = 0;
+      while (common < shown.length && common < full.length && shown.charCodeAt(common) === full.charCodeAt(common)) common++;
+      const out = { id, text: full.slice(common) };
+      shown = full;
+      return out;
+    };
+    if ((opts.beams ?? 1) > 1) {
+      const r = await beamSearch(this.model, input, this.beamOptions(opts));
+      for (const id of r.ids) yield piece(id);
+      return r.stats;
+    }
+    const gen = generateTokens(this.model, input, this.sampleOptions(opts));
+    try {
+      let r = await gen.next();
+      for (; !r.done; r = await gen.next()) yield piece(r.value.id);
+      return r.value;
+    } finally {
+      await gen.return(undefined as never); // the consumer stopped early: free the decode state now
+    }
+  }
+
+  private input(text: string): { input: GenerationInput; srcTokens: string[]; unknown: string[] } {
+    const c = this.model.config;
+    const src = this.encodeSource(text);
+    if (c.arch === "encoder-decoder") return { input: { src: src.ids }, srcTokens: src.tokens, unknown: src.unknown };
+    const prompt = c.bos_id >= 0 ? [c.bos_id, ...src.ids] : src.ids;
+    if (prompt.length === 0) throw new ArgumentError("TextModel: expected a non-empty prompt (the model has no bos_id to start from), found \"\"");
+    return { input: { prompt }, srcTokens: src.tokens, unknown: src.unknown };
+  }
+
+  private beamOptions(opts: TextOptions) {
+    const sampled = (["temperature", "topK", "topP", "repetitionPenalty", "seed"] as const).filter((k) => opts[k] !== undefined && !(k === "temperature" && opts[k] === 0));
+    if (sampled.length > 0) throw new ArgumentError(`TextModel: beams ${opts.beams} is beam search: expected no sampling options, found ${sampled.join(", ")}`);
+    return { ...opts };
+  }
+
+  private sampleOptions(opts: TextOptions) {
+    if (opts.beams !== undefined && !(Number.isInteger(opts.beams) && opts.beams >= 1)) {
+      throw new ArgumentError(`TextModel: beams: expected an integer >= 1, found ${opts.beams}`);
+    }
+    const { beams: _b, lengthPenalty: _l, ...rest } = opts;
+    return rest;
+  }
+}
+
+/** Builds the "src" or "tgt" tokenizer the model's metadata describes, checked against the config. */
+function tokenizerFromMetadata(model: Model, side: "src" | "tgt", file: string): TextTokenizer {
+  const meta = model.metadata;
+  const c = model.config;
+  const json = (key: string): unknown => {
+    const text = meta[key];
+    if (text === undefined) return undefined;
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw new ModelFormatError(file, `__metadata__["${key}"]`, "valid JSON", (e as Error).message);
+    }
+  };
+  const vocabKey = side === "src" ? "simdformer.src_vocab" : meta["simdformer.tgt_vocab"] !== undefined || c.arch === "encoder-decoder" ? "simdformer.tgt_vocab" : "simdformer.vocab";
+  const vocab = json(vocabKey);
+  if (vocab === undefined) throw new ModelFormatError(file, `__metadata__["${vocabKey}"]`, "a JSON array of token strings (or a tokenizer in the load options)", "missing");
+  const specs = json("simdformer.tokenizer");
+  if (specs === undefined) throw new ModelFormatError(file, '__metadata__["simdformer.tokenizer"]', `a JSON object with a "${side}" tokenizer`, "missing");
+  const all = specs as Record<string, unknown>;
+  const spec = (typeof all === "object" && all !== null && !Array.isArray(all) ? ("type" in all ? all : all[side]) : undefined) as { type?: unknown } | undefined;
+  const where = `${file}: simdformer.tokenizer.${side}`;
+  if (typeof spec !== "object" || spec === null) throw new ModelFormatError(where, "spec", 'an object {"type": "word" | "char", ...}', JSON.stringify(spec));
+  const source = `${file}: ${vocabKey}`;
+  let tok: WordTokenizer | CharTokenizer;
+  if (spec.type === "word") tok = new WordTokenizer(vocab as string[], spec as Partial<WordTokenizerSpec>, source);
+  else if (spec.type === "char") tok = new CharTokenizer(vocab as string[], spec as Partial<CharTokenizerSpec>, source);
+  else throw new ModelFormatError(where, "type", '"word" | "char"', JSON.stringify(spec.type));
+  const size = side === "src" ? model.srcVocabSize : model.vocabSize;
+  if (tok.vocab.size !== size) throw new ModelFormatError(source, "length", `${size} tokens (the config's ${side === "src" ? "src_vocab_size" : "vocabulary"})`, `${tok.vocab.size}`);
+  const special = side === "src" ? [["pad_id", c.pad_id, tok.vocab.padId], ["eos_id", c.eos_id, tok.vocab.eosId]] as const
+    : [["pad_id", c.pad_id, tok.vocab.padId], ["bos_id", c.bos_id, tok.vocab.bosId], ["eos_id", c.eos_id, tok.vocab.eosId]] as const;
+  for (const [name, want, got] of special) {
+    if (want >= 0 && got !== want) throw new ModelFormatError(source, name, `the config's ${name} ${want} to be the vocabulary's special token`, got < 0 ? "no such token" : `id ${got}`);
+  }
+  return tok;
+}
