@@ -23,6 +23,18 @@ export { KvCache, type KvCacheOptions } from "./model/kv_cache.js";
 export type { TensorSource } from "./model/weights.js";
 export { parseSafetensors, writeSafetensors, SafetensorsFile, type TensorInfo } from "./formats/safetensors.js";
 export { greedy, argmaxRow, type GreedyOptions } from "./generate/greedy.js";
+export { Sampler, resolveSampling, type SamplingOptions, type ResolvedSampling } from "./generate/sampler.js";
+export {
+  generateTokens,
+  type GenerateOptions,
+  type GenerationInput,
+  type GeneratedToken,
+  type GenerationStats,
+  type StopReason,
+  type DecodeControl,
+} from "./generate/generate.js";
+export { beamSearch, type BeamOptions, type BeamResult, type BeamHypothesis } from "./generate/beam.js";
+export { TextModel, type TextModelOptions, type TextOptions, type TextPiece, type Translation, type TextTokenizer } from "./generate/text.js";
 export {
   SimdformerError,
   ShapeError,
