@@ -3,8 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AbortError, ArgumentError, createRuntime, type Runtime } from "../../src/index.js";
 import { generateTokens, type GeneratedToken, type GenerateOptions, type GenerationInput, type GenerationStats } from "../../src/generate/generate.js";
 import { greedy } from "../../src/generate/greedy.js";
+import { writeSafetensors } from "../../src/formats/safetensors.js";
 import { Model } from "../../src/model/model.js";
-import { loadFixture } from "../model/helpers.js";
+import { Rng } from "../../src/util/rng.js";
+import { loadFixture, randomSeq2Seq } from "../model/helpers.js";
 
 let rt: Runtime;
 let gpt2: Model;
@@ -111,6 +113,28 @@ describe("sampling", () => {
     expect(again.ids).toEqual(batch.ids);
     for (let i = 0; i < srcs.length; i++) expect((await collect(seq2seq, { src: srcs[i] }, { ...o, seed: 5 + i })).ids[0]).toEqual(batch.ids[i]);
     expect(batch.ids.flat().some((id) => id !== 20)).toBe(true); // greedy is all 20s: this sampled
+  });
+
+  it("encoder-decoder batches whose sequences leave at different steps equal singles", async () => {
+    const dims = { d: 32, ff: 64, layers: 2, srcVocab: 30, tgtVocab: 20 };
+    const cfg = {
+      arch: "encoder-decoder", d_model: 32, n_heads: 4, d_ff: 64, encoder_layers: 2, decoder_layers: 2,
+      src_vocab_size: 30, tgt_vocab_size: 20, max_positions: 32,
+    };
+    const m = await Model.load(rt, writeSafetensors(randomSeq2Seq(new Rng(9), dims), { "simdformer.config": JSON.stringify(cfg) }));
+    const inputs = [[4, 5, 6, 2], [9, 8, 7, 6, 5, 4, 2], [11, 2], [20, 21, 22, 23, 2]].map((src) => ({ src }));
+    for (const o of [{ temperature: 0 }, { temperature: 1.2, topK: 10, seed: 6 }]) {
+      const opts = { ...o, maxNewTokens: 15, stop: [2, 7] };
+      const batch = await collect(m, inputs, opts);
+      const lengths = new Set(batch.ids.map((ids) => ids.length));
+      expect(lengths.size).toBeGreaterThan(1); // they did leave at different steps
+      for (let i = 0; i < inputs.length; i++) {
+        const one = await collect(m, inputs[i], { ...opts, seed: (o.seed ?? 0) + i });
+        expect(one.ids[0]).toEqual(batch.ids[i]);
+        expect(one.stats.stopReasons).toEqual([batch.stats.stopReasons[i]]);
+      }
+    }
+    m.dispose();
   });
 
   it("the repetition penalty changes the pick", async () => {
