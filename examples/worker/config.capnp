@@ -2,7 +2,12 @@
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
-  services = [(name = "main", worker = .simdformerWorker)],
+  services = [
+    (name = "main", worker = .simdformerWorker),
+    # Model files, read by the worker through its ASSETS binding (a real deployment would
+    # use its platform's static assets, R2 or KV the same way).
+    (name = "assets", disk = (path = "out/assets", writable = false)),
+  ],
   sockets = [(name = "http", address = "127.0.0.1:8787", http = (), service = "main")],
 );
 
@@ -13,5 +18,6 @@ const simdformerWorker :Workerd.Worker = (
     (name = "simdformer.relaxed.wasm", wasm = embed "out/simdformer.relaxed.wasm"),
     (name = "simdformer.simd.wasm", wasm = embed "out/simdformer.simd.wasm"),
   ],
+  bindings = [(name = "ASSETS", service = "assets")],
   compatibilityDate = "2025-09-01",
 );

@@ -2,7 +2,8 @@
 // so the wasm comes as module bindings (declared `wasm` in config.capnp, compiled by workerd
 // at startup) and is handed to createRuntime; isolates have no workers: one thread.
 //   GET /        features and a dot product
-//   GET /golden  the runtime matrix's golden cases (tests/runtimes/golden.js)
+//   GET /golden  the runtime matrix's golden cases (tests/runtimes/golden.js); model files
+//                come from the ASSETS service binding (out/assets/, see config.capnp)
 import { createRuntime } from "simdformer";
 import relaxedWasm from "./simdformer.relaxed.wasm";
 import simdWasm from "./simdformer.simd.wasm";
@@ -32,12 +33,21 @@ async function demo() {
   }
 }
 
+/** A model file from the ASSETS binding. */
+async function assetOf(env, name) {
+  const res = await env.ASSETS.fetch(`http://assets/${encodeURIComponent(name)}`);
+  if (!res.ok) throw new Error(`assets/${name}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
 export default {
-  async fetch(request) {
+  async fetch(request, env) {
     const { pathname } = new URL(request.url);
     try {
       if (request.method === "GET" && pathname === "/") return json(await demo());
-      if (request.method === "GET" && pathname === "/golden") return json(await runGolden(fixture, { wasm: wasmFor }));
+      if (request.method === "GET" && pathname === "/golden") {
+        return json(await runGolden(fixture, { wasm: wasmFor, asset: (name) => assetOf(env, name) }));
+      }
       return json({ error: `no route ${request.method} ${pathname}` }, 404);
     } catch (e) {
       return json({ error: `${e?.name}: ${e?.message}` }, 500);

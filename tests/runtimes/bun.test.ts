@@ -3,9 +3,8 @@
 import { cpSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { runGolden } from "./golden.js";
 import {
-  BIN, type GoldenReport, ROOT, killChildren, loadGolden, makeConsumer, parseReport, recordRow, removeDir, rowOf, runChild, problems,
+  BIN, type GoldenReport, ROOT, killChildren, nodeReference, makeConsumer, parseReport, recordRow, removeDir, rowOf, runChild, problems,
 } from "./harness.js";
 import { offline } from "./offline.js";
 
@@ -23,7 +22,7 @@ describe.skipIf(!existsSync(bun))("runtime matrix: Bun", () => {
     dir = makeConsumer("bun");
     cpSync(join(ROOT, "tests/runtimes/hosts/golden_main.mjs"), join(dir, "golden_main.mjs"));
     cpSync(join(ROOT, "examples/bun"), dir, { recursive: true });
-    reference = await runGolden(loadGolden());
+    reference = await nodeReference();
   });
   afterAll(() => {
     killChildren();

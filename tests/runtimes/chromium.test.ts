@@ -8,9 +8,8 @@ import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 // @ts-expect-error plain JS example without types
 import { startServer } from "../../examples/browser/server.mjs";
-import { runGolden } from "./golden.js";
 import {
-  type GoldenReport, ROOT, loadGolden, makeConsumer, recordRow, removeDir, rowOf, problems,
+  type GoldenReport, ROOT, nodeReference, makeConsumer, recordRow, removeDir, rowOf, problems,
 } from "./harness.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -39,7 +38,7 @@ describe.skipIf(missing)("runtime matrix: Chromium", () => {
     plain = await startServer({ root: dir, isolated: false });
     ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, timeout: 30_000 });
     version = ctx.browser()?.version() ?? "";
-    reference = await runGolden(loadGolden());
+    reference = await nodeReference();
   }, 60_000);
 
   afterAll(async () => {

@@ -6,9 +6,8 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import * as esbuild from "esbuild";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { runGolden } from "./golden.js";
 import {
-  type GoldenReport, ROOT, killChildren, loadGolden, makeConsumer, parseReport, recordRow, removeDir, rowOf, runChild, problems,
+  type GoldenReport, ROOT, killChildren, nodeReference, makeConsumer, parseReport, recordRow, removeDir, rowOf, runChild, problems,
 } from "./harness.js";
 
 describe("runtime matrix: edge-runtime", () => {
@@ -31,7 +30,7 @@ describe("runtime matrix: edge-runtime", () => {
       external: ["node:*"],
       logLevel: "error",
     });
-    reference = await runGolden(loadGolden());
+    reference = await nodeReference();
   });
   afterAll(() => {
     killChildren();
@@ -41,7 +40,7 @@ describe("runtime matrix: edge-runtime", () => {
   test("the golden bundle passes inside the EdgeRuntime VM", async () => {
     const r = await runChild(
       process.execPath,
-      [join(ROOT, "tests/runtimes/hosts/edge_host.mjs"), join(dir, "edge_bundle.js"), join(dir, "node_modules/simdformer/dist/wasm")],
+      [join(ROOT, "tests/runtimes/hosts/edge_host.mjs"), join(dir, "edge_bundle.js"), join(dir, "node_modules/simdformer/dist/wasm"), join(dir, "assets")],
       { cwd: ROOT, timeoutMs: 30_000 },
     );
     const report = parseReport(r, "edge-runtime VM");

@@ -3,7 +3,7 @@
 // edge-runtime VM all load it unchanged (no TypeScript step, no host API beyond
 // WebAssembly). The cases themselves are data (tests/fixtures/runtimes/golden.json, made by
 // tests/runtimes/make_golden.ts); the host driver loads that JSON its own way and passes it in.
-import { createRuntime } from "simdformer";
+import { createRuntime, greedy, Model } from "simdformer";
 
 /** Row ranges [r0, r1) splitting `rows` into at most `parts` nearly equal pieces. */
 function rowRanges(rows, parts) {
@@ -150,9 +150,29 @@ async function runKernelCase(rt, c) {
   return { pass: maxErr <= bound, maxErr, bound, hash: hashF32(got) };
 }
 
-/** Case kinds by `kind` field of golden.json; a new kind (e.g. a model translation) is one entry. */
+/**
+ * Runs one model case: load the model file (an asset the host provides), greedy-decode the
+ * case's sources (encoder-decoder) or prompts (decoder-only), and require the very token ids
+ * stored (made by PyTorch). Ids are exact: a difference is a wrong token, not a rounding.
+ */
+async function runGreedyCase(rt, c, opts) {
+  if (!opts.asset) return { error: `case needs the asset ${c.model}, but this host driver gives no asset()` };
+  const bytes = await opts.asset(c.model);
+  const model = await Model.load(rt, bytes, { file: c.model });
+  try {
+    const ids = await greedy(model, { src: c.src, prompts: c.prompts, maxNewTokens: c.maxNewTokens });
+    const got = JSON.stringify(ids);
+    const want = JSON.stringify(c.expected);
+    return got === want ? { pass: true, hash: got } : { pass: false, error: `ids ${got}, expected ${want}`, hash: got };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Case kinds by `kind` field of golden.json; a new kind is one entry. */
 export const CASE_KINDS = {
   kernel: runKernelCase,
+  greedy: runGreedyCase,
 };
 
 /**
@@ -161,10 +181,17 @@ export const CASE_KINDS = {
  * @param opts.wasm optional (label) => WasmSource, for hosts that cannot read the package's
  *   wasm files themselves (workerd: a module binding per build; edge VM: bytes)
  * @param opts.host optional { runtime, version } when the globals cannot tell (workerd, edge)
+ * @param opts.asset optional async (name) => Uint8Array: the files named in fixture.assets
+ *   (models), read the host's way (fs, fetch, a service binding); each is read once
  * @returns { runtime, version, pass, runs: [{ label, features, pass, ms, results }] }
  */
 export async function runGolden(fixture, opts = {}) {
   const host = { ...hostInfo(), ...opts.host };
+  const assets = new Map();
+  const asset = opts.asset && ((name) => {
+    if (!assets.has(name)) assets.set(name, opts.asset(name));
+    return assets.get(name);
+  });
   const runs = [];
   for (const config of CONFIGS) {
     const t0 = Date.now();
@@ -182,7 +209,7 @@ export async function runGolden(fixture, opts = {}) {
       const kind = CASE_KINDS[c.kind];
       let r;
       try {
-        r = kind ? await kind(rt, c, opts) : { error: `unknown case kind ${c.kind}` };
+        r = kind ? await kind(rt, c, { ...opts, asset }) : { error: `unknown case kind ${c.kind}` };
       } catch (e) {
         r = { error: `${e?.name}: ${e?.message}` };
       }

@@ -2,6 +2,9 @@
 // fixed seeds, expected outputs from its float64 reference. tests/runtimes/make_golden.mjs
 // writes them to tests/fixtures/runtimes/golden.json; golden_fixture.test.ts checks the
 // stored file still equals what this produces.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseSafetensors } from "../../src/formats/safetensors.js";
 import { KERNELS } from "../../src/kernels/registry.js";
 import type { Dims } from "../../src/kernels/kernel_entry.js";
 import { Rng } from "../../src/util/rng.js";
@@ -65,13 +68,44 @@ export interface GoldenKernelCase {
   scale: number;
 }
 
-export interface GoldenFixture {
-  generator: string;
-  cases: GoldenKernelCase[];
+/** A model run: greedy ids from PyTorch that every host must reproduce exactly. */
+export interface GoldenGreedyCase {
+  name: string;
+  kind: "greedy";
+  /** Asset name (a key of GoldenFixture.assets). */
+  model: string;
+  src?: number[][];
+  prompts?: number[][];
+  maxNewTokens?: number;
+  expected: number[][];
 }
 
-export function makeGolden(): GoldenFixture {
-  const cases: GoldenKernelCase[] = [];
+export interface GoldenFixture {
+  generator: string;
+  /** Files the cases need, by name: repository paths; each host driver ships them its way. */
+  assets: Record<string, string>;
+  cases: Array<GoldenKernelCase | GoldenGreedyCase>;
+}
+
+/**
+ * Model cases, one entry per model: the tools/torch_fixtures.py decoder fixture (greedy ids
+ * stored by PyTorch in its metadata).
+ */
+export const GOLDEN_MODELS: Array<{ asset: string; path: string; make(bytes: Uint8Array): Omit<GoldenGreedyCase, "kind" | "model"> }> = [
+  {
+    asset: "gpt2.safetensors",
+    path: "tests/fixtures/torch/gpt2.safetensors",
+    make(bytes) {
+      const file = parseSafetensors(bytes, "gpt2.safetensors");
+      const meta = JSON.parse(file.metadata.fixture) as { prompts: number[][]; greedy: number[][] };
+      return { name: "gpt2-style decoder, greedy ids = PyTorch", prompts: meta.prompts, maxNewTokens: 10, expected: meta.greedy };
+    },
+  },
+];
+
+/** The fixture; `root` is the repository (model assets are read from it). */
+export function makeGolden(root: string): GoldenFixture {
+  const cases: GoldenFixture["cases"] = [];
   let seed = 9001;
   for (const g of GOLDEN_KERNELS) {
     const entry = KERNELS.find((e) => e.name === g.kernel);
@@ -96,5 +130,10 @@ export function makeGolden(): GoldenFixture {
       });
     }
   }
-  return { generator: "tests/runtimes/golden_cases.ts (write with: node tests/runtimes/make_golden.mjs)", cases };
+  const assets: Record<string, string> = {};
+  for (const m of GOLDEN_MODELS) {
+    assets[m.asset] = m.path;
+    cases.push({ kind: "greedy", model: m.asset, ...m.make(new Uint8Array(readFileSync(join(root, m.path)))) });
+  }
+  return { generator: "tests/runtimes/golden_cases.ts (write with: node tests/runtimes/make_golden.mjs)", assets, cases };
 }

@@ -30,8 +30,15 @@ export interface GoldenReport {
   }>;
 }
 
-export function loadGolden(): { cases: unknown[] } {
+export function loadGolden(): { cases: unknown[]; assets: Record<string, string> } {
   return JSON.parse(readFileSync(GOLDEN_JSON, "utf8"));
+}
+
+/** Node's own report, in the test process (relaxed SIMD on, per tests/setup.ts): the reference the hosts' bits are held to. */
+export async function nodeReference(): Promise<GoldenReport> {
+  const fixture = loadGolden();
+  const { runGolden } = await import("./golden.js");
+  return runGolden(fixture, { asset: async (name) => new Uint8Array(readFileSync(join(ROOT, fixture.assets[name]))) });
 }
 
 /** The built package must exist: the matrix tests dist/, not src/. */
@@ -59,6 +66,8 @@ export function makeConsumer(host: string): string {
   rmSync(tgz);
   cpSync(join(ROOT, "tests", "runtimes", "golden.js"), join(dir, "golden.js"));
   cpSync(GOLDEN_JSON, join(dir, "golden.json"));
+  // The models the golden cases load, where every host driver looks for them: assets/<name>.
+  for (const [name, path] of Object.entries(loadGolden().assets)) cpSync(join(ROOT, path), join(dir, "assets", name));
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: `consumer-${host}`, private: true, type: "module" }));
   return dir;
 }

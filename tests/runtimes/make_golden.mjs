@@ -15,7 +15,7 @@ try {
     outfile: out, bundle: true, format: "esm", platform: "node", logLevel: "warning",
   });
   const { makeGolden } = await import(pathToFileURL(out).href);
-  const fixture = makeGolden();
+  const fixture = makeGolden(root);
   const file = join(root, "tests/fixtures/runtimes/golden.json");
   writeFileSync(file, JSON.stringify(fixture) + "\n");
   console.log(`wrote ${file}: ${fixture.cases.length} cases`);

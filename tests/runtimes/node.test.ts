@@ -3,9 +3,8 @@
 import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { runGolden } from "./golden.js";
 import {
-  type GoldenReport, ROOT, killChildren, loadGolden, makeConsumer, parseReport, recordRow, removeDir, rowOf, runChild, problems,
+  type GoldenReport, ROOT, killChildren, nodeReference, makeConsumer, parseReport, recordRow, removeDir, rowOf, runChild, problems,
 } from "./harness.js";
 
 describe("runtime matrix: Node", () => {
@@ -16,7 +15,7 @@ describe("runtime matrix: Node", () => {
     dir = makeConsumer("node");
     cpSync(join(ROOT, "tests/runtimes/hosts/golden_main.mjs"), join(dir, "golden_main.mjs"));
     cpSync(join(ROOT, "examples/node"), dir, { recursive: true });
-    reference = await runGolden(loadGolden());
+    reference = await nodeReference();
   });
   afterAll(() => {
     killChildren();

@@ -4,9 +4,8 @@
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { runGolden } from "./golden.js";
 import {
-  BIN, type GoldenReport, ROOT,  freePort, killChildren, loadGolden, makeConsumer, recordRow, removeDir, rowOf, runChild, startChild,
+  BIN, type GoldenReport, ROOT, freePort, killChildren, nodeReference, makeConsumer, recordRow, removeDir, rowOf, runChild, startChild,
   problems,
 } from "./harness.js";
 
@@ -50,7 +49,7 @@ describe.skipIf(!existsSync(workerd))("runtime matrix: workerd", () => {
     }
     coldStartMs = performance.now() - t0;
     console.log(`workerd ${version}: cold start (process start -> first response) ${coldStartMs.toFixed(0)} ms`);
-    reference = await runGolden(loadGolden());
+    reference = await nodeReference();
   }, 60_000);
 
   afterAll(() => {

@@ -2,6 +2,7 @@
 // loader and no fs). The host puts the wasm bytes in globalThis.__simdformerWasm; as a
 // Vercel `import wasm from "x.wasm?module"` would, the best build is compiled here, inside
 // the VM's realm, and passed as a module; the strict build goes in as bytes (the other path).
+// Model files come the same way, in globalThis.__simdformerAssets (name -> bytes).
 import fixture from "./golden.json";
 import { runGolden } from "./golden.js";
 
@@ -9,5 +10,6 @@ globalThis.__simdformerGolden = async () => {
   const { relaxed, simd } = globalThis.__simdformerWasm;
   const best = WebAssembly.validate(relaxed) ? relaxed : simd;
   const module = await WebAssembly.compile(best);
-  return runGolden(fixture, { wasm: (label) => (label.startsWith("strict") ? { bytes: simd } : { module }) });
+  const asset = async (name) => globalThis.__simdformerAssets[name];
+  return runGolden(fixture, { wasm: (label) => (label.startsWith("strict") ? { bytes: simd } : { module }), asset });
 };
