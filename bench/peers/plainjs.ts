@@ -94,10 +94,11 @@ function bind(op: PeerOp): { run: () => void; out: Float32Array } {
 }
 
 /**
- * Matmuls above this many flops take seconds per call in plain JS: they are skipped to keep a
- * run within its time budget (the wasm peers set the "best peer" there anyway).
+ * Matmuls above this many flops (the prefill shapes) take a second or more per call in plain
+ * JS: they are skipped to keep a run within its time budget (the wasm peers are 30-50x faster
+ * there and set the "best peer"). GEMVs up to 4096 x 4096 stay in.
  */
-const MAX_MATMUL_FLOPS = 2e8;
+const MAX_MATMUL_FLOPS = 1e8;
 
 /** The plain-JS baseline peer. */
 export function createPlainJsPeer(): Peer {
