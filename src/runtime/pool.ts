@@ -57,9 +57,10 @@ interface WebWorker {
 /** Node, Deno and Bun: node:worker_threads, whose workers can be unref'd and report exit. */
 async function spawnNode(url: URL, init: WorkerInit, onFail: FailHandler): Promise<WorkerHandle> {
   const { Worker } = await import("node:worker_threads");
-  // The worker inherits the process's Node options; --input-type (from `node -e`) makes it refuse a file.
-  const execArgv = process.execArgv.filter((a) => !a.startsWith("--input-type"));
-  const w = new Worker(url, { workerData: init, execArgv });
+  // No inherited Node options: the script needs none (V8 flags such as relaxed SIMD are
+  // process-wide anyway), and some break a worker: --input-type (from `node -e`) makes it
+  // refuse a file, per-process V8 flags throw ERR_WORKER_INVALID_EXEC_ARGV.
+  const w = new Worker(url, { workerData: init, execArgv: [] });
   const handle: WorkerHandle = { terminate: () => w.terminate().then(() => undefined), unref: () => w.unref() };
   return new Promise((resolve, reject) => {
     let started = false;
