@@ -11,11 +11,39 @@ import {
 
 const workerd = BIN("workerd");
 
+/**
+ * Starts workerd on a free loopback port and polls GET / (which creates a runtime and runs a
+ * kernel) until it answers; bounded at 20 s. Returns the server and the cold start.
+ */
+async function startWorkerd(cwd: string): Promise<{ server: ReturnType<typeof startChild>; base: string; ms: number }> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const t0 = performance.now();
+  const server = startChild(workerd, ["serve", "config.capnp", "--socket-addr", `http=127.0.0.1:${port}`], { cwd });
+  for (;;) {
+    if (server.child.exitCode !== null) throw new Error(`workerd exited ${server.child.exitCode}:\n${server.output()}`);
+    if (performance.now() - t0 > 20_000) {
+      server.child.kill("SIGKILL");
+      throw new Error(`workerd gave no answer in 20 s:\n${server.output()}`);
+    }
+    try {
+      const res = await fetch(base + "/", { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      return { server, base, ms: performance.now() - t0 };
+    } catch {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
 describe.skipIf(!existsSync(workerd))("runtime matrix: workerd", () => {
   let dir: string;
   let base: string;
   let version = "";
-  let coldStartMs = 0;
+  /** Process start -> first HTTP response, per start (ms). */
+  const coldStarts: number[] = [];
   let reference: GoldenReport;
   let server: ReturnType<typeof startChild> | undefined;
 
@@ -31,24 +59,10 @@ describe.skipIf(!existsSync(workerd))("runtime matrix: workerd", () => {
     const v = await runChild(workerd, ["--version"], { cwd: dir, timeoutMs: 10_000 });
     version = v.stdout.trim().replace(/^workerd\s+/, "");
 
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    const t0 = performance.now();
-    server = startChild(workerd, ["serve", "config.capnp", "--socket-addr", `http=127.0.0.1:${port}`], { cwd: ex });
-    // Poll until the first answer (workerd prints nothing when ready); bounded at 20 s.
-    for (;;) {
-      if (server.child.exitCode !== null) throw new Error(`workerd exited ${server.child.exitCode}:\n${server.output()}`);
-      if (performance.now() - t0 > 20_000) throw new Error(`workerd gave no answer in 20 s:\n${server.output()}`);
-      try {
-        const res = await fetch(base + "/", { signal: AbortSignal.timeout(2000) });
-        await res.arrayBuffer();
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    }
-    coldStartMs = performance.now() - t0;
-    console.log(`workerd ${version}: cold start (process start -> first response) ${coldStartMs.toFixed(0)} ms`);
+    const first = await startWorkerd(ex);
+    server = first.server;
+    base = first.base;
+    coldStarts.push(first.ms);
     reference = await nodeReference();
   }, 60_000);
 
@@ -56,6 +70,16 @@ describe.skipIf(!existsSync(workerd))("runtime matrix: workerd", () => {
     server?.child.kill("SIGKILL");
     killChildren();
     removeDir(dir);
+  });
+
+  test("cold start: process start -> first response, median of 3 starts", async () => {
+    while (coldStarts.length < 3) {
+      const extra = await startWorkerd(join(dir, "worker"));
+      extra.server.child.kill("SIGKILL");
+      coldStarts.push(extra.ms);
+    }
+    console.log(`workerd ${version}: cold start ${median(coldStarts).toFixed(0)} ms (median of ${coldStarts.map((m) => m.toFixed(0)).join(", ")})`);
+    expect(median(coldStarts)).toBeLessThan(20_000);
   });
 
   test("GET / answers with features and a correct dot product", async () => {
@@ -79,7 +103,7 @@ describe.skipIf(!existsSync(workerd))("runtime matrix: workerd", () => {
     expect(auto.build).toBe("relaxed");
     expect(auto.host.threads).toBe(false);
     expect(auto.notes.join(" ")).toMatch(/no Worker/);
-    recordRow(rowOf("workerd", { ...report, version }, { strictBitIdentical: true, coldStartMs: Math.round(coldStartMs) }));
+    recordRow(rowOf("workerd", { ...report, version }, { strictBitIdentical: true, coldStartMs: Math.round(median(coldStarts)) }));
   });
 
   test("an unknown route is a 404, not a crash", async () => {
