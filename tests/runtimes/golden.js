@@ -2,7 +2,9 @@
 // its users do. Plain ESM JavaScript on purpose: Node, Deno, Bun, Chromium, workerd and the
 // edge-runtime VM all load it unchanged (no TypeScript step, no host API beyond
 // WebAssembly). The cases themselves are data (tests/fixtures/runtimes/golden.json, made by
-// tests/runtimes/make_golden.ts); the host driver loads that JSON its own way and passes it in.
+// tests/runtimes/golden_cases.ts via make_golden.mjs): kernel calls against float64 references
+// and model runs against PyTorch's token ids. The host driver loads that JSON (and the model
+// files it names) its own way and passes them in.
 import { createRuntime, greedy, Model } from "simdformer";
 
 /** Row ranges [r0, r1) splitting `rows` into at most `parts` nearly equal pieces. */
