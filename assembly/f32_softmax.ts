@@ -22,8 +22,9 @@
 import { hmax, hsum, madd } from "./common";
 
 const LOG2E: f32 = 1.44269504;
-// 1.5 * 2^23: y + MAGIC rounds y to an integer n held in the low mantissa bits.
-const MAGIC: f32 = 12582912.0;
+// 1.5 * 2^23 + 127: y + MAGIC rounds y to an integer and holds n + 127 in the low mantissa
+// bits, so shifting its bits left by 23 gives the f32 2^n directly.
+const MAGIC: f32 = 12583039.0;
 // 2^f = 1 + f (C1 + C2 f + ... + C5 f^4) on |f| <= 1/2 (exactly 1 at f = 0, so exp(0) = 1).
 const C0: f32 = 1.0;
 const C1: f32 = 0.693147004;
@@ -31,12 +32,12 @@ const C2: f32 = 0.240222424;
 const C3: f32 = 0.0555073358;
 const C4: f32 = 0.00967151206;
 const C5: f32 = 0.00132647157;
-/** [-127, MAGIC, C5, C4, C3, C2, C1, C0, bits of 1.0]: splatted into locals once per row. */
-const EXP2_CONST = memory.data<f32>([-127.0, MAGIC, C5, C4, C3, C2, C1, C0, reinterpret<f32>(0x3f800000)], 16);
+/** [-127, MAGIC, C5, C4, C3, C2, C1, C0]: splatted into locals once per row. */
+const EXP2_CONST = memory.data<f32>([-127.0, MAGIC, C5, C4, C3, C2, C1, C0], 16);
 
 /** 2^y for y <= 0 (see the header); NaN stays NaN. */
 // @ts-ignore: decorator
-@inline function exp2Core(y: v128, lo: v128, magic: v128, c5: v128, c4: v128, c3: v128, c2: v128, c1: v128, c0: v128, one: v128): v128 {
+@inline function exp2Core(y: v128, lo: v128, magic: v128, c5: v128, c4: v128, c3: v128, c2: v128, c1: v128, c0: v128): v128 {
   y = f32x4.pmax(y, lo); // y < -127 ? -127 : y, so a NaN y is kept
   const b = f32x4.add(y, magic);
   const f = f32x4.sub(y, f32x4.sub(b, magic));
@@ -45,8 +46,8 @@ const EXP2_CONST = memory.data<f32>([-127.0, MAGIC, C5, C4, C3, C2, C1, C0, rein
   p = madd(f, p, c2);
   p = madd(f, p, c1);
   p = madd(f, p, c0);
-  // (n + 127) << 23: the low bits of b hold n, shifting drops MAGIC's; n = -127 gives 0.0.
-  return f32x4.mul(p, i32x4.add(i32x4.shl(b, 23), one));
+  // (n + 127) << 23 = 2^n: the shift drops MAGIC's upper bits; n = -127 gives exactly 0.0.
+  return f32x4.mul(p, i32x4.shl(b, 23));
 }
 
 /** Scalar form of exp2Core for the row tails. */
@@ -56,7 +57,7 @@ const EXP2_CONST = memory.data<f32>([-127.0, MAGIC, C5, C4, C3, C2, C1, C0, rein
   const b = y + MAGIC;
   const f = y - (b - MAGIC);
   const p = C0 + f * (C1 + f * (C2 + f * (C3 + f * (C4 + f * C5))));
-  return p * reinterpret<f32>((reinterpret<i32>(b) << 23) + 0x3f800000);
+  return p * reinterpret<f32>(reinterpret<i32>(b) << 23);
 }
 
 /** max over c < lim of x[c], ignoring NaN (-inf for an empty or all-NaN range). */
@@ -200,7 +201,6 @@ function degenerateRow(n: i32, lim: i32, x: usize, out: usize, scale: f32, mask:
   const c2 = v128.load32_splat(EXP2_CONST, 20);
   const c1 = v128.load32_splat(EXP2_CONST, 24);
   const c0 = v128.load32_splat(EXP2_CONST, 28);
-  const one = v128.load32_splat(EXP2_CONST, 32);
   let acc0 = f32x4.splat(0);
   let acc1 = acc0;
   let sum: f32 = 0;
@@ -211,8 +211,8 @@ function degenerateRow(n: i32, lim: i32, x: usize, out: usize, scale: f32, mask:
     const l2 = f32x4.splat(LOG2E);
     for (; c + 8 <= lim; c += 8) {
       const o = <usize>c << 2;
-      const e0 = exp2Core(f32x4.mul(f32x4.sub(masked(x, mask, o, s), mv), l2), lo, magic, c5, c4, c3, c2, c1, c0, one);
-      const e1 = exp2Core(f32x4.mul(f32x4.sub(masked(x, mask, o + 16, s), mv), l2), lo, magic, c5, c4, c3, c2, c1, c0, one);
+      const e0 = exp2Core(f32x4.mul(f32x4.sub(masked(x, mask, o, s), mv), l2), lo, magic, c5, c4, c3, c2, c1, c0);
+      const e1 = exp2Core(f32x4.mul(f32x4.sub(masked(x, mask, o + 16, s), mv), l2), lo, magic, c5, c4, c3, c2, c1, c0);
       v128.store(out + o, e0);
       v128.store(out + o, e1, 16);
       acc0 = f32x4.add(acc0, e0);
@@ -220,7 +220,7 @@ function degenerateRow(n: i32, lim: i32, x: usize, out: usize, scale: f32, mask:
     }
     for (; c + 4 <= lim; c += 4) {
       const o = <usize>c << 2;
-      const e0 = exp2Core(f32x4.mul(f32x4.sub(masked(x, mask, o, s), mv), l2), lo, magic, c5, c4, c3, c2, c1, c0, one);
+      const e0 = exp2Core(f32x4.mul(f32x4.sub(masked(x, mask, o, s), mv), l2), lo, magic, c5, c4, c3, c2, c1, c0);
       v128.store(out + o, e0);
       acc0 = f32x4.add(acc0, e0);
     }
@@ -236,8 +236,8 @@ function degenerateRow(n: i32, lim: i32, x: usize, out: usize, scale: f32, mask:
     const xv = f32x4.splat(xm);
     for (; c + 8 <= lim; c += 8) {
       const o = <usize>c << 2;
-      const e0 = exp2Core(f32x4.mul(f32x4.sub(v128.load(x + o), xv), kv), lo, magic, c5, c4, c3, c2, c1, c0, one);
-      const e1 = exp2Core(f32x4.mul(f32x4.sub(v128.load(x + o, 16), xv), kv), lo, magic, c5, c4, c3, c2, c1, c0, one);
+      const e0 = exp2Core(f32x4.mul(f32x4.sub(v128.load(x + o), xv), kv), lo, magic, c5, c4, c3, c2, c1, c0);
+      const e1 = exp2Core(f32x4.mul(f32x4.sub(v128.load(x + o, 16), xv), kv), lo, magic, c5, c4, c3, c2, c1, c0);
       v128.store(out + o, e0);
       v128.store(out + o, e1, 16);
       acc0 = f32x4.add(acc0, e0);
@@ -245,7 +245,7 @@ function degenerateRow(n: i32, lim: i32, x: usize, out: usize, scale: f32, mask:
     }
     for (; c + 4 <= lim; c += 4) {
       const o = <usize>c << 2;
-      const e0 = exp2Core(f32x4.mul(f32x4.sub(v128.load(x + o), xv), kv), lo, magic, c5, c4, c3, c2, c1, c0, one);
+      const e0 = exp2Core(f32x4.mul(f32x4.sub(v128.load(x + o), xv), kv), lo, magic, c5, c4, c3, c2, c1, c0);
       v128.store(out + o, e0);
       acc0 = f32x4.add(acc0, e0);
     }
@@ -328,7 +328,6 @@ export function f32_log_softmax(rows: i32, n: i32, x: usize, ldx: i32, out: usiz
   const c2 = v128.load32_splat(EXP2_CONST, 20);
   const c1 = v128.load32_splat(EXP2_CONST, 24);
   const c0 = v128.load32_splat(EXP2_CONST, 28);
-  const one = v128.load32_splat(EXP2_CONST, 32);
   const l2 = f32x4.splat(LOG2E);
   for (let r = 0; r < rows; r++) {
     const xr = x + ((<usize>r * <usize>ldx) << 2);
@@ -344,11 +343,11 @@ export function f32_log_softmax(rows: i32, n: i32, x: usize, ldx: i32, out: usiz
     let c = 0;
     for (; c + 8 <= n; c += 8) {
       const o = <usize>c << 2;
-      acc0 = f32x4.add(acc0, exp2Core(f32x4.mul(f32x4.sub(v128.load(xr + o), mv), l2), lo, magic, c5, c4, c3, c2, c1, c0, one));
-      acc1 = f32x4.add(acc1, exp2Core(f32x4.mul(f32x4.sub(v128.load(xr + o, 16), mv), l2), lo, magic, c5, c4, c3, c2, c1, c0, one));
+      acc0 = f32x4.add(acc0, exp2Core(f32x4.mul(f32x4.sub(v128.load(xr + o), mv), l2), lo, magic, c5, c4, c3, c2, c1, c0));
+      acc1 = f32x4.add(acc1, exp2Core(f32x4.mul(f32x4.sub(v128.load(xr + o, 16), mv), l2), lo, magic, c5, c4, c3, c2, c1, c0));
     }
     for (; c + 4 <= n; c += 4) {
-      acc0 = f32x4.add(acc0, exp2Core(f32x4.mul(f32x4.sub(v128.load(xr + (<usize>c << 2)), mv), l2), lo, magic, c5, c4, c3, c2, c1, c0, one));
+      acc0 = f32x4.add(acc0, exp2Core(f32x4.mul(f32x4.sub(v128.load(xr + (<usize>c << 2)), mv), l2), lo, magic, c5, c4, c3, c2, c1, c0));
     }
     let sum = hsum(f32x4.add(acc0, acc1));
     for (; c < n; c++) sum += exp2Scalar((load<f32>(xr + (<usize>c << 2)) - m) * LOG2E);
