@@ -20,23 +20,17 @@ for (const target of Object.keys(targets)) {
 }
 if (process.argv.includes("--wasm-only")) process.exit(0);
 
-// src/runtime/assets.ts finds dist/ two levels up from src/runtime/; in the bundle the
-// assets sit next to dist/*.js, so the plugin swaps in a module with the same exports.
+// src/runtime/dist_dir.ts finds dist/ two levels up from src/runtime/; in the bundle it
+// sits next to dist/*.js. Hosts that give modules no import.meta.url (workerd; scripts
+// bundled for the edge VM) get undefined, not a throw at import: there the wasm and the
+// model are passed in, and loader.ts says so if they are not.
 const distDirPlugin = {
   name: "dist-dir",
   setup(build) {
-    build.onResolve({ filter: /\/assets\.js$/ }, (args) =>
-      /[\\/]src[\\/]runtime$/.test(args.resolveDir) ? { path: "assets", namespace: "simdformer" } : undefined);
+    build.onResolve({ filter: /\/dist_dir\.js$/ }, (args) =>
+      /[\\/]src[\\/]runtime$/.test(args.resolveDir) ? { path: "dist_dir", namespace: "simdformer" } : undefined);
     build.onLoad({ filter: /.*/, namespace: "simdformer" }, () => ({
-      // Hosts that give modules no import.meta.url (workerd; scripts bundled for the edge
-      // VM) get undefined here, not a throw at import: there the wasm is passed in
-      // (wasm.module / wasm.bytes) and no workers start; loader.ts says so if it is not.
-      contents: [
-        'const here = typeof import.meta.url === "string" ? import.meta.url : undefined;',
-        'export const distDir = here === undefined ? undefined : new URL("./", here);',
-        'export const wasmDir = distDir && new URL("wasm/", distDir);',
-        'export const workerUrl = distDir && new URL("worker.js", distDir);',
-      ].join("\n"),
+      contents: 'export const distDir = typeof import.meta.url === "string" ? new URL("./", import.meta.url) : undefined;',
       loader: "js",
     }));
   },

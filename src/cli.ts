@@ -1,14 +1,12 @@
 #!/usr/bin/env node
-// simdformer command line. For now: `info` prints the runtime's features and runs a smoke computation.
-import { createRuntime } from "./index.js";
+// Entry of the `simdformer` bin (and `npm start`).
+import { createRequire } from "node:module";
+import v8 from "node:v8";
 
-async function main(): Promise<number> {
-  const rt = await createRuntime();
-  const f = rt.features;
-  console.log(`simdformer  build=${f.build}  threads=${f.threads}  relaxedSimd=${f.relaxedSimd}`);
-  for (const n of f.notes) console.log(`  note: ${n}`);
-  rt.dispose();
-  return 0;
-}
+// Node 20 validates relaxed SIMD only behind this flag, and only if set before any wasm compiles.
+v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
 
-main().then((code) => process.exit(code));
+const { runCli } = await import("./cli/main.js");
+const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
+const code = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, version });
+process.exitCode = code;

@@ -1,5 +1,5 @@
 // Public entry of the simdformer package.
-export { createRuntime, Runtime, type RuntimeOptions } from "./simdformer.js";
+export { createRuntime, Runtime, type RuntimeOptions, type ModelSource } from "./simdformer.js";
 export type { RuntimeFeatures } from "./runtime/engine.js";
 export type { BuildName, SimdChoice } from "./runtime/builds.js";
 export type { WasmSource } from "./runtime/loader.js";

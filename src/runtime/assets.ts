@@ -1,13 +1,14 @@
-// Where the package's dist/ assets live: the .wasm builds and the worker script.
-// From source (tests, ts runners) that is the repository's dist/, two levels up; the
-// bundle replaces this module with one pointing next to dist/*.js (scripts/build.mjs,
-// plugin "dist-dir"), so keep the exported names in sync with that plugin.
+// Where the package's files live, derived from dist/: the wasm builds, the worker
+// script and the embedded default model. Undefined where modules have no URL.
+import { distDir } from "./dist_dir.js";
 
-/** The dist/ folder: the bundled JS, worker.js and wasm/. */
-export const distDir: URL = new URL("../../dist/", import.meta.url);
+export { distDir };
 
 /** The folder holding every wasm build (simdformer.<build>.wasm). */
-export const wasmDir: URL = new URL("wasm/", distDir);
+export const wasmDir: URL | undefined = distDir && new URL("wasm/", distDir);
 
 /** The self-contained worker script (an ES module) started by the thread pool. */
-export const workerUrl: URL = new URL("worker.js", distDir);
+export const workerUrl: URL | undefined = distDir && new URL("worker.js", distDir);
+
+/** The embedded default model: the English -> Chinese translator trained by tools/translator. */
+export const defaultModelUrl: URL | undefined = distDir && new URL("../models/default/translator.safetensors", distDir);

@@ -166,6 +166,7 @@ export class Engine {
       const names = functionExports(instance);
       const url = opts.workerUrl === undefined ? defaultWorkerUrl : new URL(opts.workerUrl, defaultWorkerUrl);
       try {
+        if (!url) throw new ArgumentError("workerUrl: expected a URL of dist/worker.js in a host that gives modules no URL, found none");
         pool = await ThreadPool.create({ module, memory: mem.memory, workers: threads - 1, names, workerUrl: url });
       } catch (e) {
         // An explicit thread count is a promise to the caller; "auto" degrades with a note.

@@ -16,14 +16,24 @@ export function wasmFileName(build: BuildName): string {
   return `simdformer.${build}.wasm`;
 }
 
+/** Reads a file: URL with node:fs (Node, Deno, Bun) and anything else with fetch. */
 async function readUrl(url: URL): Promise<Uint8Array<ArrayBuffer>> {
   if (url.protocol === "file:") {
     const fs = await import("node:fs/promises");
-    return new Uint8Array(await fs.readFile(url));
+    try {
+      return new Uint8Array(await fs.readFile(url));
+    } catch (e) {
+      throw new ArgumentError(`${decodeURIComponent(url.pathname)}: expected a readable file, found ${(e as { code?: string }).code ?? (e as Error).message}`);
+    }
   }
   const res = await fetch(url);
-  if (!res.ok) throw new ArgumentError(`wasm: fetching ${url} gave HTTP ${res.status}`);
+  if (!res.ok) throw new ArgumentError(`fetching ${url}: expected HTTP 200, found ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
+}
+
+/** The bytes behind a URL or a path (relative to the working directory where there is one). */
+export async function readBytes(source: string | URL): Promise<Uint8Array<ArrayBuffer>> {
+  return readUrl(toUrl(source));
 }
 
 function toUrl(u: string | URL): URL {
@@ -48,13 +58,13 @@ export async function loadModule(build: BuildName, source: WasmSource): Promise<
   let bytes: BufferSource;
   if (source.bytes) bytes = source.bytes;
   else {
-    // The bundle's wasmDir is undefined where modules have no URL (workerd, edge VM scripts).
-    if (!source.url && !wasmDir) {
+    // wasmDir is undefined where modules have no URL (workerd, edge VM scripts).
+    let url = source.url ? toUrl(source.url) : wasmDir;
+    if (!url) {
       throw new ArgumentError(
         "wasm: expected wasm.module or wasm.bytes in a host that gives modules no URL (import.meta.url; e.g. workerd), found neither",
       );
     }
-    let url = source.url ? toUrl(source.url) : wasmDir;
     if (url.pathname.endsWith("/")) url = new URL(wasmFileName(build), url);
     bytes = await readUrl(url);
   }

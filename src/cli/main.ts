@@ -1,0 +1,166 @@
+// The `simdformer` command: translate (default), generate, bench, info.
+import { runKernelSuite, formatKernelRows } from "../bench/kernel_timer.js";
+import { SimdformerError } from "../errors.js";
+import type { GenerationStats } from "../generate/generate.js";
+import type { TextModel, TextOptions } from "../generate/text.js";
+import { createRuntime, type Runtime } from "../simdformer.js";
+import { type CliArgs, parseCli, USAGE } from "./args.js";
+import { painter, type Painter, ProgressBar, useColor } from "./term.js";
+
+/** Sentences `npm start` translates when no text is given. */
+export const DEMO_SENTENCES = [
+  "I like deep learning",
+  "I read books in the library",
+  "We ate apples yesterday",
+  "Do you like music?",
+  "They will play football in the park tomorrow",
+];
+
+/** Where the CLI writes; tests pass their own. */
+export interface CliIo {
+  stdout: { write(s: string): unknown; isTTY?: boolean; columns?: number };
+  stderr: { write(s: string): unknown; isTTY?: boolean; columns?: number };
+  env: Record<string, string | undefined>;
+  version: string;
+}
+
+function textOptions(a: CliArgs): TextOptions {
+  const sampled = a.temperature > 0;
+  return {
+    maxNewTokens: a.maxTokens,
+    beams: a.beam,
+    ...(sampled ? { temperature: a.temperature, topK: a.topK, topP: a.topP, seed: a.seed } : {}),
+  };
+}
+
+function statsLine(s: GenerationStats, p: Painter): string {
+  const r = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "-");
+  return p.dim(`prefill ${r(s.prefillTokensPerSecond)} tok/s · decode ${r(s.decodeTokensPerSecond)} tok/s · first token ${s.timeToFirstTokenMs.toFixed(1)} ms`);
+}
+
+async function loadTextModel(rt: Runtime, a: CliArgs, io: CliIo): Promise<TextModel> {
+  const bar = new ProgressBar(io.stderr, "loading model");
+  bar.update(0);
+  const tm = await rt.loadModel(a.model);
+  bar.update(1);
+  bar.done();
+  return tm;
+}
+
+function header(rt: Runtime, tm: TextModel, p: Painter): string {
+  const f = rt.features;
+  const c = tm.config;
+  const layers = c.arch === "encoder-decoder" ? `${c.encoder_layers}+${c.decoder_layers}` : `${c.decoder_layers}`;
+  return `${p.bold("simdformer")} · build ${f.build} · ${f.threads} thread${f.threads > 1 ? "s" : ""} · ${c.arch} ${layers} layers, d_model ${c.d_model}, ${c.n_heads} heads`;
+}
+
+async function translate(rt: Runtime, a: CliArgs, io: CliIo, p: Painter): Promise<number> {
+  const tm = await loadTextModel(rt, a, io);
+  try {
+    const sentences = a.text.length > 0 ? [a.text.join(" ")] : DEMO_SENTENCES;
+    if (!a.json) io.stdout.write(header(rt, tm, p) + "\n");
+    for (const sentence of sentences) {
+      const { unknown } = tm.encodeSource(sentence);
+      if (a.json) {
+        const t = await tm.translate(sentence, textOptions(a));
+        io.stdout.write(JSON.stringify({ source: sentence, translation: t.text, ids: t.ids, unknownWords: t.unknownWords, stats: t.stats, build: rt.features.build, threads: rt.features.threads }) + "\n");
+        continue;
+      }
+      io.stdout.write(`\n  ${sentence}\n  ${p.green("→")} `);
+      const gen = tm.stream(sentence, textOptions(a));
+      let r = await gen.next();
+      for (; !r.done; r = await gen.next()) io.stdout.write(r.value.text);
+      io.stdout.write(`\n  ${statsLine(r.value, p)}\n`);
+      if (unknown.length > 0) {
+        io.stdout.write(`  ${p.yellow(`unknown word${unknown.length > 1 ? "s" : ""} (read as <unk>): ${unknown.join(", ")}`)}\n`);
+      }
+    }
+    return 0;
+  } finally {
+    tm.dispose();
+  }
+}
+
+async function generate(rt: Runtime, a: CliArgs, io: CliIo, p: Painter): Promise<number> {
+  const tm = await loadTextModel(rt, a, io);
+  try {
+    const prompt = a.text.join(" ");
+    const gen = tm.generate(prompt, textOptions(a));
+    const pieces: string[] = [];
+    if (!a.json) io.stdout.write(prompt);
+    let r = await gen.next();
+    for (; !r.done; r = await gen.next()) {
+      pieces.push(r.value.text);
+      if (!a.json) io.stdout.write(r.value.text);
+    }
+    if (a.json) io.stdout.write(JSON.stringify({ prompt, text: pieces.join(""), stats: r.value, build: rt.features.build }) + "\n");
+    else io.stdout.write(`\n${statsLine(r.value, p)}\n`);
+    return 0;
+  } finally {
+    tm.dispose();
+  }
+}
+
+async function bench(a: CliArgs, io: CliIo): Promise<number> {
+  const bar = new ProgressBar(io.stderr, "timing kernels");
+  const rows = await runKernelSuite({
+    filter: a.text.length > 0 ? a.text.join(" ") : undefined,
+    onProgress: (done, total, row) => bar.update(done / total, `${row.kernel} ${row.shape}`),
+  });
+  bar.done();
+  if (a.json) for (const r of rows) io.stdout.write(JSON.stringify(r) + "\n");
+  else io.stdout.write(formatKernelRows(rows) + "\n");
+  return 0;
+}
+
+async function info(rt: Runtime, a: CliArgs, io: CliIo): Promise<number> {
+  const tm = await loadTextModel(rt, a, io);
+  try {
+    const out = { version: io.version, features: rt.features, model: tm.config };
+    if (a.json) io.stdout.write(JSON.stringify(out) + "\n");
+    else {
+      const f = rt.features;
+      io.stdout.write(`simdformer ${io.version}\nbuild: ${f.build} (simd ${f.simd}, relaxed ${f.relaxedSimd}, shared memory ${f.sharedMemory})\nthreads: ${f.threads} of ${f.host.hardwareConcurrency} cores\n`);
+      for (const n of f.notes) io.stdout.write(`  note: ${n}\n`);
+      io.stdout.write(`model: ${JSON.stringify(tm.config, null, 2)}\n`);
+    }
+    return 0;
+  } finally {
+    tm.dispose();
+  }
+}
+
+/** Runs the CLI on argv (without node and script) and returns the exit code: 0 ok, 1 failure, 2 usage. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const p = painter(useColor(io.stdout, io.env));
+  let a: CliArgs;
+  try {
+    a = parseCli(argv);
+  } catch (e) {
+    io.stderr.write(`${painter(useColor(io.stderr, io.env)).red("error")}: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (a.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  if (a.version) {
+    io.stdout.write(`${io.version}\n`);
+    return 0;
+  }
+  try {
+    if (a.command === "bench") return await bench(a, io);
+    const rt = await createRuntime({ threads: a.threads, simd: a.simd });
+    try {
+      if (a.command === "info") return await info(rt, a, io);
+      if (a.command === "generate") return await generate(rt, a, io, p);
+      return await translate(rt, a, io, p);
+    } finally {
+      rt.dispose();
+    }
+  } catch (e) {
+    const known = e instanceof SimdformerError;
+    io.stderr.write(`${painter(useColor(io.stderr, io.env)).red("error")}: ${known ? `${e.name}: ${e.message}` : (e as Error).stack ?? String(e)}\n`);
+    return 1;
+  }
+}
