@@ -179,10 +179,14 @@ export class Engine {
   }
 
   /**
-   * Runs one wasm export over independent tasks (one argument list each), e.g. row or
-   * head ranges of one op. Tasks must write disjoint outputs; splits never cut a
-   * reduction, so results are identical for any thread count. Single-threaded engines
-   * run the tasks in order on this thread; the thread pool spreads them over workers.
+   * Runs one wasm export over independent tasks (one argument list each, as many numbers
+   * as the export takes), e.g. row or head ranges of one op. Tasks must write disjoint
+   * outputs; splits never cut a reduction, so results are identical for any thread count.
+   * Single-threaded engines (and single tasks) run in order on this thread; otherwise the
+   * calling thread takes the first contiguous share of the tasks and each worker the next,
+   * and calls queue in call order. Rejects with ArgumentError for an unknown export or a
+   * wrong argument count, WorkerError if a worker trapped or died (the workers are then
+   * restarted on the next call), or the wasm error of a task run on this thread.
    */
   async runTasks(kernel: string, tasks: ArrayLike<number>[]): Promise<void> {
     this.assertLive();
