@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 // @ts-expect-error plain JS example without types
 import { startServer } from "../../examples/browser/server.mjs";
 import {
-  type GoldenReport, ROOT, nodeReference, makeConsumer, recordRow, removeDir, rowOf, problems,
+  type GoldenReport, ROOT, nodeReference, makeConsumer, recordRow, removeDir, rowOf, expectedAutoBuild, problems,
 } from "./harness.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -76,7 +76,8 @@ describe.skipIf(missing)("runtime matrix: Chromium", () => {
     expect(problems(report, reference), log.join("\n")).toEqual([]);
     const auto = report.runs[0].features!;
     expect(auto.host.threads).toBe(true);
-    expect(auto.build).toBe("relaxed-shared");
+    expect(auto.host.relaxedSimd).toBe(true);
+    expect(auto.build).toBe(expectedAutoBuild(report));
     recordRow(rowOf("chromium (isolated)", { ...report, version: version || report.version }, { strictBitIdentical: true, coldStartMs: Math.round(ms) }));
   });
 
@@ -99,7 +100,7 @@ describe.skipIf(missing)("runtime matrix: Chromium", () => {
       await page.goto(isolated!.url + "index.html", { timeout: 20_000 });
       await page.waitForFunction(() => document.title === "done", undefined, { timeout: 20_000 });
       const text = await page.textContent("#out");
-      expect(text).toMatch(/^build relaxed-shared, \d+ thread\(s\), crossOriginIsolated true/);
+      expect(text).toMatch(/^build relaxed(-shared)?, \d+ thread\(s\), crossOriginIsolated true/);
       expect(text).toMatch(/dot = 1000(\.\d+)? \(expected 1000\)/);
     } finally {
       await page.close();

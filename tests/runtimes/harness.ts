@@ -25,7 +25,12 @@ export interface GoldenReport {
     pass: boolean;
     error?: string;
     ms?: number;
-    features?: { build: string; threads: number; notes: string[]; host: { threads: boolean; hardwareConcurrency: number; reasons: Record<string, string> } };
+    features?: {
+      build: string;
+      threads: number;
+      notes: string[];
+      host: { simd: boolean; relaxedSimd: boolean; threads: boolean; hardwareConcurrency: number; reasons: Record<string, string> };
+    };
     results: Array<{ name: string; pass: boolean; error?: string; maxErr?: number; bound?: number; hash?: string }>;
   }>;
 }
@@ -204,6 +209,19 @@ export function poolProblems(report: GoldenReport): string[] {
   if (!f) return ["no strict-threads run"];
   const want = f.host.threads ? f.host.hardwareConcurrency : 1;
   return f.threads === want ? [] : [`strict-threads: ${f.threads} threads, expected ${want} (${f.notes.join("; ")})`];
+}
+
+/**
+ * The build "auto" must pick from what the host validates: relaxed SIMD over strict over
+ * scalar, the shared-memory variant exactly when it runs more than one thread (a 1-core
+ * machine runs one).
+ */
+export function expectedAutoBuild(report: GoldenReport): string {
+  const f = report.runs.find((r) => r.label === "auto")?.features;
+  if (!f) return "no auto run";
+  const isa = f.host.relaxedSimd ? "relaxed" : f.host.simd ? "simd" : "scalar";
+  const threads = f.host.threads ? f.host.hardwareConcurrency : 1;
+  return isa !== "scalar" && threads > 1 ? `${isa}-shared` : isa;
 }
 
 /** Everything wrong with a host's report: failed cases, bits that differ where they must not, an unused pool. */
