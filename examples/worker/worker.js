@@ -2,8 +2,10 @@
 // so the wasm comes as module bindings (declared `wasm` in config.capnp, compiled by workerd
 // at startup) and is handed to createRuntime; isolates have no workers: one thread.
 //   GET /        features and a dot product
-//   GET /golden  the runtime matrix's golden cases (tests/runtimes/golden.js); model files
-//                come from the ASSETS service binding (out/assets/, see config.capnp)
+//   POST /translate  {"text": "i like deep learning"} -> {"text": "我喜欢深度学习", "ids": [...]}
+//                with the package's default translator (loaded once per isolate)
+//   GET /golden  the runtime matrix's golden cases (tests/runtimes/golden.js)
+// Model files come from the ASSETS service binding (out/assets/, see config.capnp).
 import { createRuntime } from "simdformer";
 import relaxedWasm from "./simdformer.relaxed.wasm";
 import simdWasm from "./simdformer.simd.wasm";
@@ -40,13 +42,40 @@ async function assetOf(env, name) {
   return new Uint8Array(await res.arrayBuffer());
 }
 
+/** The translator, made on first use and kept for the isolate's life (a failure is retried). */
+let translator;
+function getTranslator(env) {
+  translator ??= (async () => {
+    const rt = await createRuntime({ wasm: { module: relaxedWasm }, maxMemory: 128 * 1024 * 1024 });
+    return rt.loadModel(await assetOf(env, "translator.safetensors"), { file: "translator.safetensors" });
+  })().catch((e) => {
+    translator = undefined;
+    throw e;
+  });
+  return translator;
+}
+
+async function translate(request, env) {
+  let body;
+  try {
+    body = await request.json();
+  } catch {
+    return json({ error: 'expected a JSON body {"text": "..."}, found invalid JSON' }, 400);
+  }
+  if (typeof body?.text !== "string") return json({ error: `expected {"text": string}, found text: ${typeof body?.text}` }, 400);
+  const tm = await getTranslator(env);
+  const t = await tm.translate(body.text);
+  return json({ text: t.text, ids: t.ids, unknownWords: t.unknownWords });
+}
+
 export default {
   async fetch(request, env) {
     const { pathname } = new URL(request.url);
     try {
       if (request.method === "GET" && pathname === "/") return json(await demo());
+      if (request.method === "POST" && pathname === "/translate") return await translate(request, env);
       if (request.method === "GET" && pathname === "/golden") {
-        return json(await runGolden(fixture, { wasm: wasmFor, asset: (name) => assetOf(env, name) }));
+        return json(await runGolden(fixture, { wasm: wasmFor, asset: (name) => assetOf(env, name), embeddedModel: false }));
       }
       return json({ error: `no route ${request.method} ${pathname}` }, 404);
     } catch (e) {

@@ -13,5 +13,6 @@ export declare function runGolden(
     wasm?: (label: string) => WasmSource;
     host?: { runtime?: string; version?: string };
     asset?: (name: string) => Promise<Uint8Array>;
+    embeddedModel?: boolean;
   },
 ): Promise<GoldenReport>;

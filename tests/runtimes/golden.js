@@ -171,10 +171,36 @@ async function runGreedyCase(rt, c, opts) {
   }
 }
 
+/**
+ * Runs one translation case through the public text API: rt.loadModel() (the package's
+ * embedded default model, found through the host's module URL; hosts without one, such as
+ * workerd, pass `embeddedModel: false` and the bytes come from their asset()), then
+ * translate() per sentence. Token ids must be PyTorch's, and the text their decoding.
+ */
+async function runTranslateCase(rt, c, opts) {
+  const embedded = opts.embeddedModel !== false;
+  if (!embedded && !opts.asset) return { error: `case needs the asset ${c.model}, but this host driver gives no asset()` };
+  const tm = embedded ? await rt.loadModel() : await rt.loadModel(await opts.asset(c.model), { file: c.model });
+  try {
+    const got = [];
+    for (const sentence of c.sentences) {
+      const t = await tm.translate(sentence);
+      got.push({ ids: t.ids, text: t.text });
+    }
+    const bad = got.flatMap((g, i) =>
+      JSON.stringify(g) === JSON.stringify(c.expected[i]) ? [] : [`"${c.sentences[i]}": ${JSON.stringify(g)}, expected ${JSON.stringify(c.expected[i])}`]);
+    const hash = JSON.stringify(got.map((g) => g.ids));
+    return bad.length === 0 ? { pass: true, hash } : { pass: false, error: bad.join("; "), hash };
+  } finally {
+    tm.dispose();
+  }
+}
+
 /** Case kinds by `kind` field of golden.json; a new kind is one entry. */
 export const CASE_KINDS = {
   kernel: runKernelCase,
   greedy: runGreedyCase,
+  translate: runTranslateCase,
 };
 
 /**
@@ -185,6 +211,8 @@ export const CASE_KINDS = {
  * @param opts.host optional { runtime, version } when the globals cannot tell (workerd, edge)
  * @param opts.asset optional async (name) => Uint8Array: the files named in fixture.assets
  *   (models), read the host's way (fs, fetch, a service binding); each is read once
+ * @param opts.embeddedModel false where the package cannot locate its embedded default model
+ *   (no module URL: workerd, the edge VM); translate cases then load it through asset()
  * @returns { runtime, version, pass, runs: [{ label, features, pass, ms, results }] }
  */
 export async function runGolden(fixture, opts = {}) {

@@ -80,25 +80,40 @@ export interface GoldenGreedyCase {
   expected: number[][];
 }
 
+/** Sentences through rt.loadModel() + translate(): PyTorch's ids and their text. */
+export interface GoldenTranslateCase {
+  name: string;
+  kind: "translate";
+  /** Asset name of the model, for hosts that cannot locate the embedded one. */
+  model: string;
+  sentences: string[];
+  expected: Array<{ ids: number[]; text: string }>;
+}
+
 export interface GoldenFixture {
   generator: string;
   /** Files the cases need, by name: repository paths; each host driver ships them its way. */
   assets: Record<string, string>;
-  cases: Array<GoldenKernelCase | GoldenGreedyCase>;
+  cases: Array<GoldenKernelCase | GoldenGreedyCase | GoldenTranslateCase>;
 }
 
 /**
- * Model cases, one entry per model: the tools/torch_fixtures.py decoder fixture (greedy ids
- * stored by PyTorch in its metadata).
+ * Model cases, one entry per model file: its asset name, repository path, and the case made
+ * from files of the repository (`read` takes a repository path), with PyTorch's outputs.
  */
-export const GOLDEN_MODELS: Array<{ asset: string; path: string; make(bytes: Uint8Array): Omit<GoldenGreedyCase, "kind" | "model"> }> = [
+export const GOLDEN_MODELS: Array<{
+  asset: string;
+  path: string;
+  make(read: (path: string) => Uint8Array): Omit<GoldenGreedyCase, "model"> | Omit<GoldenTranslateCase, "model">;
+}> = [
   {
+    // tools/torch_fixtures.py's GPT-2-style decoder: greedy ids stored by PyTorch in its metadata.
     asset: "gpt2.safetensors",
     path: "tests/fixtures/torch/gpt2.safetensors",
-    make(bytes) {
-      const file = parseSafetensors(bytes, "gpt2.safetensors");
+    make(read) {
+      const file = parseSafetensors(read("tests/fixtures/torch/gpt2.safetensors"), "gpt2.safetensors");
       const meta = JSON.parse(file.metadata.fixture) as { prompts: number[][]; greedy: number[][] };
-      return { name: "gpt2-style decoder, greedy ids = PyTorch", prompts: meta.prompts, maxNewTokens: 10, expected: meta.greedy };
+      return { kind: "greedy", name: "gpt2-style decoder, greedy ids = PyTorch", prompts: meta.prompts, maxNewTokens: 10, expected: meta.greedy };
     },
   },
 ];
@@ -131,9 +146,11 @@ export function makeGolden(root: string): GoldenFixture {
     }
   }
   const assets: Record<string, string> = {};
+  const read = (path: string) => new Uint8Array(readFileSync(join(root, path)));
   for (const m of GOLDEN_MODELS) {
     assets[m.asset] = m.path;
-    cases.push({ kind: "greedy", model: m.asset, ...m.make(new Uint8Array(readFileSync(join(root, m.path)))) });
+    const c = m.make(read);
+    cases.push(c.kind === "greedy" ? { ...c, model: m.asset } : { ...c, model: m.asset });
   }
   return { generator: "tests/runtimes/golden_cases.ts (write with: node tests/runtimes/make_golden.mjs)", assets, cases };
 }
