@@ -6,7 +6,7 @@
 // beat 2x8, 3x8, 5x8, 6x8, 3x12, 4x12, 2x16, 3x16 and 4x16 and K unrolled by 2 or 4 (more
 // live registers made V8 spill on x64's 16 xmm): ~41 GFLOP/s strict, ~53 relaxed at
 // 128x768x768. The loop order keeps one panel of B (K x 8 floats) hot while MC rows of A
-// sweep past it; with K unblocked each C tile is written once, so the epilogue (bias,
+// sweep past it (no K blocking: with the big L2/L3 here it did not pay); with K unblocked each C tile is written once, so the epilogue (bias,
 // activation, accumulate) is fused into that single store.
 import { madd, hsum } from "./common";
 import { NR, load_partial, PanelRow } from "./pack";
@@ -14,8 +14,12 @@ import { f32_gemv } from "./f32_gemv";
 
 /** Rows of the register tile. */
 const MR: i32 = 4;
-/** Bytes of A rows kept per row block (MC rows of K floats), sized for L2. */
-const MC_BYTES: i32 = 256 * 1024;
+/**
+ * Bytes of A per row block (MC rows of K floats): each panel of B is reused across the
+ * block. Measured 256 KiB .. 8 MiB on the dev box (1 MiB L2, 32 MiB L3): below 1 MiB B is
+ * re-streamed too often (K = 3072: 25 -> 36 GFLOP/s strict going 128 KiB -> 2 MiB).
+ */
+const MC_BYTES: i32 = 2048 * 1024;
 
 /**
  * One mr x NR tile (mr 1..4, a constant after inlining): C rows = A rows . B panel.

@@ -22,8 +22,11 @@ const GP: i32 = 4;
   let s30 = f32x4.splat(0), s31 = f32x4.splat(0);
   let o: usize = 0;
   let xp = x;
-  for (let kk = 0; kk < k; kk++) {
-    const xv = v128.load32_splat(xp);
+  let kk = 0;
+  let xv: v128;
+  // K by 2 with immediate offsets (measured ~10% over 1; 4 and 8 gained nothing more).
+  for (; kk + 2 <= k; kk += 2) {
+    xv = v128.load32_splat(xp);
     s00 = madd(xv, v128.load(bp + o), s00);
     s01 = madd(xv, v128.load(bp + o, 16), s01);
     if (np > 1) {
@@ -38,8 +41,40 @@ const GP: i32 = 4;
       s30 = madd(xv, v128.load(b3 + o), s30);
       s31 = madd(xv, v128.load(b3 + o, 16), s31);
     }
-    xp += 4;
-    o += NR * 4;
+    xv = v128.load32_splat(xp, 4);
+    s00 = madd(xv, v128.load(bp + o, 32), s00);
+    s01 = madd(xv, v128.load(bp + o, 48), s01);
+    if (np > 1) {
+      s10 = madd(xv, v128.load(b1 + o, 32), s10);
+      s11 = madd(xv, v128.load(b1 + o, 48), s11);
+    }
+    if (np > 2) {
+      s20 = madd(xv, v128.load(b2 + o, 32), s20);
+      s21 = madd(xv, v128.load(b2 + o, 48), s21);
+    }
+    if (np > 3) {
+      s30 = madd(xv, v128.load(b3 + o, 32), s30);
+      s31 = madd(xv, v128.load(b3 + o, 48), s31);
+    }
+    xp += 8;
+    o += NR * 8;
+  }
+  if (kk < k) {
+    xv = v128.load32_splat(xp);
+    s00 = madd(xv, v128.load(bp + o), s00);
+    s01 = madd(xv, v128.load(bp + o, 16), s01);
+    if (np > 1) {
+      s10 = madd(xv, v128.load(b1 + o), s10);
+      s11 = madd(xv, v128.load(b1 + o, 16), s11);
+    }
+    if (np > 2) {
+      s20 = madd(xv, v128.load(b2 + o), s20);
+      s21 = madd(xv, v128.load(b2 + o, 16), s21);
+    }
+    if (np > 3) {
+      s30 = madd(xv, v128.load(b3 + o), s30);
+      s31 = madd(xv, v128.load(b3 + o, 16), s31);
+    }
   }
   const full = np > 1 ? NR : cols;
   PanelRow.store(s00, s01, y, bias, flags, full);
