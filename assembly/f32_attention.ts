@@ -1,7 +1,7 @@
 // Scaled dot-product attention for one head, f32x4: scores into the caller's probs buffer,
 // the row softmax of f32_softmax.ts in place, then probs . v. Rows need no alignment.
 // Causal rows skip the keys they cannot see in both products.
-import { hsum, madd } from "./common";
+import { madd } from "./common";
 import { causalLimit, softmaxRow } from "./f32_softmax";
 
 /** [sum a, sum b, sum c, sum d]: four horizontal sums at once. */
@@ -20,13 +20,17 @@ import { causalLimit, softmaxRow } from "./f32_softmax";
   return s;
 }
 
-/** Full dot product of length d with vector accumulators (for the key tails). */
+/**
+ * Full dot product of length d (the key tails). Lanes are summed as sum4 does, so a score has
+ * the same bits whichever block computed it: splitting queries across threads changes nothing.
+ */
 // @ts-ignore: decorator
 @inline function dot(d: i32, a: usize, b: usize): f32 {
   let acc = f32x4.splat(0);
   let c = 0;
   for (; c + 4 <= d; c += 4) acc = madd(v128.load(a + (<usize>c << 2)), v128.load(b + (<usize>c << 2)), acc);
-  return hsum(acc) + dotTail(c, d, a, b);
+  const s = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 2)) + (f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 3));
+  return s + dotTail(c, d, a, b);
 }
 
 /** Scores of two queries against keys [0, lim): 2 x 4 blocks. */

@@ -67,13 +67,14 @@ export function f32_layernorm(rows: i32, n: i32, x: usize, ldx: i32, gamma: usiz
       mx = max<f32>(mx, v);
     }
     const s = pow2Scale(max<f32>(abs<f32>(mn), abs<f32>(mx)));
-    // ms: the mean times s; varS: the variance times s^2.
+    // ms: the mean times s; k: 1 / (s sqrt(var + eps)).
     let ms: f32;
-    let varS: f64;
+    let k: f32;
     // m is NaN when the row holds a NaN (pmin/pmax, one instruction each, skip NaN).
     if (mn == mx && !isNaN<f32>(m)) {
+      // x s - ms is exactly 0; k = 0 keeps it 0 (1/sqrt(eps s^2) may overflow f32 here).
       ms = mn * s;
-      varS = 0;
+      k = 0;
     } else {
       // Pass 2: sums of d = (x - m) s and d^2.
       const mv = f32x4.splat(m);
@@ -105,11 +106,12 @@ export function f32_layernorm(rows: i32, n: i32, x: usize, ldx: i32, gamma: usiz
         sq += e * e;
       }
       const mean = <f64>sd / <f64>n;
-      varS = max<f64>(<f64>sq / <f64>n - mean * mean, 0);
+      const varS = max<f64>(<f64>sq / <f64>n - mean * mean, 0);
       ms = <f32>(<f64>m * <f64>s + mean);
+      // Applied to x s - ms = (x - mean) s. varS >= ~1e-14 / n (the row is not constant and
+      // max |x s| is in [1, 2)), so k stays finite.
+      k = <f32>(1.0 / Math.sqrt(varS + <f64>eps * <f64>s * <f64>s));
     }
-    // k = 1 / (s sqrt(var + eps)): applied to x s - ms = (x - mean) s.
-    const k = <f32>(1.0 / Math.sqrt(varS + <f64>eps * <f64>s * <f64>s));
     // Pass 3: out = ((x s - ms) k) gamma + beta.
     const sv = f32x4.splat(s);
     const nms = f32x4.splat(-ms);
