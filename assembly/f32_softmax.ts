@@ -12,11 +12,13 @@
 // math.ts (overflow, gradual underflow, NaN-exact clamps) this file uses a narrower core,
 // 2^y = 2^n 2^f with y = (t - max) log2 e, n = round(y), |f| <= 1/2, 2^f by a degree-5
 // minimax polynomial (fitted for this file, Lawson's algorithm; f32 evaluation <= 1.8e-7
-// relative) and y clamped at -127, where the 2^n factor becomes exactly 0 (so -inf -> 0).
-// Rounding y = (t - max) log2 e adds |t - max| 6e-8 relative: softmax values are within
-// ~3e-7 + 6e-8 |t - max| of exact (relative), i.e. <= 1e-6 of the row's largest output.
-// Its constants sit in a data segment and are loaded once per row: V8 keeps them in
-// registers instead of rebuilding each v128.const inside the loop (measured 2x faster).
+// relative) and y clamped at -127, where the 2^n factor becomes exactly 0: results below
+// ~2^-126 flush to 0 and -inf gives exactly 0. Rounding y = (t - max) log2 e adds
+// |t - max| 6e-8 relative: softmax values are within ~2e-7 + 6e-8 |t - max| of exact
+// (relative), i.e. <= 1e-6 of the row's largest output. Measured per element (Zen 4, V8
+// TurboFan, strict SIMD): 2.5 ns for exp_f32x4, 0.55 ns for this core. Its constants sit in a
+// data segment and are loaded once per row, so V8 keeps them in registers instead of
+// rebuilding every v128.const inside the loop (3 instructions each).
 // f32x4.pmax/pmin (one instruction, NaN-ignoring) find the max; a NaN still reaches every
 // output through the sum.
 import { hmax, hsum, madd } from "./common";
