@@ -116,6 +116,23 @@ export const GOLDEN_MODELS: Array<{
       return { kind: "greedy", name: "gpt2-style decoder, greedy ids = PyTorch", prompts: meta.prompts, maxNewTokens: 10, expected: meta.greedy };
     },
   },
+  {
+    // The package's default translator (tools/translator): the demo sentences, PyTorch's greedy
+    // ids and text from tests/fixtures/translator/heldout.json.
+    asset: "translator.safetensors",
+    path: "models/default/translator.safetensors",
+    make(read) {
+      const fx = JSON.parse(new TextDecoder().decode(read("tests/fixtures/translator/heldout.json"))) as {
+        demos: Array<{ src: string; pred_ids: number[]; pred: string }>;
+      };
+      return {
+        kind: "translate",
+        name: "default translator, demo sentences, ids = PyTorch",
+        sentences: fx.demos.map((d) => d.src),
+        expected: fx.demos.map((d) => ({ ids: d.pred_ids, text: d.pred })),
+      };
+    },
+  },
 ];
 
 /** The fixture; `root` is the repository (model assets are read from it). */

@@ -11,5 +11,6 @@ globalThis.__simdformerGolden = async () => {
   const best = WebAssembly.validate(relaxed) ? relaxed : simd;
   const module = await WebAssembly.compile(best);
   const asset = async (name) => globalThis.__simdformerAssets[name];
-  return runGolden(fixture, { wasm: (label) => (label.startsWith("strict") ? { bytes: simd } : { module }), asset });
+  // No module URL in a classic script: the embedded default model comes through asset() too.
+  return runGolden(fixture, { wasm: (label) => (label.startsWith("strict") ? { bytes: simd } : { module }), asset, embeddedModel: false });
 };
