@@ -12,10 +12,11 @@ import {
 /**
  * Work (in flops, or scalar operations for non-GEMM kernels) below which an op should
  * run as one task on the calling thread. Measured on the reference machine (Node 20,
- * 2-core Xeon, 2 threads): a job of empty tasks costs ~25-45 us more than running them
- * inline (wake a worker, its Atomics.notify back, the async return of runTasks).
- * Splitting W flops over 2 threads at ~20 GFLOP/s saves W / 40e9 s, so it pays from
- * ~1-2 MFLOP; 2 MFLOP keeps a margin for noisy, shared machines.
+ * 2-core Xeon shared with other jobs; `npm run bench -- threads`): a job of two empty
+ * tasks on 2 threads costs 11 us at best and 25-45 us under load, against 0.3 us for
+ * one task run inline (Chromium, 3 threads, waitAsync: ~40 us). Splitting W flops over
+ * 2 threads at ~45 GFLOP/s (relaxed GEMM) saves W / 90e9 s, which beats 11-45 us from
+ * ~1-4 MFLOP; 2 MFLOP is the middle of that range.
  */
 export const MIN_PARALLEL_WORK = 2_000_000;
 
