@@ -38,7 +38,7 @@ export interface GenerationStats {
   prefillMs: number;
   /** Every later step: feeding the last token and choosing the next. Time spent by the consumer between tokens is not counted. */
   decodeMs: number;
-  /** From the start of the call to the first chosen token. */
+  /** From the start of the call (the generator's first next()) to the first chosen token. */
   timeToFirstTokenMs: number;
   /** promptTokens per second of prefillMs. */
   prefillTokensPerSecond: number;
@@ -186,11 +186,12 @@ export class DecodeRun {
     }
   }
 
-  /** Times a model step plus the token choice that follows it: the first is the prefill. */
+  /** Start of a model step (plus the token choice that follows it); the first step is the prefill. */
   startStep(): number {
     return now();
   }
 
+  /** End of the step begun at `t`, which fed `rowsFed` sequences. */
   endStep(t: number, rowsFed: number): void {
     const end = now();
     if (!this.prefilled) {
