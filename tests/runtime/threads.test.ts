@@ -1,5 +1,7 @@
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { ArgumentError, createRuntime, DisposedError, type Runtime, WorkerError } from "../../src/index.js";
@@ -284,12 +286,27 @@ describe("thread pool faults", () => {
 
 describe("process lifetime", () => {
   const dist = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
-  /** Runs a Node script importing the built package; resolves with its stdout and wall time. */
-  function child(body: string): Promise<{ out: string; log: string; ms: number }> {
+  const bin = (name: string) => fileURLToPath(new URL(`../../node_modules/.bin/${name}`, import.meta.url));
+  /**
+   * Runs a script importing the built package in `host` (Node as `node -e`, whose
+   * --input-type must not reach the workers; Deno and Bun from a file); resolves with its
+   * stdout, stderr and wall time.
+   */
+  function child(body: string, host: "node" | "deno" | "bun" = "node"): Promise<{ out: string; log: string; ms: number }> {
     const script = `import { createRuntime } from ${JSON.stringify(dist)};\n${body}`;
+    let cmd = process.execPath;
+    let args = ["--input-type=module", "-e", script];
+    let dir: string | undefined;
+    if (host !== "node") {
+      dir = mkdtempSync(join(tmpdir(), "simdformer-child-"));
+      const file = join(dir, "main.mjs");
+      writeFileSync(file, script);
+      [cmd, args] = host === "deno" ? [bin("deno"), ["run", "-A", file]] : [bin("bun"), [file]];
+    }
     const t0 = performance.now();
     return new Promise((resolve, reject) => {
-      execFile(process.execPath, ["--input-type=module", "-e", script], { timeout: 8000 }, (err, stdout, stderr) => {
+      execFile(cmd, args, { timeout: 8000 }, (err, stdout, stderr) => {
+        if (dir) rmSync(dir, { recursive: true, force: true });
         if (err) reject(new Error(`child failed (${err.message}): ${stderr}`));
         else resolve({ out: stdout, log: stderr, ms: performance.now() - t0 });
       });
@@ -310,9 +327,9 @@ describe("process lifetime", () => {
     console.error("long job ms", (performance.now() - t0).toFixed(0));
     console.log(e.mem.f32[(q >> 2) + big - 1]);`;
 
-  it("exits on its own when a threaded runtime is never disposed, not before a job ends", async () => {
-    const { out, log, ms } = await child(job + longJob);
-    console.log(`child: ${log.trim()}, ${ms.toFixed(0)} ms in all`);
+  it.each(["node", "deno", "bun"] as const)("%s exits on its own when a threaded runtime is never disposed, not before a job ends", async (host) => {
+    const { out, log, ms } = await child(job + longJob, host);
+    console.log(`${host} child: ${log.trim()}, ${ms.toFixed(0)} ms in all`);
     // 300 doublings of 1.0 end at 2^300 = Infinity in f32; an early exit prints nothing.
     expect(out.trim().split("\n")).toEqual(["2 2", "Infinity"]);
     expect(ms).toBeLessThan(5000);
