@@ -36,9 +36,11 @@ await esbuild.build({
 for (const build of ["relaxed", "simd"]) {
   copyFileSync(join(pkg, "dist", "wasm", `simdformer.${build}.wasm`), join(out, `simdformer.${build}.wasm`));
 }
-// Model files served to the worker by the ASSETS disk service: the golden cases' models.
+// Model files served to the worker by the ASSETS disk service: the golden cases' models
+// (from this repository), then the package's own default translator for POST /translate.
 const repo = join(here, "..", "..");
 const { assets } = JSON.parse(readFileSync(join(repo, "tests", "fixtures", "runtimes", "golden.json"), "utf8"));
 mkdirSync(join(out, "assets"), { recursive: true });
 for (const [name, path] of Object.entries(assets)) copyFileSync(join(repo, path), join(out, "assets", name));
+copyFileSync(join(pkg, "models", "default", "translator.safetensors"), join(out, "assets", "translator.safetensors"));
 console.log(`built ${out} from ${entry} (condition "${condition}")`);

@@ -26,7 +26,8 @@ export function renderTable(rows) {
   ];
   for (const r of rows) {
     const why = r.notes.length ? r.notes.join("; ").replaceAll("|", "\\|") : "";
-    const start = r.coldStartMs === undefined ? "" : `${r.coldStartMs} ms`;
+    let start = r.coldStartMs === undefined ? "" : `${r.coldStartMs} ms`;
+    if (r.firstTranslationMs !== undefined) start += ` (first translation ${r.firstTranslationMs} ms)`;
     lines.push(`| ${label(r)} | ${r.version} | ${r.build} | ${r.threads} | ${r.pass ? "pass" : "FAIL"} (${r.cases}) | ${r.strictBitIdentical ? "yes" : "NO"} | ${start} | ${why} |`);
   }
   return lines.join("\n");
@@ -51,7 +52,8 @@ export function composeTable(since = 0) {
     "Written by the runtime matrix (`npm test`, tests/runtimes/): each host imports the built, npm-packed",
     "package the way its users do and runs the same golden cases (tests/fixtures/runtimes/golden.json) with the",
     "build it picks by itself and with strict SIMD, whose output bits must equal Node's. Start → answer: process",
-    "start to report (workerd: to the first HTTP response; Chromium: page load to report).",
+    "start to report (workerd: to the first HTTP response, median of 3, and to the first POST /translate answer;",
+    "Chromium: page load to report).",
     "",
     renderTable(HOSTS.map((h) => byHost.get(h))),
     "",

@@ -243,6 +243,8 @@ export interface RuntimeRow {
   strictBitIdentical: boolean;
   /** Process start to first answer, where measured. */
   coldStartMs?: number;
+  /** Process start to the first translation answered (workerd POST /translate). */
+  firstTranslationMs?: number;
   cases: number;
   /** When the row was saved (ms epoch), so the table uses only this run's rows. */
   at: number;

@@ -12,10 +12,13 @@ import {
 const workerd = BIN("workerd");
 
 /**
- * Starts workerd on a free loopback port and polls GET / (which creates a runtime and runs a
- * kernel) until it answers; bounded at 20 s. Returns the server and the cold start.
+ * Starts workerd on a free loopback port and polls `path` (default GET /, which creates a
+ * runtime and runs a kernel) until it answers; bounded at 20 s. Returns the server, the cold
+ * start (process start -> that first answer) and the answer.
  */
-async function startWorkerd(cwd: string): Promise<{ server: ReturnType<typeof startChild>; base: string; ms: number }> {
+async function startWorkerd(
+  cwd: string, path = "/", init: RequestInit = {},
+): Promise<{ server: ReturnType<typeof startChild>; base: string; ms: number; first: Response }> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const t0 = performance.now();
@@ -27,9 +30,9 @@ async function startWorkerd(cwd: string): Promise<{ server: ReturnType<typeof st
       throw new Error(`workerd gave no answer in 20 s:\n${server.output()}`);
     }
     try {
-      const res = await fetch(base + "/", { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      return { server, base, ms: performance.now() - t0 };
+      const res = await fetch(base + path, { ...init, signal: AbortSignal.timeout(20_000) });
+      const body = await res.arrayBuffer();
+      return { server, base, ms: performance.now() - t0, first: new Response(body, { status: res.status }) };
     } catch {
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -44,6 +47,7 @@ describe.skipIf(!existsSync(workerd))("runtime matrix: workerd", () => {
   let version = "";
   /** Process start -> first HTTP response, per start (ms). */
   const coldStarts: number[] = [];
+  let firstTranslationMs: number | undefined;
   let reference: GoldenReport;
   let server: ReturnType<typeof startChild> | undefined;
 
@@ -91,6 +95,28 @@ describe.skipIf(!existsSync(workerd))("runtime matrix: workerd", () => {
     expect(body.features.threads).toBe(1);
   });
 
+  test("POST /translate answers with the default translator; cold start to first translation", async () => {
+    // A fresh process whose first request is the translation: start, wasm, model load, one sentence.
+    const fresh = await startWorkerd(join(dir, "worker"), "/translate", { method: "POST", body: JSON.stringify({ text: "I like deep learning" }) });
+    try {
+      const res = fresh.first;
+      const body = await res.json();
+      firstTranslationMs = fresh.ms;
+      console.log(`workerd: process start -> first translation ${firstTranslationMs.toFixed(0)} ms`);
+      expect(res.status, JSON.stringify(body)).toBe(200);
+      expect(body.text).toBe("我喜欢深度学习");
+      // A second request reuses the loaded model.
+      const t1 = performance.now();
+      const again = await fetch(fresh.base + "/translate", {
+        method: "POST", body: JSON.stringify({ text: "Do you like music?" }), signal: AbortSignal.timeout(20_000),
+      });
+      expect((await again.json()).text).toBe("你喜欢音乐吗？");
+      console.log(`workerd: warm translation ${(performance.now() - t1).toFixed(0)} ms`);
+    } finally {
+      fresh.server.child.kill("SIGKILL");
+    }
+  });
+
   test("GET /golden passes in the isolate, single-threaded, with the reason", async () => {
     const t0 = performance.now();
     const res = await fetch(base + "/golden", { signal: AbortSignal.timeout(20_000) });
@@ -103,7 +129,13 @@ describe.skipIf(!existsSync(workerd))("runtime matrix: workerd", () => {
     expect(auto.build).toBe("relaxed");
     expect(auto.host.threads).toBe(false);
     expect(auto.notes.join(" ")).toMatch(/no Worker/);
-    recordRow(rowOf("workerd", { ...report, version }, { strictBitIdentical: true, coldStartMs: Math.round(median(coldStarts)) }));
+    recordRow(rowOf("workerd", { ...report, version }, { strictBitIdentical: true, coldStartMs: Math.round(median(coldStarts)), firstTranslationMs: firstTranslationMs && Math.round(firstTranslationMs) }));
+  });
+
+  test("POST /translate without a text is a 400 that says what it expected", async () => {
+    const res = await fetch(base + "/translate", { method: "POST", body: "{}", signal: AbortSignal.timeout(10_000) });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toMatch(/expected \{"text": string\}/);
   });
 
   test("an unknown route is a 404, not a crash", async () => {
