@@ -4,6 +4,9 @@
 // compiles the wasm ceiling probe, bundles the suite with esbuild (peer libraries stay
 // external and load from node_modules), then runs it with relaxed SIMD enabled.
 // Options handled here: --keep (keep the temp folder), --help. The rest go to the suite.
+// A suite gets in its environment: SIMDFORMER_ROOT (the repository), SIMDFORMER_WASM_DIR (the
+// fresh builds: pass { wasm: { url: pathToFileURL(dir + "/") } } to createRuntime) and
+// SIMDFORMER_CEILING_WASM (the ceiling probe). SUITE_BUILDS below lists the builds a suite needs.
 import { execFile, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
