@@ -16,5 +16,11 @@ for (let i = 0; i < n; i++) {
 }
 const dot = rt.kernels.f32_dot(n, a, b); // sum of (1/(i+1))*(i+1) = n
 console.log(`dot = ${dot} (expected ${n})`);
-rt.dispose();
 if (Math.abs(dot - n) > 1e-3) process.exit(1);
+
+// The package's embedded default model: an English -> Chinese translator.
+const tm = await rt.loadModel();
+const sentence = "I like deep learning";
+console.log(`${sentence} -> ${(await tm.translate(sentence)).text}`);
+tm.dispose();
+rt.dispose();

@@ -4,7 +4,7 @@ import { cpSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
-  BIN, type GoldenReport, ROOT, killChildren, nodeReference, makeConsumer, parseReport, recordRow, removeDir, rowOf, runChild, expectedAutoBuild, problems,
+  BIN, type GoldenReport, ROOT, killChildren, nodeReference, makeConsumer, parseReport, recordRow, removeDir, rowOf, runChild, expectedAutoBuild, demoTranslation, problems,
 } from "./harness.js";
 import { offline } from "./offline.js";
 
@@ -46,5 +46,7 @@ describe.skipIf(!existsSync(bun))("runtime matrix: Bun", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^simdformer on Bun 1\.[\d.]+: build relaxed/m);
     expect(r.stdout).toMatch(/dot = 1000(\.\d+)? \(expected 1000\)/);
+    const demo = demoTranslation();
+    expect(r.stdout).toContain(`${demo.src} -> ${demo.text}\n`);
   });
 });

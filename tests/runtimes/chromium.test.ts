@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 // @ts-expect-error plain JS example without types
 import { startServer } from "../../examples/browser/server.mjs";
 import {
-  type GoldenReport, ROOT, nodeReference, makeConsumer, recordRow, removeDir, rowOf, expectedAutoBuild, problems,
+  type GoldenReport, ROOT, nodeReference, makeConsumer, recordRow, removeDir, rowOf, expectedAutoBuild, demoTranslation, problems,
 } from "./harness.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -102,6 +102,8 @@ describe.skipIf(missing)("runtime matrix: Chromium", () => {
       const text = await page.textContent("#out");
       expect(text).toMatch(/^build relaxed(-shared)?, \d+ thread\(s\), crossOriginIsolated true/);
       expect(text).toMatch(/dot = 1000(\.\d+)? \(expected 1000\)/);
+      const demo = demoTranslation();
+      expect(text).toContain(`${demo.src} -> ${demo.text}`);
     } finally {
       await page.close();
     }

@@ -46,6 +46,17 @@ export async function nodeReference(): Promise<GoldenReport> {
   return runGolden(fixture, { asset: async (name) => new Uint8Array(readFileSync(join(ROOT, fixture.assets[name]))) });
 }
 
+/** The default translator's demo sentences with PyTorch's translations (tools/translator). */
+export function demoTranslations(): Array<{ src: string; text: string }> {
+  const fx = JSON.parse(readFileSync(join(ROOT, "tests/fixtures/translator/heldout.json"), "utf8"));
+  return fx.demos.map((d: { src: string; pred: string }) => ({ src: d.src, text: d.pred }));
+}
+
+/** The first demo sentence and its translation: what the examples print. */
+export function demoTranslation(): { src: string; text: string } {
+  return demoTranslations()[0];
+}
+
 /** The built package must exist: the matrix tests dist/, not src/. */
 export function assertBuilt(): void {
   for (const f of ["dist/index.js", "dist/wasm/simdformer.simd.wasm"]) {

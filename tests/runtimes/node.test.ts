@@ -4,7 +4,7 @@ import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
-  type GoldenReport, ROOT, killChildren, nodeReference, makeConsumer, parseReport, recordRow, removeDir, rowOf, runChild, expectedAutoBuild, problems,
+  type GoldenReport, ROOT, killChildren, nodeReference, makeConsumer, parseReport, recordRow, removeDir, rowOf, runChild, expectedAutoBuild, demoTranslation, problems,
 } from "./harness.js";
 
 describe("runtime matrix: Node", () => {
@@ -53,5 +53,7 @@ describe("runtime matrix: Node", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^simdformer on Node \d+\.[\d.]+: build (simd|relaxed)/m);
     expect(r.stdout).toMatch(/dot = 1000(\.\d+)? \(expected 1000\)/);
+    const demo = demoTranslation();
+    expect(r.stdout).toContain(`${demo.src} -> ${demo.text}\n`);
   });
 });

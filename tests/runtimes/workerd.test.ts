@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
-  BIN, type GoldenReport, ROOT, freePort, killChildren, nodeReference, makeConsumer, recordRow, removeDir, rowOf, runChild, startChild,
+  BIN, type GoldenReport, ROOT, demoTranslations, freePort, killChildren, nodeReference, makeConsumer, recordRow, removeDir, rowOf, runChild, startChild,
   problems,
 } from "./harness.js";
 
@@ -97,20 +97,21 @@ describe.skipIf(!existsSync(workerd))("runtime matrix: workerd", () => {
 
   test("POST /translate answers with the default translator; cold start to first translation", async () => {
     // A fresh process whose first request is the translation: start, wasm, model load, one sentence.
-    const fresh = await startWorkerd(join(dir, "worker"), "/translate", { method: "POST", body: JSON.stringify({ text: "I like deep learning" }) });
+    const [demo, other] = demoTranslations();
+    const fresh = await startWorkerd(join(dir, "worker"), "/translate", { method: "POST", body: JSON.stringify({ text: demo.src }) });
     try {
       const res = fresh.first;
       const body = await res.json();
       firstTranslationMs = fresh.ms;
       console.log(`workerd: process start -> first translation ${firstTranslationMs.toFixed(0)} ms`);
       expect(res.status, JSON.stringify(body)).toBe(200);
-      expect(body.text).toBe("我喜欢深度学习");
+      expect(body.text).toBe(demo.text);
       // A second request reuses the loaded model.
       const t1 = performance.now();
       const again = await fetch(fresh.base + "/translate", {
-        method: "POST", body: JSON.stringify({ text: "Do you like music?" }), signal: AbortSignal.timeout(20_000),
+        method: "POST", body: JSON.stringify({ text: other.src }), signal: AbortSignal.timeout(20_000),
       });
-      expect((await again.json()).text).toBe("你喜欢音乐吗？");
+      expect((await again.json()).text).toBe(other.text);
       console.log(`workerd: warm translation ${(performance.now() - t1).toFixed(0)} ms`);
     } finally {
       fresh.server.child.kill("SIGKILL");
