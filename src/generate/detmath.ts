@@ -17,7 +17,14 @@ function pow2(k: number): number {
   return bits.getFloat64(0, true);
 }
 
-/** e^x, deterministic across hosts; relative error ~1e-16. */
+/** POW2[k + 1074] = 2^k: a table lookup is several times faster than building the bits per call. */
+const POW2 = Float64Array.from({ length: 1074 + 1024 }, (_, i) => pow2(i - 1074));
+
+// 1/n! for the Taylor series of e^r.
+const C2 = 1 / 2, C3 = 1 / 6, C4 = 1 / 24, C5 = 1 / 120, C6 = 1 / 720, C7 = 1 / 5040, C8 = 1 / 40320;
+const C9 = 1 / 362880, C10 = 1 / 3628800, C11 = 1 / 39916800, C12 = 1 / 479001600, C13 = 1 / 6227020800;
+
+/** e^x, deterministic across hosts; relative error ~2e-16 (about one ulp) for normal results. */
 export function expDet(x: number): number {
   if (x !== x) return NaN;
   if (x > 709.782712893384) return Infinity;
@@ -25,18 +32,9 @@ export function expDet(x: number): number {
   const k = Math.round(x * INV_LN2);
   const r = x - k * LN2_HI - k * LN2_LO; // |r| <= ln2/2 (+ rounding)
   // Taylor series of e^r to r^13 (remainder < 1e-17 relative for |r| <= 0.35), Horner form.
-  let p = 1 / 6227020800;
-  for (let n = 12; n >= 1; n--) p = p * r + FACT_INV[n];
-  p = p * r + 1;
-  return p * pow2(k);
+  const p = 1 + r * (1 + r * (C2 + r * (C3 + r * (C4 + r * (C5 + r * (C6 + r * (C7 + r * (C8 + r * (C9 + r * (C10 + r * (C11 + r * (C12 + r * C13))))))))))));
+  return k < -1022 ? p * POW2[k + 64 + 1074] * POW2[-64 + 1074] : p * POW2[k + 1074];
 }
-
-/** 1/n! for n = 0..12. */
-const FACT_INV = (() => {
-  const t = [1];
-  for (let n = 1; n <= 12; n++) t.push(t[n - 1] / n);
-  return t;
-})();
 
 /** Natural log, deterministic across hosts; log(0) = -Infinity, negative or NaN -> NaN. */
 export function logDet(x: number): number {

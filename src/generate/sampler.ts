@@ -29,6 +29,9 @@ export interface SamplingOptions {
   seed?: number;
 }
 
+/** Buckets of the top-p pre-selection (see Sampler.nucleus): width 1/8 in (max - score) / T, the last one open. */
+const NUCLEUS_BUCKETS = 256;
+
 /** {@link SamplingOptions} validated, every field set (topK 0 = no limit). */
 export interface ResolvedSampling {
   temperature: number;
@@ -87,6 +90,7 @@ export class Sampler {
   private penalized: Float32Array = new Float32Array(0);
   private ids: Int32Array = new Int32Array(0);
   private weights: Float64Array = new Float64Array(0);
+  private bucketOf: Uint8Array = new Uint8Array(0);
 
   /** `stream` offsets the seed: sequence i of a batch uses stream i. */
   constructor(options: SamplingOptions = {}, stream = 0) {
@@ -139,42 +143,40 @@ export class Sampler {
       this.ids = new Int32Array(width);
       this.weights = new Float64Array(width);
     }
-    // Candidates: finite (or +inf) scores; n of them in ids[0..n).
+    const ids = this.ids;
+    const w = this.weights;
+    // Candidates: scores above -inf (NaN fails the test too), in id order.
     let n = 0;
     let max = -Infinity;
     for (let j = 0; j < width; j++) {
       const v = scores[o + j];
       if (v > -Infinity) {
-        this.ids[n++] = j;
+        ids[n++] = j;
         if (v > max) max = v;
       }
     }
     if (n === 0 || max === Infinity) return argmaxRow(scores, o / width, width);
-    const better = (a: number, b: number) => scores[o + a] > scores[o + b] || (scores[o + a] === scores[o + b] && a < b);
-    if (topK > 0 && topK < n) {
-      n = this.selectTop(n, topK, better);
-    } else if (topP < 1) {
-      const sorted = Array.from(this.ids.subarray(0, n)).sort((a, b) => (a === b ? 0 : better(a, b) ? -1 : 1));
-      this.ids.set(sorted);
-    }
-    // Without top-k/top-p the candidates stay in id order: no sort needed, still deterministic.
-    const ids = this.ids;
-    const w = this.weights;
+    const ranked = topK > 0 && topK < n;
+    if (ranked) n = this.selectTop(scores, o, n, topK);
     let total = 0;
     for (let i = 0; i < n; i++) {
       w[i] = expDet((scores[o + ids[i]] - max) / T);
       total += w[i];
     }
     if (topP < 1) {
-      // Smallest prefix (best first) whose probability reaches topP; at least one token.
-      let cum = 0;
-      let keep = 0;
-      while (keep < n) {
-        cum += w[keep++];
-        if (cum >= topP * total) break;
+      if (ranked) {
+        // Best first already: the smallest prefix whose probability reaches topP (at least one token).
+        let cum = 0;
+        let keep = 0;
+        while (keep < n) {
+          cum += w[keep++];
+          if (cum >= topP * total) break;
+        }
+        n = keep;
+        total = cum;
+      } else {
+        [n, total] = this.nucleus(scores, o, n, T, max, total, topP);
       }
-      n = keep;
-      total = cum;
     }
     const u = this.rng.next() * total;
     let cum = 0;
@@ -185,20 +187,70 @@ export class Sampler {
     return ids[n - 1];
   }
 
-  /** Moves the k best of ids[0..n) to ids[0..k), best first (insertion into a sorted prefix); returns k. */
-  private selectTop(n: number, k: number, better: (a: number, b: number) => boolean): number {
+  /**
+   * Moves the k best of ids[0..n) (ascending ids) to ids[0..k), best first, by insertion into
+   * a sorted prefix; returns k. Ids arrive in ascending order, so on equal scores the one
+   * already kept (lower id) stays ahead: strict comparisons give the (score, id) order.
+   */
+  private selectTop(scores: Float32Array, o: number, n: number, k: number): number {
     const ids = this.ids;
     let size = 0;
     for (let i = 0; i < n; i++) {
       const id = ids[i];
-      if (size === k && !better(id, ids[k - 1])) continue;
+      const v = scores[o + id];
+      if (size === k && !(v > scores[o + ids[k - 1]])) continue;
       let at = size < k ? size++ : k - 1;
-      while (at > 0 && better(id, ids[at - 1])) {
+      while (at > 0 && v > scores[o + ids[at - 1]]) {
         ids[at] = ids[at - 1];
         at--;
       }
       ids[at] = id;
     }
     return k;
+  }
+
+  /**
+   * Top-p over ids[0..n) in id order with weights w[0..n) summing to `total`, without sorting
+   * the whole vocabulary: candidates go to buckets of width 1/8 in (max - score) / T, buckets
+   * are summed best first up to the one where the probability reaches topP, and only that
+   * bucket is sorted (score desc, id asc) to find where the prefix ends. Rewrites ids/w to
+   * the kept set (better buckets in id order, then the boundary bucket's prefix); returns its
+   * size and weight.
+   */
+  private nucleus(scores: Float32Array, o: number, n: number, T: number, max: number, total: number, topP: number): [number, number] {
+    const ids = this.ids;
+    const w = this.weights;
+    if (this.bucketOf.length < ids.length) this.bucketOf = new Uint8Array(ids.length);
+    const bucketOf = this.bucketOf;
+    const sums = new Float64Array(NUCLEUS_BUCKETS);
+    for (let i = 0; i < n; i++) {
+      const x = ((max - scores[o + ids[i]]) / T) * 8;
+      const b = x < NUCLEUS_BUCKETS - 1 ? Math.floor(x) : NUCLEUS_BUCKETS - 1;
+      bucketOf[i] = b;
+      sums[b] += w[i];
+    }
+    const target = topP * total;
+    let cum = 0;
+    let edge = 0;
+    while (edge < NUCLEUS_BUCKETS - 1 && cum + sums[edge] < target) cum += sums[edge++];
+    // The boundary bucket's members, best first.
+    const members: number[] = [];
+    for (let i = 0; i < n; i++) if (bucketOf[i] === edge) members.push(i);
+    const ms = members.map((i) => ({ id: ids[i], s: scores[o + ids[i]], w: w[i] }));
+    ms.sort((a, b) => (a.s > b.s ? -1 : a.s < b.s ? 1 : a.id - b.id));
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      if (bucketOf[i] < edge) {
+        ids[m] = ids[i];
+        w[m++] = w[i];
+      }
+    }
+    for (const c of ms) {
+      if (m > 0 && cum >= target) break;
+      ids[m] = c.id;
+      w[m++] = c.w;
+      cum += c.w;
+    }
+    return [m, cum];
   }
 }

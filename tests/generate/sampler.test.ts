@@ -122,6 +122,29 @@ describe("picking", () => {
     expect(both[3]).toBeGreaterThan(0.3);
   });
 
+  it("top-p over a large vocabulary keeps exactly the set a full sort gives (ties by id)", () => {
+    const rng = new Rng(21);
+    const V = 3000;
+    for (const [T, topP] of [[1, 0.6], [0.7, 0.9], [2, 0.3]]) {
+      const l = rng.f32(V, -12, -4);
+      // 24 strong tokens with pairwise-equal scores, spread over the vocabulary and over buckets.
+      for (let i = 0; i < 24; i++) l[(i * 571 + 13) % V] = 6 + Math.floor(i / 2) * 0.05;
+      const order = Array.from({ length: V }, (_, j) => j).sort((a, b) => l[b] - l[a] || a - b);
+      const w = order.map((j) => Math.exp((l[j] - l[order[0]]) / T));
+      const total = w.reduce((a, b) => a + b);
+      let cum = 0;
+      let keep = 0;
+      while (keep < V && cum < topP * total) cum += w[keep++];
+      expect(keep).toBeGreaterThan(2);
+      expect(keep).toBeLessThan(24);
+      const want = new Set(order.slice(0, keep));
+      const s = new Sampler({ temperature: T, topP, seed: 5 });
+      const seen = new Set<number>();
+      for (let i = 0; i < 2000; i++) seen.add(s.pick(l, 0, V));
+      expect([...seen].sort((a, b) => a - b)).toEqual([...want].sort((a, b) => a - b));
+    }
+  });
+
   it("the CTRL repetition penalty divides positive and multiplies negative logits of seen ids", () => {
     const plain = new Sampler();
     const pen = new Sampler({ repetitionPenalty: 2 });
