@@ -4,6 +4,7 @@ import type { SafetensorsFile } from "../formats/safetensors.js";
 import { CharTokenizer, type CharTokenizerSpec } from "../formats/tokenizers/char.js";
 import type { DecodeOptions, Encoding } from "../formats/tokenizers/vocab.js";
 import { WordTokenizer, type WordTokenizerSpec } from "../formats/tokenizers/word.js";
+import type { ModelConfig } from "../model/config.js";
 import { type HasEngine, type LoadOptions, Model } from "../model/model.js";
 import { beamSearch } from "./beam.js";
 import { type DecodeControl, type GenerationInput, type GenerationStats, generateTokens } from "./generate.js";
@@ -113,7 +114,7 @@ export class TextModel {
   }
 
   /** The model's config. */
-  get config() {
+  get config(): ModelConfig {
     return this.model.config;
   }
 
