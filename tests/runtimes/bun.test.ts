@@ -6,16 +6,16 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   BIN, type GoldenReport, ROOT, killChildren, nodeReference, makeConsumer, parseReport, recordRow, removeDir, rowOf, runChild, expectedAutoBuild, demoTranslation, problems,
 } from "./harness.js";
-import { offline } from "./offline.js";
+import { networkLabel, offline } from "./offline.js";
 
 const bun = BIN("bun");
 
 describe.skipIf(!existsSync(bun))("runtime matrix: Bun", () => {
   let dir: string;
   let reference: GoldenReport;
-  const run = (file: string) => {
+  const run = async (file: string) => {
     const o = offline(bun, ["--no-install", file]);
-    return runChild(o.cmd, o.args, { cwd: dir, timeoutMs: 30_000, env: { ...process.env, NO_COLOR: "1", DO_NOT_TRACK: "1" } });
+    return { netns: o.netns, ...await runChild(o.cmd, o.args, { cwd: dir, timeoutMs: 30_000, env: { ...process.env, NO_COLOR: "1", DO_NOT_TRACK: "1" } }) };
   };
 
   beforeAll(async () => {
@@ -38,7 +38,7 @@ describe.skipIf(!existsSync(bun))("runtime matrix: Bun", () => {
     // JavaScriptCore validates relaxed SIMD; "auto" must take it.
     expect(report.runs[0].features?.host.relaxedSimd).toBe(true);
     expect(report.runs[0].features?.build).toBe(expectedAutoBuild(report));
-    recordRow(rowOf("bun", report, { strictBitIdentical: true, coldStartMs: Math.round(r.ms) }));
+    recordRow(rowOf("bun", report, { strictBitIdentical: true, coldStartMs: Math.round(r.ms), network: networkLabel(r.netns) }));
   });
 
   test("examples/bun runs", async () => {

@@ -78,7 +78,7 @@ describe.skipIf(missing)("runtime matrix: Chromium", () => {
     expect(auto.host.threads).toBe(true);
     expect(auto.host.relaxedSimd).toBe(true);
     expect(auto.build).toBe(expectedAutoBuild(report));
-    recordRow(rowOf("chromium (isolated)", { ...report, version: version || report.version }, { strictBitIdentical: true, coldStartMs: Math.round(ms) }));
+    recordRow(rowOf("chromium (isolated)", { ...report, version: version || report.version }, { strictBitIdentical: true, coldStartMs: Math.round(ms), network: "loopback" }));
   });
 
   test("page without COOP/COEP: single-thread fallback that names the reason", async () => {
@@ -91,7 +91,7 @@ describe.skipIf(missing)("runtime matrix: Chromium", () => {
     expect(auto.threads).toBe(1);
     expect(auto.build).toBe("relaxed");
     expect(auto.notes.join(" ")).toMatch(/cross-origin isolated/);
-    recordRow(rowOf("chromium (not isolated)", { ...report, version: version || report.version }, { strictBitIdentical: true, coldStartMs: Math.round(ms) }));
+    recordRow(rowOf("chromium (not isolated)", { ...report, version: version || report.version }, { strictBitIdentical: true, coldStartMs: Math.round(ms), network: "loopback" }));
   });
 
   test("examples/browser page runs", async () => {

@@ -21,14 +21,14 @@ function label(row) {
 /** The markdown table of `rows` (see harness.ts RuntimeRow). */
 export function renderTable(rows) {
   const lines = [
-    "| runtime | version | build chosen | threads | golden cases | strict-SIMD bits = Node | start → answer | why not more |",
-    "|---|---|---|---|---|---|---|---|",
+    "| runtime | version | build chosen | threads | golden cases | strict-SIMD bits = Node | start → answer | network | why not more |",
+    "|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of rows) {
     const why = r.notes.length ? r.notes.join("; ").replaceAll("|", "\\|") : "";
     let start = r.coldStartMs === undefined ? "" : `${r.coldStartMs} ms`;
     if (r.firstTranslationMs !== undefined) start += ` (first translation ${r.firstTranslationMs} ms)`;
-    lines.push(`| ${label(r)} | ${r.version} | ${r.build} | ${r.threads} | ${r.pass ? "pass" : "FAIL"} (${r.cases}) | ${r.strictBitIdentical ? "yes" : "NO"} | ${start} | ${why} |`);
+    lines.push(`| ${label(r)} | ${r.version} | ${r.build} | ${r.threads} | ${r.pass ? "pass" : "FAIL"} (${r.cases}) | ${r.strictBitIdentical ? "yes" : "NO"} | ${start} | ${r.network} | ${why} |`);
   }
   return lines.join("\n");
 }

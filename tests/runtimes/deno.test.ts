@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   BIN, type GoldenReport, ROOT, killChildren, nodeReference, makeConsumer, parseReport, recordRow, removeDir, rowOf, runChild, expectedAutoBuild, demoTranslation, problems,
 } from "./harness.js";
-import { offline } from "./offline.js";
+import { networkLabel, offline } from "./offline.js";
 
 const deno = BIN("deno");
 
@@ -14,9 +14,9 @@ describe.skipIf(!existsSync(deno))("runtime matrix: Deno", () => {
   let dir: string;
   let reference: GoldenReport;
   const env = () => ({ ...process.env, DENO_DIR: join(dir, ".deno-cache"), DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" });
-  const run = (file: string) => {
+  const run = async (file: string) => {
     const o = offline(deno, ["run", "--cached-only", "--no-remote", "--no-prompt", "--allow-read=.", file]);
-    return runChild(o.cmd, o.args, { cwd: dir, timeoutMs: 30_000, env: env() });
+    return { netns: o.netns, ...await runChild(o.cmd, o.args, { cwd: dir, timeoutMs: 30_000, env: env() }) };
   };
 
   beforeAll(async () => {
@@ -38,7 +38,7 @@ describe.skipIf(!existsSync(deno))("runtime matrix: Deno", () => {
     expect(problems(report, reference)).toEqual([]);
     expect(report.runs[0].features?.host.relaxedSimd).toBe(true);
     expect(report.runs[0].features?.build).toBe(expectedAutoBuild(report));
-    recordRow(rowOf("deno", report, { strictBitIdentical: true, coldStartMs: Math.round(r.ms) }));
+    recordRow(rowOf("deno", report, { strictBitIdentical: true, coldStartMs: Math.round(r.ms), network: networkLabel(r.netns) }));
   });
 
   test("examples/deno runs", async () => {

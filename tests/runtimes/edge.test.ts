@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   type GoldenReport, ROOT, killChildren, nodeReference, makeConsumer, parseReport, recordRow, removeDir, rowOf, runChild, expectedAutoBuild, problems,
 } from "./harness.js";
+import { networkLabel, offline } from "./offline.js";
 
 describe("runtime matrix: edge-runtime", () => {
   let dir: string;
@@ -38,11 +39,10 @@ describe("runtime matrix: edge-runtime", () => {
   });
 
   test("the golden bundle passes inside the EdgeRuntime VM", async () => {
-    const r = await runChild(
-      process.execPath,
-      [join(ROOT, "tests/runtimes/hosts/edge_host.mjs"), join(dir, "edge_bundle.js"), join(dir, "node_modules/simdformer/dist/wasm"), join(dir, "assets")],
-      { cwd: ROOT, timeoutMs: 30_000 },
-    );
+    const o = offline(process.execPath, [
+      join(ROOT, "tests/runtimes/hosts/edge_host.mjs"), join(dir, "edge_bundle.js"), join(dir, "node_modules/simdformer/dist/wasm"), join(dir, "assets"),
+    ]);
+    const r = await runChild(o.cmd, o.args, { cwd: ROOT, timeoutMs: 30_000 });
     const report = parseReport(r, "edge-runtime VM");
     const version = JSON.parse(readFileSync(createRequire(import.meta.url).resolve("edge-runtime/package.json"), "utf8")).version;
     console.log(`edge-runtime ${version}: build ${report.runs[0].features?.build}, start->report ${r.ms.toFixed(0)} ms`);
@@ -53,6 +53,6 @@ describe("runtime matrix: edge-runtime", () => {
     expect(auto.build).toBe(expectedAutoBuild(report));
     expect(auto.host.threads).toBe(false);
     expect(auto.notes.join(" ")).toMatch(/no Worker/);
-    recordRow(rowOf("edge-runtime", { ...report, version }, { strictBitIdentical: true, coldStartMs: Math.round(r.ms) }));
+    recordRow(rowOf("edge-runtime", { ...report, version }, { strictBitIdentical: true, coldStartMs: Math.round(r.ms), network: networkLabel(o.netns) }));
   });
 });

@@ -256,13 +256,17 @@ export interface RuntimeRow {
   coldStartMs?: number;
   /** Process start to the first translation answered (workerd POST /translate). */
   firstTranslationMs?: number;
+  /** The network the host had: "none (netns)", "loopback" (served pages, workerd) or "test process". */
+  network: string;
   cases: number;
   /** When the row was saved (ms epoch), so the table uses only this run's rows. */
   at: number;
 }
 
 /** Builds a row from a report. */
-export function rowOf(host: string, report: GoldenReport, extra: Partial<RuntimeRow> & { strictBitIdentical: boolean }): RuntimeRow {
+export function rowOf(
+  host: string, report: GoldenReport, extra: Partial<RuntimeRow> & { strictBitIdentical: boolean; network: string },
+): RuntimeRow {
   const auto = report.runs.find((r) => r.label === "auto");
   return {
     host,

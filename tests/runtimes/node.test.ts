@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   type GoldenReport, ROOT, killChildren, nodeReference, makeConsumer, parseReport, recordRow, removeDir, rowOf, runChild, expectedAutoBuild, demoTranslation, problems,
 } from "./harness.js";
+import { networkLabel, offline } from "./offline.js";
 
 describe("runtime matrix: Node", () => {
   let dir: string;
@@ -32,11 +33,12 @@ describe("runtime matrix: Node", () => {
     expect(reference.runtime).toBe("node");
     // tests/setup.ts turns relaxed SIMD on, so "auto" must have picked a relaxed build.
     expect(reference.runs[0].features?.build).toBe(expectedAutoBuild(reference));
-    recordRow(rowOf("node (relaxed flag)", reference, { strictBitIdentical: true }));
+    recordRow(rowOf("node (relaxed flag)", reference, { strictBitIdentical: true, network: "test process" }));
   });
 
   test("plain `node` imports the installed package and passes", async () => {
-    const r = await runChild(process.execPath, ["golden_main.mjs"], { cwd: dir, timeoutMs: 20_000 });
+    const o = offline(process.execPath, ["golden_main.mjs"]);
+    const r = await runChild(o.cmd, o.args, { cwd: dir, timeoutMs: 20_000 });
     const report = parseReport(r, "node golden_main.mjs");
     console.log(`node ${report.version}: build ${report.runs[0].features?.build}, start->report ${r.ms.toFixed(0)} ms`);
     expect(problems(report, reference)).toEqual([]);
@@ -44,11 +46,12 @@ describe("runtime matrix: Node", () => {
     const auto = report.runs[0].features!;
     expect(auto.build).toBe(expectedAutoBuild(report));
     if (!auto.host.relaxedSimd) expect(auto.notes.join(" ")).toMatch(/relaxed/);
-    recordRow(rowOf("node", report, { strictBitIdentical: true, coldStartMs: Math.round(r.ms) }));
+    recordRow(rowOf("node", report, { strictBitIdentical: true, coldStartMs: Math.round(r.ms), network: networkLabel(o.netns) }));
   });
 
   test("examples/node runs", async () => {
-    const r = await runChild(process.execPath, ["main.mjs"], { cwd: dir, timeoutMs: 20_000 });
+    const o = offline(process.execPath, ["main.mjs"]);
+    const r = await runChild(o.cmd, o.args, { cwd: dir, timeoutMs: 20_000 });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^simdformer on Node \d+\.[\d.]+: build (simd|relaxed)/m);

@@ -20,3 +20,8 @@ export function offline(cmd: string, args: string[]): { cmd: string; args: strin
   if (netnsAvailable()) return { cmd: "unshare", args: ["-n", cmd, ...args], netns: true };
   return { cmd, args, netns: false };
 }
+
+/** The row's network label for a child started through offline(). */
+export function networkLabel(netns: boolean): string {
+  return netns ? "none (netns)" : "host's (offline flags only)";
+}
