@@ -1,8 +1,9 @@
 // Runtime matrix, workerd: examples/worker bundled against the packed package (wasm as module
 // bindings, no runtime compilation), served on a free loopback port; GET /golden and GET /.
 // Cold start = process start to the first HTTP answer.
-import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   BIN, type GoldenReport, ROOT, demoTranslations, freePort, killChildren, nodeReference, makeConsumer, recordRow, removeDir, rowOf, runChild, startChild,
@@ -60,6 +61,13 @@ describe.skipIf(!existsSync(workerd))("runtime matrix: workerd", () => {
       cwd: ROOT, timeoutMs: 30_000,
     });
     if (build.code !== 0) throw new Error(`examples/worker/build.mjs failed:\n${build.stdout}\n${build.stderr}`);
+    // What an edge deployment uploads besides the model: the bundled worker (package + golden
+    // cases) and one wasm build.
+    const size = (f: string) => {
+      const b = readFileSync(join(ex, "out", f));
+      return `${(b.length / 1024).toFixed(0)} KiB (${(gzipSync(b).length / 1024).toFixed(0)} KiB gzipped)`;
+    };
+    console.log(`workerd bundle: worker.js ${size("worker.js")}, simdformer.relaxed.wasm ${size("simdformer.relaxed.wasm")}`);
     const v = await runChild(workerd, ["--version"], { cwd: dir, timeoutMs: 10_000 });
     version = v.stdout.trim().replace(/^workerd\s+/, "");
 
