@@ -180,10 +180,11 @@ const GUARD = 4;
 
 const gemv: KernelEntry = {
   name: "f32_gemv",
-  tile: { n: 4 * NR },
+  // Two panels per step.
+  tile: { n: 2 * NR },
   shapes: [
-    shape(1, 1, 1), shape(1, 7, NR - 1), shape(1, 8, NR), shape(1, 13, NR + 1), shape(1, 31, 4 * NR - 1),
-    shape(1, 257, 4 * NR), shape(1, 3, 4 * NR + 1), shape(1, 1031, 5 * NR + 3), shape(1, 13, 7 * NR + 5),
+    shape(1, 1, 1), shape(1, 7, NR - 1), shape(1, 8, NR), shape(1, 13, NR + 1), shape(1, 31, 2 * NR - 1),
+    shape(1, 257, 2 * NR), shape(1, 3, 2 * NR + 1), shape(1, 1031, 5 * NR + 3), shape(1, 13, 7 * NR + 5),
     shape(1, 31, 97, { bt: 1 }),
     shape(1, 13, 37, { bias: 1, act: ACT_GELU }), shape(1, 13, 37, { bias: 1, act: ACT_RELU }),
     shape(1, 13, 37, { act: ACT_GELU_TANH }), shape(1, 13, 37, { bias: 1, act: ACT_SILU }),
