@@ -190,6 +190,24 @@ describe("f32_gemm over threads", () => {
     }
   });
 
+  it("gives bit-identical f32_gemv (decode) split by N panels on 1, 2 and 3 threads", async () => {
+    const [n, k] = [203, 300];
+    let reference: Float32Array | undefined;
+    for (const threads of [1, 2, 3]) {
+      const { e, a, packed, c, nr } = await gemmSetup(threads, 1, n, k);
+      const y = () => e.mem.f32.slice(c >> 2, (c >> 2) + n);
+      if (!reference) {
+        await e.runTasks("f32_gemv", [[n, k, a, packed, c, 0, 0]]);
+        reference = y();
+      }
+      for (const parts of [threads, 2 * threads + 1]) {
+        e.mem.f32.fill(NaN, c >> 2, (c >> 2) + n);
+        await e.runTasks("f32_gemv", ranges(n, parts, nr).map(([j0, j1]) => [j1 - j0, k, a, packed + j0 * k * 4, c + j0 * 4, 0, 0]));
+        expect(firstBitDifference(y(), reference)).toBe(-1);
+      }
+    }
+  });
+
   it("measures 1 vs 2 threads on a prefill-sized GEMM (printed, not asserted)", async () => {
     const [m, n, k] = [256, 768, 768];
     const setup = async (threads: number) => {
