@@ -114,7 +114,11 @@ export class Engine {
       build = choice.build;
       notes.push(...choice.notes);
     }
-    if (!buildTraits(build).shared && threads > 1) threads = 1;
+    if (!buildTraits(build).shared && threads > 1) {
+      // chooseBuild already noted why it took an unshared build; a forced one says it here.
+      if (opts.build !== undefined) notes.push(`single thread: build "${build}" has unshared memory`);
+      threads = 1;
+    }
 
     const maxBytes = opts.maxMemory ?? 1024 * MiB;
     const module = await loadModule(build, opts.wasm ?? {});
@@ -144,7 +148,10 @@ export class Engine {
       if (t.relaxedSimd && !host.relaxedSimd) throw new UnsupportedFeatureError(`wasm: the module given is "${actual}", but ${host.reasons.relaxedSimd}`);
       build = actual;
     }
-    if (!buildTraits(build).shared) threads = 1;
+    if (!buildTraits(build).shared && threads > 1) {
+      notes.push(`single thread: the wasm given is "${build}", with unshared memory`);
+      threads = 1;
+    }
     const traits = buildTraits(build);
     const limit = (r: RegionName) => Math.min(opts.limits?.[r] ?? maxBytes, maxBytes);
     const regions = {

@@ -134,6 +134,13 @@ describe("thread pool", () => {
     await rt.engine.runTasks("build_info", [[], []]);
   });
 
+  it("runs one thread, and says why, when an unshared build is forced", async () => {
+    const rt = await createRuntime({ threads: 2, build: "simd" });
+    live.push(rt);
+    expect(rt.features.threads).toBe(1);
+    expect(rt.features.notes.join()).toMatch(/single thread: build "simd" has unshared memory/);
+  });
+
   it("says when splitting pays", async () => {
     const one = await runtime(1);
     const two = await runtime(2);
