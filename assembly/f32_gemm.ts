@@ -118,8 +118,31 @@ export function f32_gemm(
 }
 
 /**
+ * One row of A against 16 columns of unpacked B: two 8-column groups, four accumulator
+ * chains (a 1 x 8 tile alone has two, and waits on the madd latency). The decode case.
+ */
+// @ts-ignore: decorator
+@inline function nnRow16(k: i32, a: usize, b: usize, ldb4: usize, c: usize): void {
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+  let bp = b;
+  for (let kk = 0; kk < k; kk++) {
+    const x = v128.load32_splat(a + (<usize>kk << 2));
+    s0 = madd(x, v128.load(bp), s0);
+    s1 = madd(x, v128.load(bp, 16), s1);
+    s2 = madd(x, v128.load(bp, 32), s2);
+    s3 = madd(x, v128.load(bp, 48), s3);
+    bp += ldb4;
+  }
+  v128.store(c, s0);
+  v128.store(c, s1, 16);
+  v128.store(c, s2, 32);
+  v128.store(c, s3, 48);
+}
+
+/**
  * C (M x N) = A (M x K) . B (K x N), both unpacked (attention P.V). Same 4x8 tile reading
- * B rows in place; the right edge (N % 8 columns) loads lane by lane.
+ * B rows in place; the right edge (N % 8 columns) loads lane by lane. Rows past the last
+ * multiple of 4 (all of them when M < 4, as in decode) take 16 columns at a time.
  */
 export function f32_gemm_nn(
   m: i32, n: i32, k: i32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32,
@@ -128,18 +151,28 @@ export function f32_gemm_nn(
   const lda4 = <usize>lda << 2;
   const ldb4 = <usize>ldb << 2;
   const ldc4 = <usize>ldc << 2;
+  const m4 = m - m % MR;
   for (let j = 0; j < n; j += NR) {
     const jo = <usize>j << 2;
     const cols = min(NR, n - j);
     const bj = b + jo;
     const cj = c + jo;
-    let i = 0;
     if (cols == NR) {
-      for (; i + MR <= m; i += MR) tile(4, false, k, a + <usize>i * lda4, lda4, bj, ldb4, cj + <usize>i * ldc4, ldc4, 0, 0, NR);
-      for (; i < m; i++) tile(1, false, k, a + <usize>i * lda4, lda4, bj, ldb4, cj + <usize>i * ldc4, ldc4, 0, 0, NR);
+      for (let i = 0; i < m4; i += MR) tile(4, false, k, a + <usize>i * lda4, lda4, bj, ldb4, cj + <usize>i * ldc4, ldc4, 0, 0, NR);
     } else {
-      for (; i + MR <= m; i += MR) tile(4, true, k, a + <usize>i * lda4, lda4, bj, ldb4, cj + <usize>i * ldc4, ldc4, 0, 0, cols);
-      for (; i < m; i++) tile(1, true, k, a + <usize>i * lda4, lda4, bj, ldb4, cj + <usize>i * ldc4, ldc4, 0, 0, cols);
+      for (let i = 0; i < m4; i += MR) tile(4, true, k, a + <usize>i * lda4, lda4, bj, ldb4, cj + <usize>i * ldc4, ldc4, 0, 0, cols);
+    }
+  }
+  for (let i = m4; i < m; i++) {
+    const ai = a + <usize>i * lda4;
+    const ci = c + <usize>i * ldc4;
+    let j = 0;
+    for (; j + 2 * NR <= n; j += 2 * NR) nnRow16(k, ai, b + (<usize>j << 2), ldb4, ci + (<usize>j << 2));
+    for (; j < n; j += NR) {
+      const jo = <usize>j << 2;
+      const cols = min(NR, n - j);
+      if (cols == NR) tile(1, false, k, ai, lda4, b + jo, ldb4, ci + jo, ldc4, 0, 0, NR);
+      else tile(1, true, k, ai, lda4, b + jo, ldb4, ci + jo, ldc4, 0, 0, cols);
     }
   }
 }

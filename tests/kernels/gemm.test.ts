@@ -135,4 +135,18 @@ describe("the strict SIMD build against its scalar twin", () => {
       expectSameBits(gemmBlock(simd, p, flags, [[0, p.m, 0, p.n]]), gemmBlock(scalar, p, flags, [[0, p.m, 0, p.n]]), `flags ${flags}`);
     }
   });
+
+  it("f32_gemm_nn is bit-identical, 4-row tiles and single rows alike", () => {
+    const run = (rt: Runtime, m: number, n: number, k: number) => {
+      const rng = new Rng(16);
+      const ptr = stage(rt.engine, { a: rng.f32(m * (k + 1)), b: rng.f32(k * (n + 2)), c: new Float32Array(m * n) });
+      rt.kernels.f32_gemm_nn(m, n, k, ptr.a, k + 1, ptr.b, n + 2, ptr.c, n);
+      const out = readF32(rt.engine, ptr.c, m * n);
+      rt.engine.scratch.reset();
+      return out;
+    };
+    for (const [m, n, k] of [[7, 37, 29], [1, 64, 100], [3, 19, 5]]) {
+      expectSameBits(run(simd, m, n, k), run(scalar, m, n, k), `m=${m} n=${n} k=${k}`);
+    }
+  });
 });

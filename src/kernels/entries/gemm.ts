@@ -301,6 +301,8 @@ const gemmNn: KernelEntry = {
   shapes: [
     shape(1, 1, 1), shape(MR - 1, 7, NR - 1), shape(MR, 8, NR), shape(MR + 1, 13, NR + 1), shape(7, 31, 17),
     shape(13, 257, 64), shape(1, 1031, 64), shape(9, 3, 2 * NR + 3), shape(2, 5, 3),
+    // rows past the last multiple of MR go 2 x NR columns at a time
+    shape(3, 13, 2 * NR + 3), shape(1, 5, 3 * NR), shape(6, 31, 5 * NR - 1),
   ],
   // Attention P.V: prefill 128 x 128 keys -> head_dim 64, decode 1 x 1024 keys.
   benchShapes: [shape(128, 128, 64), shape(1, 1024, 64)],
