@@ -1,7 +1,7 @@
 // Shared plumbing of the runtime matrix (tests/runtimes/*.test.ts): a consumer folder with
 // the packed package installed, bounded child processes, free ports, report parsing and the
 // per-host result rows that compose_table.mjs turns into bench/results/runtimes.md.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -65,6 +65,24 @@ export function assertBuilt(): void {
 }
 
 /**
+ * `npm pack` of the repository into `dir`; returns the tarball's name. Retried: a build
+ * running at the same time (another vitest run, a developer) replaces dist/'s chunk files,
+ * and a pack that lists a file just before it is deleted fails.
+ */
+function packOnce(dir: string): string {
+  let last = "";
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const r = spawnSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", dir], {
+      cwd: ROOT, encoding: "utf8", timeout: 30_000, env: { ...process.env, npm_config_update_notifier: "false" },
+    });
+    if (r.status === 0) return r.stdout.trim().split("\n").pop()!;
+    last = `exit ${r.status ?? r.signal}: ${r.stderr || r.error?.message}`;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000); // 1 s, synchronously
+  }
+  throw new Error(`npm pack failed 3 times; last: ${last}`);
+}
+
+/**
  * A fresh folder laid out like a user's project: node_modules/simdformer is the npm-packed
  * package (so `files` and `exports` are what users get), plus golden.js and golden.json.
  * Returns its path; remove it with removeDir in afterAll.
@@ -74,10 +92,7 @@ export function makeConsumer(host: string): string {
   const dir = mkdtempSync(join(tmpdir(), `simdformer-${host}-`));
   const pkg = join(dir, "node_modules", "simdformer");
   mkdirSync(pkg, { recursive: true });
-  const out = execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", dir], {
-    cwd: ROOT, encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, npm_config_update_notifier: "false" },
-  });
-  const tgz = join(dir, out.trim().split("\n").pop()!);
+  const tgz = join(dir, packOnce(dir));
   execFileSync("tar", ["xzf", tgz, "-C", pkg, "--strip-components=1"], { timeout: 30_000 });
   rmSync(tgz);
   cpSync(join(ROOT, "tests", "runtimes", "golden.js"), join(dir, "golden.js"));
