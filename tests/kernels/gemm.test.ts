@@ -100,6 +100,26 @@ describe.each(BUILDS)("GEMM splits on the %s build", (build) => {
     }
   });
 
+  it("a NaN or an infinity in A reaches its own row of C and no other", () => {
+    const p = problem(6, 21, 17, 17);
+    p.a[2 * p.lda + 5] = NaN;
+    p.a[4 * p.lda + 16] = Infinity;
+    for (const flags of FLAGS) {
+      const c = gemmBlock(rt, p, flags, [[0, p.m, 0, p.n]]);
+      for (let i = 0; i < p.m; i++) {
+        for (let j = 0; j < p.n; j++) {
+          const v = c[i * p.ldc + j];
+          if (i === 2) expect(v, `row 2 col ${j} flags ${flags}`).toBeNaN();
+          // (activations map -inf to 0 or, as the formula x . Phi(x) does, to NaN)
+          else if (i === 4) {
+            if (flags === ACT_NONE) expect(Math.abs(v), `row 4 col ${j}`).toBe(Infinity);
+          }
+          else expect(Number.isFinite(v), `row ${i} col ${j} flags ${flags}: ${v}`).toBe(true);
+        }
+      }
+    }
+  });
+
   it("ACCUMULATE adds act(A.B + bias) to C: the difference of two runs is the plain result", () => {
     const p = problem(6, 19, 13, 14);
     const plain = gemmBlock(rt, p, ACT_GELU, [[0, p.m, 0, p.n]]);
