@@ -47,7 +47,7 @@ async function gemm(m: number, n: number, k: number, threadCounts: number[]): Pr
   const rng = new Rng(3);
   const a = rng.f32(m * k);
   const b = rng.f32(k * n);
-  const setups: Array<{ rt: Runtime; run: () => Promise<void>; ms: number }> = [];
+  const setups: Array<{ rt: Runtime; run: () => Promise<void>; ms: number; wall: number; cpu: number }> = [];
   for (const threads of threadCounts) {
     const rt = await runtime(threads);
     const e = rt.engine;
@@ -66,19 +66,26 @@ async function gemm(m: number, n: number, k: number, threadCounts: number[]): Pr
     });
     const run = () => e.runTasks("f32_gemm", tasks);
     await run();
-    setups.push({ rt, run, ms: Infinity });
+    setups.push({ rt, run, ms: Infinity, wall: 0, cpu: 0 });
   }
   // Thread counts take turns within each repetition, so bursts of load on a shared
-  // machine hit them alike.
+  // machine hit them alike. Process CPU time over wall time ("cores") shows how many
+  // cores a run really had: on a loaded machine 2 threads may get ~1.
   for (let rep = 0; rep < REPS; rep++) {
     for (const s of setups) {
+      const u0 = process.cpuUsage();
       const t0 = performance.now();
       await s.run();
-      s.ms = Math.min(s.ms, performance.now() - t0);
+      const ms = performance.now() - t0;
+      const u = process.cpuUsage(u0);
+      s.ms = Math.min(s.ms, ms);
+      s.wall += ms;
+      s.cpu += (u.user + u.system) / 1000;
     }
   }
   const cells = setups.map((s, i) =>
-    `${threadCounts[i]}t ${s.ms.toFixed(2)} ms ${((2 * m * n * k) / s.ms / 1e6).toFixed(1)} GFLOP/s x${(setups[0].ms / s.ms).toFixed(2)}`);
+    `${threadCounts[i]}t ${s.ms.toFixed(2)} ms ${((2 * m * n * k) / s.ms / 1e6).toFixed(1)} GFLOP/s x${(setups[0].ms / s.ms).toFixed(2)} ` +
+    `(cores ${(s.cpu / s.wall).toFixed(2)}, cpu/run ${(s.cpu / REPS).toFixed(2)} ms)`);
   console.log(`f32_gemm ${m}x${n}x${k} (${setups[setups.length - 1].rt.features.build}): ${cells.join(" | ")}`);
   for (const s of setups) s.rt.dispose();
 }
