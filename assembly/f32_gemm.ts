@@ -2,12 +2,17 @@
 //
 // Microkernel: a 4x8 register tile (MR x NR), eight f32x4 accumulators held across the
 // whole K loop; per step of K it loads one panel row of B (two v128) and broadcasts four
-// elements of A (v128.load32_splat). Measured on the 2-core Zen 4 dev box (Node 20), this
-// beat 2x8, 3x8, 5x8, 6x8, 3x12, 4x12, 2x16, 3x16 and 4x16 and K unrolled by 2 or 4 (more
-// live registers made V8 spill on x64's 16 xmm): ~41 GFLOP/s strict, ~53 relaxed at
-// 128x768x768. The loop order keeps one panel of B (K x 8 floats) hot while MC rows of A
-// sweep past it (no K blocking: with the big L2/L3 here it did not pay); with K unblocked each C tile is written once, so the epilogue (bias,
-// activation, accumulate) is fused into that single store.
+// elements of A (v128.load32_splat). On the 2-core Zen 4 dev box (Node 20) it beat 2x8, 3x8,
+// 5x8, 6x8, 3x12, 4x12, 2x16, 3x16, 4x16 and K unrolled by 2 or 4: V8 issues all of an
+// iteration's loads before its arithmetic, so anything needing more than the 15 usable xmm
+// registers spills. Measured (CPU time, 128x768x768 .. 512x512x512): ~37 GFLOP/s strict,
+// ~46 relaxed. Strict is bound by f32x4.add throughput (a probe: 5.3 G adds/s = 42 GFLOP/s
+// for mul+add GEMM), relaxed by relaxed_madd (7.2 G/s = 58 GFLOP/s) and instruction count.
+// The loop order keeps one panel of B (K x 8 floats) hot while MC rows of A sweep past it
+// (no K blocking: with the big L2/L3 here it did not pay); with K unblocked each C tile is
+// written once, so the epilogue (bias, activation, accumulate) is fused into that store.
+// Every output is summed over K in order with one rounded multiply and one rounded add per
+// term in the strict build, like the scalar twin: the two agree to the bit.
 import { madd, hsum } from "./common";
 import { NR, load_partial, PanelRow } from "./pack";
 import { f32_gemv } from "./f32_gemv";
