@@ -12,3 +12,4 @@ export { f32_relu, f32_gelu, f32_gelu_tanh, f32_silu, f32_swiglu } from "./f32_a
 export { f32_rope, f32_sinusoidal } from "./f32_rope";
 export { f32_embed } from "./f32_embed";
 export { f32_attention } from "./f32_attention";
+export { f32_additive_scores } from "./f32_additive";

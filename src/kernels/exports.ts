@@ -93,4 +93,13 @@ export interface KernelExports {
     out: number, ldo: number, probs: number, ldp: number,
     scale: number, mask: number, ldm: number, causal: number,
   ): void;
+
+  // --- additive attention scores (f32_additive.ts)
+  /**
+   * scores (nq x nk, stride lds) = v^T tanh(qp_i + kp_j): the additive ("MLP", Bahdanau) score of
+   * every query i against every key j. qp (nq x h, stride ldq) and kp (nk x h, stride ldk) are the
+   * projections W_q q and W_k k the caller made with GEMM; v holds h floats. Masks and causal
+   * limits are applied afterwards by f32_softmax.
+   */
+  f32_additive_scores(nq: number, nk: number, h: number, qp: number, ldq: number, kp: number, ldk: number, v: number, scores: number, lds: number): void;
 }

@@ -7,6 +7,7 @@ import { ACT_KERNELS } from "./entries/act.js";
 import { POSITION_KERNELS } from "./entries/positions.js";
 import { EMBED_KERNELS } from "./entries/embed.js";
 import { ATTENTION_KERNELS } from "./entries/attention.js";
+import { ADDITIVE_KERNELS } from "./entries/additive.js";
 
 /**
  * Every kernel, by family (one file per family in entries/). A kernel listed here is
@@ -21,4 +22,5 @@ export const KERNELS: KernelEntry[] = [
   ...POSITION_KERNELS,
   ...EMBED_KERNELS,
   ...ATTENTION_KERNELS,
+  ...ADDITIVE_KERNELS,
 ];
