@@ -71,6 +71,9 @@ function functionExports(instance: WebAssembly.Instance): string[] {
   return Object.keys(instance.exports).filter((k) => typeof instance.exports[k] === "function");
 }
 
+/** Stops the workers of an engine collected without dispose() (a page that forgot it). */
+const poolsOfLostEngines = new FinalizationRegistry<ThreadPool>((pool) => pool.dispose());
+
 /**
  * One instantiated build over one memory, with the weights / kv / scratch regions.
  * Everything above (kernels, ops, models) talks to wasm through an Engine.
@@ -92,6 +95,7 @@ export class Engine {
     /** The workers when threads > 1. */
     private readonly pool: ThreadPool | null,
   ) {
+    if (pool) poolsOfLostEngines.register(this, pool, this);
     this.names = functionExports(instance);
     this.fns = this.names.map((k) => instance.exports[k] as (...args: number[]) => unknown);
     this.names.forEach((k, i) => this.kernelIndex.set(k, i));
@@ -244,6 +248,7 @@ export class Engine {
   /** Stops the workers (a pending runTasks rejects with DisposedError). Idempotent. */
   dispose(): void {
     this.disposed = true;
+    poolsOfLostEngines.unregister(this);
     this.pool?.dispose();
   }
 }

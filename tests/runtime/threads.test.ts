@@ -317,10 +317,10 @@ describe("process lifetime", () => {
    * --input-type must not reach the workers; Deno and Bun from a file); resolves with its
    * stdout, stderr and wall time.
    */
-  function child(body: string, host: "node" | "deno" | "bun" = "node"): Promise<{ out: string; log: string; ms: number }> {
+  function child(body: string, host: "node" | "deno" | "bun" = "node", nodeFlags: string[] = []): Promise<{ out: string; log: string; ms: number }> {
     const script = `import { createRuntime } from ${JSON.stringify(dist)};\n${body}`;
     let cmd = process.execPath;
-    let args = ["--input-type=module", "-e", script];
+    let args = [...nodeFlags, "--input-type=module", "-e", script];
     let dir: string | undefined;
     if (host !== "node") {
       dir = mkdtempSync(join(tmpdir(), "simdformer-child-"));
@@ -372,6 +372,22 @@ describe("process lifetime", () => {
       rt.dispose();
       await new Promise((r) => setTimeout(r, 300));
       console.log(busy - idle, osThreads() - idle);`);
+    expect(out.trim().split("\n")).toEqual(["2 2", "1 0"]);
+  });
+
+  it.runIf(existsSync("/proc/self/status"))("stops the workers of a runtime collected without dispose()", async () => {
+    const { out } = await child(`
+      import { readFileSync } from "node:fs";
+      const osThreads = () => +/Threads:\\s+(\\d+)/.exec(readFileSync("/proc/self/status", "utf8"))[1];
+      (await createRuntime({ threads: 1 })).dispose();
+      const idle = osThreads();
+      await (async () => { ${job} })();
+      const busy = osThreads();
+      for (let i = 0; i < 20 && osThreads() > idle; i++) {
+        globalThis.gc();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      console.log(busy - idle, osThreads() - idle);`, "node", ["--expose-gc"]);
     expect(out.trim().split("\n")).toEqual(["2 2", "1 0"]);
   });
 });
