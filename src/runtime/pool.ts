@@ -12,7 +12,7 @@ import {
 /**
  * Work (in flops, or scalar operations for non-GEMM kernels) below which an op should
  * run as one task on the calling thread. Measured on the reference machine (Node 20,
- * 2-core Xeon shared with other jobs; `npm run bench -- threads`): a job of two empty
+ * 2-core AMD EPYC VM shared with other jobs; `npm run bench -- threads`): a job of two empty
  * tasks on 2 threads costs 11 us at best and 25-45 us under load, against 0.3 us for
  * one task run inline (Chromium, 3 threads, waitAsync: ~40 us). Splitting W flops over
  * 2 threads at ~45 GFLOP/s (relaxed GEMM) saves W / 90e9 s, which beats 11-45 us from
@@ -55,7 +55,11 @@ interface WebWorker {
   onerror: ((e: { message?: string; preventDefault?: () => void }) => void) | null;
 }
 
-/** Node, Deno and Bun: node:worker_threads, whose workers can be unref'd and report exit. */
+/**
+ * Node, Deno and Bun: node:worker_threads, whose workers can be unref'd and report exit.
+ * (Deno's Web Workers keep the process alive with no unref, and one blocked in
+ * Atomics.wait even survives terminate(); Bun's would do, but one path is simpler.)
+ */
 async function spawnNode(url: URL, init: WorkerInit, onFail: FailHandler): Promise<WorkerHandle> {
   const { Worker } = await import("node:worker_threads");
   // No inherited Node options: the script needs none (V8 flags such as relaxed SIMD are
