@@ -16,21 +16,23 @@ import { NR, PanelRow } from "./pack";
  */
 // @ts-ignore: decorator
 @inline function panels(np: i32, k: i32, x: usize, bp: usize, pb: usize, y: usize, bias: usize, flags: i32, cols: i32): void {
-  const b1 = bp + pb;
+  let p0 = bp;
+  let p1 = bp + pb;
   let s00 = f32x4.splat(0), s01 = f32x4.splat(0);
   let s10 = f32x4.splat(0), s11 = f32x4.splat(0);
-  let o: usize = 0;
   let xp = x;
-  for (let kk = 0; kk < k; kk++) {
+  const xend = x + (<usize>k << 2);
+  while (xp < xend) {
     const xv = v128.load32_splat(xp);
-    s00 = madd(xv, v128.load(bp + o), s00);
-    s01 = madd(xv, v128.load(bp + o, 16), s01);
+    s00 = madd(xv, v128.load(p0), s00);
+    s01 = madd(xv, v128.load(p0, 16), s01);
     if (np > 1) {
-      s10 = madd(xv, v128.load(b1 + o), s10);
-      s11 = madd(xv, v128.load(b1 + o, 16), s11);
+      s10 = madd(xv, v128.load(p1), s10);
+      s11 = madd(xv, v128.load(p1, 16), s11);
+      p1 += NR * 4;
     }
+    p0 += NR * 4;
     xp += 4;
-    o += NR * 4;
   }
   if (np > 1) {
     PanelRow.store(s00, s01, y, bias, flags, NR);
