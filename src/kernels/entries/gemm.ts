@@ -189,6 +189,8 @@ const gemv: KernelEntry = {
     shape(1, 13, 37, { bias: 1, act: ACT_GELU }), shape(1, 13, 37, { bias: 1, act: ACT_RELU }),
     shape(1, 13, 37, { act: ACT_GELU_TANH }), shape(1, 13, 37, { bias: 1, act: ACT_SILU }),
     shape(1, 31, 41, { bias: 1, acc: 1 }), shape(1, 31, 19, { act: ACT_SILU, acc: 1 }),
+    // B over 16 MiB: the four-panel loop of memory-bound weights
+    shape(1, 1031, 4137, { bias: 1, act: ACT_SILU, acc: 1 }),
   ],
   benchShapes: [shape(1, 768, 768), shape(1, 768, 3072), shape(1, 4096, 4096)],
   flops: (d) => 2 * d.n * d.k,
