@@ -17,6 +17,7 @@ export {
   type PaddingMask,
   type AttentionCapture,
   type AttentionEvent,
+  type AttentionMaps,
 } from "./model/model.js";
 export { parseConfig, type ModelConfig } from "./model/config.js";
 export { KvCache, type KvCacheOptions } from "./model/kv_cache.js";
@@ -34,6 +35,8 @@ export {
   type DecodeControl,
 } from "./generate/generate.js";
 export { beamSearch, type BeamOptions, type BeamResult, type BeamHypothesis } from "./generate/beam.js";
+export { renderAttentionSvg, attentionColor, type AttentionSvgOptions } from "./viz/attention_svg.js";
+export type { AttentionScore, ScoreWeights } from "./ops/attention.js";
 export { TextModel, type TextModelOptions, type TextOptions, type TextPiece, type Translation, type TextTokenizer } from "./generate/text.js";
 export {
   SimdformerError,

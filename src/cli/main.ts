@@ -1,11 +1,13 @@
 // The `simdformer` command: translate (default), generate, bench, info.
 import { runKernelSuite, formatKernelRows } from "../bench/kernel_timer.js";
-import { SimdformerError } from "../errors.js";
+import { writeFile } from "node:fs/promises";
+import { ArgumentError, SimdformerError } from "../errors.js";
 import type { GenerationStats } from "../generate/generate.js";
 import type { TextModel, TextOptions } from "../generate/text.js";
 import { createRuntime, type Runtime } from "../simdformer.js";
 import { type CliArgs, parseCli, USAGE } from "./args.js";
 import { painter, type Painter, ProgressBar, useColor } from "./term.js";
+import { meanOf, renderAttentionSvg } from "../viz/attention_svg.js";
 
 /** Sentences `npm start` translates when no text is given. */
 export const DEMO_SENTENCES = [
@@ -75,10 +77,43 @@ async function translate(rt: Runtime, a: CliArgs, io: CliIo, p: Painter): Promis
         io.stdout.write(`  ${p.yellow(`unknown word${unknown.length > 1 ? "s" : ""} (read as <unk>): ${unknown.join(", ")}`)}\n`);
       }
     }
+    if (a.attention !== undefined) await writeAttentionSvg(tm, a, io, sentences[0]);
     return 0;
   } finally {
     tm.dispose();
   }
+}
+
+/**
+ * --attention FILE: the decoder's cross-attention of the (first) sentence as an SVG heatmap.
+ * Layer: --attention-layer N, else the mean over layers; heads: --attention-head H, else every
+ * head and their mean.
+ */
+async function writeAttentionSvg(tm: TextModel, a: CliArgs, io: CliIo, sentence: string): Promise<void> {
+  const c = tm.config;
+  if (c.arch !== "encoder-decoder") throw new ArgumentError(`--attention: expected an encoder-decoder model (the heatmap is its cross-attention), found arch "${c.arch}"`);
+  if (a.attentionLayer !== undefined && a.attentionLayer >= c.decoder_layers) {
+    throw new ArgumentError(`--attention-layer: expected a decoder layer 0..${c.decoder_layers - 1}, found ${a.attentionLayer}`);
+  }
+  if (a.attentionHead !== undefined && a.attentionHead >= c.n_heads) {
+    throw new ArgumentError(`--attention-head: expected a head 0..${c.n_heads - 1}, found ${a.attentionHead}`);
+  }
+  const t = await tm.translate(sentence, { ...textOptions(a), attention: true });
+  const maps = t.attention;
+  if (!maps) throw new ArgumentError(`--attention: nothing was generated for "${sentence}", so there is no attention to draw`);
+  const layer = a.attentionLayer;
+  const svg = renderAttentionSvg({
+    weights: layer === undefined ? meanOf(maps.cross) : maps.cross[layer],
+    heads: maps.heads,
+    rows: maps.outputTokens!,
+    cols: maps.srcTokens!,
+    show: a.attentionHead ?? "all",
+    title: `${sentence} → ${t.text} · cross-attention, ${layer === undefined ? `mean of ${maps.cross.length} layers` : `layer ${layer}`}`,
+    rowAxis: "generated tokens",
+    colAxis: "source tokens",
+  });
+  await writeFile(a.attention!, svg);
+  io.stderr.write(`attention heatmap written to ${a.attention}\n`);
 }
 
 async function generate(rt: Runtime, a: CliArgs, io: CliIo, p: Painter): Promise<number> {

@@ -5,7 +5,7 @@ import { CharTokenizer, type CharTokenizerSpec } from "../formats/tokenizers/cha
 import type { DecodeOptions, Encoding } from "../formats/tokenizers/vocab.js";
 import { WordTokenizer, type WordTokenizerSpec } from "../formats/tokenizers/word.js";
 import type { ModelConfig } from "../model/config.js";
-import { type HasEngine, type LoadOptions, Model } from "../model/model.js";
+import { type AttentionMaps, type HasEngine, type LoadOptions, Model } from "../model/model.js";
 import { beamSearch } from "./beam.js";
 import { type DecodeControl, type GenerationInput, type GenerationStats, generateTokens } from "./generate.js";
 import type { SamplingOptions } from "./sampler.js";
@@ -37,6 +37,13 @@ export interface TextOptions extends SamplingOptions, DecodeControl {
   beams?: number;
   /** GNMT length penalty of beam search (see BeamOptions); default 1. */
   lengthPenalty?: number;
+  /**
+   * translate() only: also return the attention probabilities behind the output
+   * (`Translation.attention`). Default false; when set, one extra teacher-forced forward pass
+   * over the chosen tokens computes them after decoding (the same numbers the decoding steps
+   * saw, up to float rounding, and for beams the winning hypothesis's).
+   */
+  attention?: boolean;
 }
 
 /** A piece of streamed output. */
@@ -60,6 +67,11 @@ export interface Translation {
   /** Distinct source words missing from the vocabulary (encoded as <unk>). */
   unknownWords: string[];
   stats: GenerationStats;
+  /**
+   * With `attention: true`: every layer's and head's attention probabilities, with token
+   * labels (srcTokens, tgtTokens as fed, outputTokens as produced). Absent when nothing was generated.
+   */
+  attention?: AttentionMaps;
 }
 
 /**
@@ -151,7 +163,37 @@ export class TextModel {
       for (; !r.done; r = await gen.next()) ids.push(r.value.id);
       stats = r.value;
     }
-    return { text: this.tokenizer.decode(ids), ids, tokens: ids.map((id) => this.tokenizer.decode([id], { skipSpecial: false })), srcTokens, unknownWords: unknown, stats };
+    const tokens = ids.map((id) => this.tokenizer.decode([id], { skipSpecial: false }));
+    const out: Translation = { text: this.tokenizer.decode(ids), ids, tokens, srcTokens, unknownWords: unknown, stats };
+    if (opts.attention) {
+      const maps = await this.attentionOf(input, ids, stats, srcTokens);
+      if (maps) out.attention = maps;
+    }
+    return out;
+  }
+
+  /**
+   * The attention maps behind an output: one forward pass with the decoder fed what it was
+   * fed while generating (prompt, then every output token that was followed by another step).
+   */
+  private async attentionOf(input: GenerationInput, ids: number[], stats: GenerationStats, srcTokens: string[]): Promise<AttentionMaps | undefined> {
+    const c = this.model.config;
+    const prompt = input.prompt ? Array.from(input.prompt) : [c.bos_id];
+    const reason = stats.stopReasons?.[0] ?? stats.stopReason;
+    // The step that chose eos (or another stop id) had a query too; its row is labeled with the stop.
+    const stopped = reason === "eos" || reason === "stop";
+    const full = [...prompt, ...ids];
+    const fed = stopped ? full : full.slice(0, -1);
+    if (fed.length === 0 || (!stopped && ids.length === 0)) return undefined;
+    const label = (id: number) => this.tokenizer.decode([id], { skipSpecial: false });
+    const r = await this.model.forward({
+      tokens: [fed], src: input.src ? [input.src] : undefined, outputs: [this.model.hasLogits ? "logits" : "hidden"], attention: true,
+    });
+    const maps = r.attention![0];
+    maps.srcTokens = c.arch === "encoder-decoder" ? srcTokens : [];
+    maps.tgtTokens = fed.map(label);
+    maps.outputTokens = [...full.slice(1).map(label), ...(stopped ? [reason === "eos" ? label(c.eos_id) : "<stop>"] : [])];
+    return maps;
   }
 
   /**
@@ -178,6 +220,7 @@ export class TextModel {
   }
 
   private async *pieces(text: string, opts: TextOptions): AsyncGenerator<TextPiece, GenerationStats, undefined> {
+    if (opts.attention) throw new ArgumentError("TextModel: attention: true is a translate() option (it returns the maps with the result), found it on stream/generate");
     const { input } = this.input(text);
     const ids: number[] = [];
     let shown = "";
@@ -218,14 +261,15 @@ export class TextModel {
   private beamOptions(opts: TextOptions) {
     const sampled = (["temperature", "topK", "topP", "repetitionPenalty", "seed"] as const).filter((k) => opts[k] !== undefined && !(k === "temperature" && opts[k] === 0));
     if (sampled.length > 0) throw new ArgumentError(`TextModel: beams ${opts.beams} is beam search: expected no sampling options, found ${sampled.join(", ")}`);
-    return { ...opts };
+    const { attention: _a, ...rest } = opts;
+    return rest;
   }
 
   private sampleOptions(opts: TextOptions) {
     if (opts.beams !== undefined && !(Number.isInteger(opts.beams) && opts.beams >= 1)) {
       throw new ArgumentError(`TextModel: beams: expected an integer >= 1, found ${opts.beams}`);
     }
-    const { beams: _b, lengthPenalty: _l, ...rest } = opts;
+    const { beams: _b, lengthPenalty: _l, attention: _a, ...rest } = opts;
     return rest;
   }
 }

@@ -10,6 +10,8 @@ export type Activation = "relu" | "gelu" | "gelu_tanh" | "swiglu";
 export type NormKind = "layernorm" | "rmsnorm";
 export type NormPosition = "post" | "pre";
 export type Positions = "sinusoidal" | "learned" | "rotary" | "none";
+/** Scoring function of every attention block (see AttentionScore in src/ops/attention.ts). */
+export type AttentionScoreName = "scaled_dot" | "dot" | "general" | "additive";
 
 /**
  * A validated model config, every key present (defaults filled in). The JSON form uses
@@ -79,6 +81,16 @@ export interface ModelConfig {
   shared_embeddings: boolean;
   /** q/k/v/out projections have biases; default true. */
   attention_bias: boolean;
+  /**
+   * How every attention block scores a query against a key; default "scaled_dot" (q.k/sqrt(head_dim)).
+   * "dot": q.k. "general": q^T W k, tensor `<attention>.score.w` [n_heads, head_dim, head_dim].
+   * "additive": v^T tanh(W_q q + W_k k), tensors `<attention>.score.w_q` and `.score.w_k`
+   * [n_heads, attention_score_dim, head_dim] and `.score.v` [n_heads, attention_score_dim].
+   * `<attention>` is the block's prefix in the naming scheme (e.g. "encoder.layers.0.self_attn").
+   */
+  attention_score: AttentionScoreName;
+  /** Hidden width of the additive score; default head_dim. Ignored by the other scores. */
+  attention_score_dim: number;
   /** Feed-forward linears have biases; default true. */
   ffn_bias: boolean;
   /** The output projection has a bias; default true when not tied. */
@@ -221,6 +233,8 @@ export function parseConfig(json: unknown, file = "config"): ModelConfig {
     tied_output,
     shared_embeddings,
     attention_bias: bool("attention_bias", true),
+    attention_score: oneOf("attention_score", ["scaled_dot", "dot", "general", "additive"] as const, "scaled_dot"),
+    attention_score_dim: int("attention_score_dim", 1, head_dim),
     ffn_bias: bool("ffn_bias", true),
     output_bias: bool("output_bias", !tied_output),
     lm_head: bool("lm_head", arch !== "encoder"),

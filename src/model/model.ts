@@ -8,9 +8,11 @@ import type { Engine } from "../runtime/engine.js";
 import { type ModelConfig, parseConfig } from "./config.js";
 import { KvCache } from "./kv_cache.js";
 import { type AttentionCapture, Transformer } from "./transformer.js";
+import { AttentionCollector, type AttentionMaps, bothCaptures } from "./attention_maps.js";
 import { loadWeights, type TensorSource } from "./weights.js";
 
 export type { AttentionCapture, AttentionEvent } from "./transformer.js";
+export type { AttentionMaps } from "./attention_maps.js";
 
 /** Token ids of one sequence (integers in 0..vocab-1). */
 export type TokenSequence = ArrayLike<number>;
@@ -44,6 +46,8 @@ export interface ForwardInput {
   outputs?: Array<"hidden" | "logits">;
   /** Called with every head's attention probabilities; costs nothing when absent. */
   capture?: AttentionCapture;
+  /** Also return every layer's and head's attention probabilities (`attention` of the result). Default false. */
+  attention?: boolean;
 }
 
 /** Output of {@link Model.forward}: per sequence, row-major (length x width). */
@@ -52,6 +56,8 @@ export interface ForwardResult {
   hidden?: Float32Array[];
   /** Vocabulary logits, length x vocab. */
   logits?: Float32Array[];
+  /** With `attention: true`: per sequence, the attention probabilities of every layer and head. */
+  attention?: AttentionMaps[];
 }
 
 /** Options of {@link Model.startDecoding}. */
@@ -219,12 +225,14 @@ export class Model {
     } else if (input.src) {
       throw new ShapeError(`forward: src given, but arch "${c.arch}" has no cross-attention`);
     }
+    const collector = input.attention ? this.collector(input) : undefined;
+    const capture = bothCaptures(input.capture, collector?.capture);
     return this.exclusive(async () => {
       const segs = packSegments(input.tokens.map((t) => t.length));
       const mask = this.masks("padding", input.padding, input.tokens, "scratch");
       let x: number;
       if (c.arch === "encoder") {
-        x = await this.net.encode(segs, tok, mask, input.capture);
+        x = await this.net.encode(segs, tok, mask, capture);
       } else {
         let memory: CrossKv[] | undefined;
         let memoryKeyMask: number[] | undefined;
@@ -232,12 +240,12 @@ export class Model {
           const srcSegs = packSegments(input.src!.map((t) => t.length));
           memoryKeyMask = this.masks("srcPadding", input.srcPadding, input.src!, "scratch");
           const rows = totalRows(srcSegs);
-          const mem = await this.net.encode(srcSegs, src!, memoryKeyMask, input.capture);
+          const mem = await this.net.encode(srcSegs, src!, memoryKeyMask, capture);
           const ptrs = this.net.decoder.map(() => this.engine.scratch.alloc(rows * this.net.memoryRowBytes));
           await this.net.projectMemory(rows, mem, ptrs);
           memory = ptrs.map((ptr) => ({ ptr, segs: srcSegs }));
         }
-        x = await this.net.decode({ segs, ids: tok, memory, keyMask: mask, memoryKeyMask, capture: input.capture });
+        x = await this.net.decode({ segs, ids: tok, memory, keyMask: mask, memoryKeyMask, capture });
         await this.net.decoderFinalNorm(totalRows(segs), x);
       }
       const out: ForwardResult = {};
@@ -248,6 +256,7 @@ export class Model {
         const lg = await this.net.logits(totalRows(segs), x);
         out.logits = segs.map((s) => readF32(this.engine, lg + s.row * v * 4, s.length * v));
       }
+      if (collector) out.attention = collector.maps;
       return out;
     });
   }
@@ -354,6 +363,15 @@ export class Model {
     if (this.disposed) return;
     this.disposed = true;
     this.net.dispose();
+  }
+
+  /** Empty attention maps shaped for a forward input (ids already checked). */
+  private collector(input: ForwardInput): AttentionCollector {
+    const c = this.config;
+    const ids = (s: TokenSequence) => Array.from(s);
+    const seqs = input.tokens.map((t, i) => (c.arch === "encoder" ? { src: ids(t), tgt: [] } : { src: input.src ? ids(input.src[i]) : [], tgt: ids(t) }));
+    const ed = c.arch === "encoder-decoder";
+    return new AttentionCollector(c.n_heads, { encoder: c.encoder_layers, decoder: c.decoder_layers, cross: ed ? c.decoder_layers : 0 }, seqs);
   }
 
   /** Checks a batch of id sequences and packs them as int32. */

@@ -1,7 +1,7 @@
 // From a checkpoint's tensor names to the per-layer weights the ops take. Each naming
 // scheme is one function; every tensor is looked up by name and its shape checked here.
 import { ModelFormatError } from "../errors.js";
-import type { AttentionWeights } from "../ops/attention.js";
+import type { AttentionWeights, ScoreWeights } from "../ops/attention.js";
 import type { FfnWeights } from "../ops/ffn.js";
 import type { LinearWeights } from "../ops/linear.js";
 import type { NormWeights } from "../ops/norm.js";
@@ -136,6 +136,29 @@ export function loadWeights(config: ModelConfig, src: TensorSource): ModelWeight
 const join = (prefix: string, name: string) => (prefix ? `${prefix}.${name}` : name);
 
 /**
+ * The scoring-function tensors of the attention block at `prefix` (see attention_score in
+ * config.ts); undefined for scaled_dot. A missing tensor is a ModelFormatError naming it.
+ */
+function scoreWeights(c: ModelConfig, r: Reader, prefix: string): ScoreWeights | undefined {
+  const H = c.n_heads;
+  const hd = c.head_dim;
+  const a = c.attention_score_dim;
+  switch (c.attention_score) {
+    case "scaled_dot":
+      return undefined;
+    case "dot":
+      return { kind: "dot" };
+    case "general":
+      return { kind: "general", w: r.get(`${prefix}.score.w`, [H, hd, hd]) };
+    case "additive":
+      return {
+        kind: "additive", dim: a,
+        wq: r.get(`${prefix}.score.w_q`, [H, a, hd]), wk: r.get(`${prefix}.score.w_k`, [H, a, hd]), v: r.get(`${prefix}.score.v`, [H, a]),
+      };
+  }
+}
+
+/**
  * torch nn.Transformer state_dict names. Stacks: `<encoder>.layers.<i>.` and `<encoder>.norm`
  * (same for decoder); tensor_names keys and their defaults:
  * - "encoder" ("encoder"), "decoder" ("decoder"): stack prefixes ("" for a bare nn.TransformerEncoder)
@@ -162,6 +185,7 @@ function torchTransformer(c: ModelConfig, r: Reader): ModelWeights {
       heads: c.n_heads, kvHeads: c.n_kv_heads, headDim: c.head_dim,
       q: sliceRows(inProj, 0, q), k: sliceRows(inProj, q, q + kv), v: sliceRows(inProj, q + kv, q + 2 * kv),
       o: r.linear(`${prefix}.out_proj`, q, d, c.attention_bias),
+      score: scoreWeights(c, r, prefix),
     };
   };
   const ffn = (p: string): FfnWeights => ({
@@ -229,6 +253,7 @@ function hfGpt2(c: ModelConfig, r: Reader): ModelWeights {
         heads: c.n_heads, kvHeads: c.n_heads, headDim: c.head_dim,
         q: sliceRows(qkv, 0, d), k: sliceRows(qkv, d, 2 * d), v: sliceRows(qkv, 2 * d, 3 * d),
         o: r.conv1d(`${h}attn.c_proj`, d, d),
+        score: scoreWeights(c, r, `${h}attn`),
       },
       ffnNorm: r.norm(`${h}ln_2`, c, d),
       ffn: { activation: c.activation, up: r.conv1d(`${h}mlp.c_fc`, d, c.d_ff), down: r.conv1d(`${h}mlp.c_proj`, c.d_ff, d) },
@@ -258,6 +283,7 @@ function hfLlama(c: ModelConfig, r: Reader): ModelWeights {
         k: r.linear(`${l}self_attn.k_proj`, d, kvDim(c), b),
         v: r.linear(`${l}self_attn.v_proj`, d, kvDim(c), b),
         o: r.linear(`${l}self_attn.o_proj`, qDim(c), d, b),
+        score: scoreWeights(c, r, `${l}self_attn`),
       },
       ffnNorm: r.norm(`${l}post_attention_layernorm`, c, d),
       ffn: {
@@ -293,6 +319,7 @@ function hfBert(c: ModelConfig, r: Reader): ModelWeights {
         k: r.linear(`${l}attention.self.key`, d, kvDim(c), b),
         v: r.linear(`${l}attention.self.value`, d, kvDim(c), b),
         o: r.linear(`${l}attention.output.dense`, qDim(c), d, b),
+        score: scoreWeights(c, r, `${l}attention.self`),
       },
       selfNorm: r.norm(`${l}attention.output.LayerNorm`, c, d),
       ffn: { activation: c.activation, up: r.linear(`${l}intermediate.dense`, d, c.d_ff, c.ffn_bias), down: r.linear(`${l}output.dense`, c.d_ff, d, c.ffn_bias) },

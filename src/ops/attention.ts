@@ -6,6 +6,30 @@ import { splitRange, taskCount } from "./parallel.js";
 import type { Segment } from "./segments.js";
 import type { WeightBlocks } from "./weight_blocks.js";
 
+/**
+ * How a query q and a key k (one head each, headDim floats) are compared before the softmax:
+ * - "scaled_dot": q.k / sqrt(headDim) (the transformer's, the default);
+ * - "dot": q.k;
+ * - "general": q^T W k (bilinear, W headDim x headDim per head);
+ * - "additive": v^T tanh(W_q q + W_k k) (the MLP score; W_q, W_k dim x headDim, v dim floats, per head).
+ */
+export type AttentionScore = "scaled_dot" | "dot" | "general" | "additive";
+
+/** Parameters of a scoring function, all heads stacked (row-major). */
+export interface ScoreWeights {
+  kind: AttentionScore;
+  /** "general": heads x headDim x headDim, score = sum_ab q_a W_ab k_b. */
+  w?: Float32Array;
+  /** "additive": heads x dim x headDim (torch Linear layout, out x in), applied to the query. */
+  wq?: Float32Array;
+  /** "additive": heads x dim x headDim, applied to the key. */
+  wk?: Float32Array;
+  /** "additive": heads x dim. */
+  v?: Float32Array;
+  /** "additive": hidden width of the score MLP. */
+  dim?: number;
+}
+
 /** Weights of one attention block (torch layout: out x in). */
 export interface AttentionWeights {
   heads: number;
@@ -15,6 +39,18 @@ export interface AttentionWeights {
   k: LinearWeights;
   v: LinearWeights;
   o: LinearWeights;
+  /** Scoring function; absent = "scaled_dot". */
+  score?: ScoreWeights;
+}
+
+/** A scoring function other than scaled_dot, its weights in the weights region (byte offsets, 0 = unused). */
+interface PackedScore {
+  kind: Exclude<AttentionScore, "scaled_dot">;
+  dim: number;
+  w: number;
+  wq: number;
+  wk: number;
+  v: number;
 }
 
 /**
@@ -105,6 +141,8 @@ export class Attention {
     /** Cross only: k;v fused, applied once to the memory. */
     private readonly kvProj: Linear | undefined,
     private readonly outProj: Linear,
+    /** Absent for scaled_dot, which stays the one fused f32_attention call. */
+    private readonly score: PackedScore | undefined,
   ) {
     this.d = inProj.inFeatures;
     this.qDim = heads * headDim;
@@ -126,11 +164,17 @@ export class Attention {
     check("v", w.v, kvHeads * headDim, w.k.inFeatures);
     check("o", w.o, d, heads * headDim);
     const kv = concat([w.k, w.v]);
+    const score = packScore(blocks, w);
     if (cross) {
-      return new Attention(engine, heads, kvHeads, headDim, Linear.create(engine, blocks, w.q), Linear.create(engine, blocks, kv), Linear.create(engine, blocks, w.o));
+      return new Attention(engine, heads, kvHeads, headDim, Linear.create(engine, blocks, w.q), Linear.create(engine, blocks, kv), Linear.create(engine, blocks, w.o), score);
     }
     if (w.k.inFeatures !== d) throw new ShapeError(`self-attention k: expected in features ${d}, found ${w.k.inFeatures}`);
-    return new Attention(engine, heads, kvHeads, headDim, Linear.create(engine, blocks, concat([w.q, w.k, w.v])), undefined, Linear.create(engine, blocks, w.o));
+    return new Attention(engine, heads, kvHeads, headDim, Linear.create(engine, blocks, concat([w.q, w.k, w.v])), undefined, Linear.create(engine, blocks, w.o), score);
+  }
+
+  /** The scoring function of this block. */
+  get scoreKind(): AttentionScore {
+    return this.score?.kind ?? "scaled_dot";
   }
 
   /** Self-attention: residual += out_proj(attention(x)). */
@@ -200,6 +244,82 @@ export class Attention {
     await this.engine.runTasks("f32_rope", tasks);
   }
 
+  /** "general": q' = q W per head (one f32_gemm_nn per segment and head), rows x qDim in scratch. */
+  private async bilinearQueries(segs: readonly Segment[], q: number, ldq: number): Promise<number> {
+    const hd = this.headDim;
+    const qg = this.engine.scratch.alloc(Math.max(1, segs.reduce((a, s) => a + s.length, 0)) * this.qDim * 4);
+    const tasks: number[][] = [];
+    for (const s of segs) {
+      if (s.length === 0) continue;
+      for (let h = 0; h < this.heads; h++) {
+        tasks.push([s.length, hd, hd, q + (s.row * ldq + h * hd) * 4, ldq, this.score!.w + h * hd * hd * 4, hd, qg + (s.row * this.qDim + h * hd) * 4, this.qDim]);
+      }
+    }
+    await this.engine.runTasks("f32_gemm_nn", tasks);
+    return qg;
+  }
+
+  /**
+   * "additive": per (segment, head) the projections W_q q and W_k k (f32_gemm_nt), the scores
+   * v^T tanh(.) (f32_additive_scores), the masked softmax (f32_softmax) and probs . v
+   * (f32_gemm_nn), each stage one runTasks call over all heads. Keys are projected at every
+   * call (a decode step re-projects the cached keys: the price of the MLP score).
+   */
+  private async attendAdditive(
+    segs: readonly Segment[],
+    q: number,
+    ldq: number,
+    keysOf: (i: number, g: number) => KeyView,
+    out: number,
+    causalOf: (s: Segment) => number,
+    keyMask: readonly number[] | undefined,
+    hook: ProbsHook | undefined,
+  ): Promise<void> {
+    const sc = this.score!;
+    const hd = this.headDim;
+    const A = sc.dim;
+    const group = this.heads / this.kvHeads;
+    const items: Array<{ i: number; h: number; s: Segment; kv: KeyView; qa: number; ka: number; p: number }> = [];
+    let qFloats = 0;
+    let kFloats = 0;
+    let pFloats = 0;
+    for (let i = 0; i < segs.length; i++) {
+      const s = segs[i];
+      if (s.length === 0) continue;
+      for (let h = 0; h < this.heads; h++) {
+        const kv = keysOf(i, Math.floor(h / group));
+        items.push({ i, h, s, kv, qa: qFloats, ka: kFloats, p: pFloats });
+        qFloats += s.length * A;
+        kFloats += kv.nk * A;
+        pFloats += s.length * kv.nk;
+      }
+    }
+    if (items.length === 0) return;
+    const scratch = this.engine.scratch;
+    const qa = scratch.alloc(qFloats * 4);
+    const ka = scratch.alloc(kFloats * 4);
+    const probs = scratch.alloc(Math.max(1, pFloats) * 4);
+    const proj: number[][] = [];
+    for (const it of items) {
+      const wq = sc.wq + it.h * A * hd * 4;
+      const wk = sc.wk + it.h * A * hd * 4;
+      proj.push([it.s.length, A, hd, q + (it.s.row * ldq + it.h * hd) * 4, ldq, wq, hd, qa + it.qa * 4, A, 1]);
+      proj.push([it.kv.nk, A, hd, it.kv.k, it.kv.ldk, wk, hd, ka + it.ka * 4, A, 1]);
+    }
+    await this.engine.runTasks("f32_gemm_nt", proj);
+    await this.engine.runTasks("f32_additive_scores", items.map((it) => [
+      it.s.length, it.kv.nk, A, qa + it.qa * 4, A, ka + it.ka * 4, A, sc.v + it.h * A * 4, probs + it.p * 4, it.kv.nk,
+    ]));
+    await this.engine.runTasks("f32_softmax", items.map((it) => {
+      const p = probs + it.p * 4;
+      return [it.s.length, it.kv.nk, p, it.kv.nk, p, it.kv.nk, 1, keyMask?.[it.i] ?? 0, 0, causalOf(it.s)];
+    }));
+    await this.engine.runTasks("f32_gemm_nn", items.map((it) => [
+      it.s.length, hd, it.kv.nk, probs + it.p * 4, it.kv.nk, it.kv.v, it.kv.ldv, out + (it.s.row * this.qDim + it.h * hd) * 4, this.qDim,
+    ]));
+    if (hook) for (const it of items) hook(it.i, it.h, readF32(this.engine, probs + it.p * 4, it.s.length * it.kv.nk), it.s.length, it.kv.nk);
+  }
+
   /** One f32_attention task per (segment, head); probabilities go to scratch in bounded chunks. */
   private async attend(
     segs: readonly Segment[],
@@ -213,7 +333,17 @@ export class Attention {
   ): Promise<void> {
     const hd = this.headDim;
     const group = this.heads / this.kvHeads;
-    const scale = 1 / Math.sqrt(hd);
+    let scale = 1 / Math.sqrt(hd);
+    if (this.score) {
+      if (this.score.kind === "additive") return this.attendAdditive(segs, q, ldq, keysOf, out, causalOf, keyMask, hook);
+      // dot: the fused kernel unscaled. general: q^T W k = (q W) . k, so the queries are
+      // transformed once (the cached keys stay as they are) and scored by plain dot products.
+      scale = 1;
+      if (this.score.kind === "general") {
+        q = await this.bilinearQueries(segs, q, ldq);
+        ldq = this.qDim;
+      }
+    }
     let maxChunk = 0;
     for (let i = 0; i < segs.length; i++) maxChunk = Math.max(maxChunk, segs[i].length * keysOf(i, 0).nk);
     const probsFloats = Math.max(maxChunk, Math.min(PROBS_CHUNK, segs.reduce((a, s, i) => a + s.length * keysOf(i, 0).nk, 0) * this.heads));
@@ -248,6 +378,35 @@ export class Attention {
       }
     }
     await flush();
+  }
+}
+
+/** Checks the scoring weights against the heads and uploads them; undefined for scaled_dot. */
+function packScore(blocks: WeightBlocks, w: AttentionWeights): PackedScore | undefined {
+  const sc = w.score;
+  if (!sc || sc.kind === "scaled_dot") return undefined;
+  const { heads, headDim } = w;
+  const need = (name: string, a: Float32Array | undefined, n: number, shape: string): number => {
+    if (!a || a.length !== n) throw new ShapeError(`attention score "${sc.kind}" ${name}: expected ${shape} = ${n} values, found ${a ? a.length : "none"}`);
+    return blocks.upload(a);
+  };
+  switch (sc.kind) {
+    case "dot":
+      return { kind: "dot", dim: 0, w: 0, wq: 0, wk: 0, v: 0 };
+    case "general":
+      return { kind: "general", dim: 0, w: need("w", sc.w, heads * headDim * headDim, `${heads} x ${headDim} x ${headDim}`), wq: 0, wk: 0, v: 0 };
+    case "additive": {
+      const a = sc.dim ?? 0;
+      if (!Number.isInteger(a) || a < 1) throw new ShapeError(`attention score "additive": expected a hidden width >= 1, found ${sc.dim}`);
+      return {
+        kind: "additive", dim: a, w: 0,
+        wq: need("w_q", sc.wq, heads * a * headDim, `${heads} x ${a} x ${headDim}`),
+        wk: need("w_k", sc.wk, heads * a * headDim, `${heads} x ${a} x ${headDim}`),
+        v: need("v", sc.v, heads * a, `${heads} x ${a}`),
+      };
+    }
+    default:
+      throw new ShapeError(`attention score: expected "scaled_dot" | "dot" | "general" | "additive", found ${JSON.stringify((sc as ScoreWeights).kind)}`);
   }
 }
 
