@@ -60,6 +60,7 @@ async function translate(rt: Runtime, a: CliArgs, io: CliIo, p: Painter): Promis
   const tm = await loadTextModel(rt, a, io);
   try {
     const sentences = a.text.length > 0 ? [a.text.join(" ")] : DEMO_SENTENCES;
+    if (a.attention !== undefined) checkAttentionArgs(tm, a);
     if (!a.json) io.stdout.write(header(rt, tm, p) + "\n");
     for (const sentence of sentences) {
       const { unknown } = tm.encodeSource(sentence);
@@ -84,12 +85,8 @@ async function translate(rt: Runtime, a: CliArgs, io: CliIo, p: Painter): Promis
   }
 }
 
-/**
- * --attention FILE: the decoder's cross-attention of the (first) sentence as an SVG heatmap.
- * Layer: --attention-layer N, else the mean over layers; heads: --attention-head H, else every
- * head and their mean.
- */
-async function writeAttentionSvg(tm: TextModel, a: CliArgs, io: CliIo, sentence: string): Promise<void> {
+/** --attention needs an encoder-decoder; --attention-layer/--attention-head must exist in the model. */
+function checkAttentionArgs(tm: TextModel, a: CliArgs): void {
   const c = tm.config;
   if (c.arch !== "encoder-decoder") throw new ArgumentError(`--attention: expected an encoder-decoder model (the heatmap is its cross-attention), found arch "${c.arch}"`);
   if (a.attentionLayer !== undefined && a.attentionLayer >= c.decoder_layers) {
@@ -98,6 +95,14 @@ async function writeAttentionSvg(tm: TextModel, a: CliArgs, io: CliIo, sentence:
   if (a.attentionHead !== undefined && a.attentionHead >= c.n_heads) {
     throw new ArgumentError(`--attention-head: expected a head 0..${c.n_heads - 1}, found ${a.attentionHead}`);
   }
+}
+
+/**
+ * --attention FILE: the decoder's cross-attention of the (first) sentence as an SVG heatmap.
+ * Layer: --attention-layer N, else the mean over layers; heads: --attention-head H, else every
+ * head and their mean.
+ */
+async function writeAttentionSvg(tm: TextModel, a: CliArgs, io: CliIo, sentence: string): Promise<void> {
   const t = await tm.translate(sentence, { ...textOptions(a), attention: true });
   const maps = t.attention;
   if (!maps) throw new ArgumentError(`--attention: nothing was generated for "${sentence}", so there is no attention to draw`);

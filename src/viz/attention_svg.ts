@@ -24,7 +24,7 @@ export interface AttentionSvgOptions {
   colAxis?: string;
   /** Side of one cell in px; default 26. */
   cell?: number;
-  /** Panels per line before wrapping; default 3. */
+  /** Panels per line before wrapping; default: as many as fit in about 1100 px. */
   columns?: number;
 }
 
@@ -77,7 +77,7 @@ function textWidth(s: string, size: number): number {
   return w * size;
 }
 
-const FONT = "'Noto Sans CJK SC','Noto Sans SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',system-ui,sans-serif";
+const FONT = "'Noto Sans CJK SC','Noto Sans SC','Source Han Sans SC','PingFang SC','Microsoft YaHei','WenQuanYi Micro Hei',system-ui,sans-serif";
 const fmt = (x: number) => (Math.round(x * 10) / 10).toString();
 
 /**
@@ -120,7 +120,7 @@ export function renderAttentionSvg(o: AttentionSvgOptions): string {
   const top = Math.ceil(Math.max(...o.cols.map((s) => textWidth(s, font))) * 0.82 + font) + 26;
   const pw = C * cell;
   const ph = R * cell;
-  const perLine = Math.max(1, Math.min(o.columns ?? 3, panels.length));
+  const perLine = Math.max(1, Math.min(o.columns ?? Math.floor(1100 / (left + pw + gap)), panels.length));
   const lines = Math.ceil(panels.length / perLine);
   const headerH = (o.title ? 30 : 0) + (o.colAxis || o.rowAxis ? 18 : 0);
   const boxW = left + pw + gap;
