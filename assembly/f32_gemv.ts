@@ -1,12 +1,14 @@
 // Decode-time y = act(x . B + bias) [+ y] over the packed B of pack.ts. It reads B once and
 // is bound by cache or memory bandwidth, so the loop does little besides loads and madds.
 //
-// Two panels at a time (four accumulators, two load streams), K not unrolled: measured on
-// the dev box (CPU time, 768x768 / 768x3072 / 4096x4096) against one panel (latency-bound
-// chains: 18 / 17 / 9 GFLOP/s), three or four panels (20 / 18 / 11) and K unrolled by 2 or 4
-// (V8 hoists the extra loads and the gain goes): two panels gave 28 / 24 / 12. A B too big
-// for the caches streams from memory, where four streams in flight win again (~10%:
-// 4096x4096 12.5 vs 11 GFLOP/s), so past FOUR_PANEL_FLOATS the main loop takes four.
+// Three panels at a time (six accumulators, three load streams), K not unrolled. The loop is
+// bound by the madd latency (each accumulator waits on its previous madd), so more chains
+// help until V8, which issues all of an iteration's loads first, runs out of xmm registers
+// (four panels or K unrolled spill). Measured on the dev box (CPU time, 768x768 / 768x3072,
+// relaxed): one panel 18 / 17 GFLOP/s, two 28 / 27, three 35 / 33.5, four 18 / 17.
+// A B too big for the caches streams from memory, where four streams in flight do best
+// despite the spills (4096x4096: ~12.5 vs ~11.5 GFLOP/s), so past FOUR_PANEL_FLOATS the main
+// loop takes four.
 // Each output is summed over K in order, exactly as one row of f32_gemm does, so a 1-row
 // GEMM and a GEMV give the same bits.
 import { madd } from "./common";
@@ -16,7 +18,7 @@ import { NR, PanelRow } from "./pack";
 const FOUR_PANEL_FLOATS: u64 = 4 << 20;
 
 /**
- * `np` (1, 2 or 4, a constant after inlining) consecutive panels starting at bp, `pb` bytes
+ * `np` (1..4, a constant after inlining) consecutive panels starting at bp, `pb` bytes
  * apart; the last one has `cols` columns.
  */
 // @ts-ignore: decorator
@@ -53,7 +55,11 @@ const FOUR_PANEL_FLOATS: u64 = 4 << 20;
     p0 += NR * 4;
     xp += 4;
   }
-  if (np > 3) {
+  if (np == 3) {
+    PanelRow.store(s00, s01, y, bias, flags, NR);
+    PanelRow.store(s10, s11, y + NR * 4, bias ? bias + NR * 4 : 0, flags, NR);
+    PanelRow.store(s20, s21, y + NR * 8, bias ? bias + NR * 8 : 0, flags, cols);
+  } else if (np > 3) {
     PanelRow.store(s00, s01, y, bias, flags, NR);
     PanelRow.store(s10, s11, y + NR * 4, bias ? bias + NR * 4 : 0, flags, NR);
     PanelRow.store(s20, s21, y + NR * 8, bias ? bias + NR * 8 : 0, flags, NR);
@@ -78,6 +84,10 @@ export function f32_gemv(n: i32, k: i32, x: usize, packedB: usize, y: usize, bia
       const jo = <usize>j;
       panels(4, k, x, packedB + jo * <usize>k * 4, pb, y + (jo << 2), bias ? bias + (jo << 2) : 0, flags, NR);
     }
+  }
+  for (; j + 3 * NR <= n; j += 3 * NR) {
+    const jo = <usize>j;
+    panels(3, k, x, packedB + jo * <usize>k * 4, pb, y + (jo << 2), bias ? bias + (jo << 2) : 0, flags, NR);
   }
   for (; j + 2 * NR <= n; j += 2 * NR) {
     const jo = <usize>j;

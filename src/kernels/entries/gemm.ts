@@ -180,11 +180,12 @@ const GUARD = 4;
 
 const gemv: KernelEntry = {
   name: "f32_gemv",
-  // Two panels per step.
-  tile: { n: 2 * NR },
+  // Three panels per step (four on B over 16 MiB), then two, then one.
+  tile: { n: 3 * NR },
   shapes: [
     shape(1, 1, 1), shape(1, 7, NR - 1), shape(1, 8, NR), shape(1, 13, NR + 1), shape(1, 31, 2 * NR - 1),
-    shape(1, 257, 2 * NR), shape(1, 3, 2 * NR + 1), shape(1, 1031, 5 * NR + 3), shape(1, 13, 7 * NR + 5),
+    shape(1, 257, 2 * NR), shape(1, 3, 2 * NR + 1), shape(1, 5, 3 * NR - 1), shape(1, 7, 3 * NR), shape(1, 9, 3 * NR + 1),
+    shape(1, 11, 5 * NR), shape(1, 1031, 5 * NR + 3), shape(1, 13, 7 * NR + 5),
     shape(1, 31, 97, { bt: 1 }),
     shape(1, 13, 37, { bias: 1, act: ACT_GELU }), shape(1, 13, 37, { bias: 1, act: ACT_RELU }),
     shape(1, 13, 37, { act: ACT_GELU_TANH }), shape(1, 13, 37, { bias: 1, act: ACT_SILU }),
