@@ -1,5 +1,5 @@
 // Scalar twin of ../f32_additive.ts: one f32 accumulator per score, tanh_f32 of ../math.ts
-// (relatively accurate everywhere; the SIMD kernel's faster tanh agrees to 1.2e-7 absolute).
+// (relatively accurate everywhere; the SIMD kernel's faster tanh agrees to 1.4e-7 absolute).
 import { tanh_f32 } from "../math";
 
 /** Scalar twin of f32_additive_scores. */
