@@ -13,7 +13,7 @@ import { parseSafetensors, type SafetensorsFile } from "../../src/formats/safete
 import { Model } from "../../src/model/model.js";
 import { parseConfig } from "../../src/model/config.js";
 import type { AttentionMaps } from "../../src/model/attention_maps.js";
-import { relError, TEST_BUILDS, TOLERANCE } from "./helpers.js";
+import { loadFixture, relError, TEST_BUILDS, TOLERANCE } from "./helpers.js";
 
 interface Fixture {
   file: SafetensorsFile;
@@ -305,5 +305,67 @@ describe("attention_score in the config and the weight file", () => {
     expect(calls).toContain("f32_attention");
     for (const k of ["f32_additive_scores", "f32_softmax", "f32_gemm_nn", "f32_gemm_nt"]) expect(calls).not.toContain(k);
     model.dispose();
+  });
+});
+
+describe("attention: true on every architecture", () => {
+  let rt: Runtime;
+  beforeAll(async () => {
+    rt = await createRuntime({ build: "simd", threads: 1 });
+  });
+  afterAll(() => rt.dispose());
+
+  it("decoder-only with grouped kv heads (llama fixture): causal self-attention maps per query head", async () => {
+    const fx = loadFixture("llama");
+    const model = await Model.load(rt, fx.file);
+    const prompts = fx.meta.prompts as number[][];
+    const r = await model.forward({ tokens: prompts, attention: true });
+    const c = model.config;
+    expect(c.n_kv_heads).toBeLessThan(c.n_heads);
+    prompts.forEach((p, i) => {
+      const a = r.attention![i];
+      expect([a.encoder.length, a.cross.length, a.decoder.length]).toEqual([0, 0, c.decoder_layers]);
+      expect(a.tgt).toEqual(p);
+      for (const m of a.decoder) checkRows(m, c.n_heads, p.length, p.length, (q, k) => k > q);
+    });
+    model.dispose();
+  });
+
+  it("encoder-only (bert fixture) with key padding: bidirectional maps, padded keys exactly 0", async () => {
+    const fx = loadFixture("bert");
+    const model = await Model.load(rt, fx.file);
+    const seqs = fx.meta.seqs as number[][];
+    const T = Math.max(...seqs.map((s) => s.length));
+    const tokens = seqs.map((s) => [...s, ...Array(T - s.length).fill(0)]);
+    const padding = seqs.map((s) => Array.from({ length: T }, (_, j) => j >= s.length));
+    const r = await model.forward({ tokens, padding, attention: true });
+    seqs.forEach((s, i) => {
+      const a = r.attention![i];
+      expect([a.encoder.length, a.decoder.length]).toEqual([model.config.encoder_layers, 0]);
+      expect(a.src).toEqual(tokens[i]);
+      for (const m of a.encoder) checkRows(m, model.config.n_heads, T, T, (_, k) => k >= s.length);
+    });
+    model.dispose();
+  });
+
+  it("additive and general scoring give the same bits on 1 and 2 threads", async () => {
+    const maps = async (threads: number, kind: string) => {
+      const rt2 = await createRuntime({ build: "simd-shared", threads });
+      try {
+        expect(rt2.features.threads).toBe(threads);
+        const fx = load(`model_${kind}`);
+        const model = await Model.load(rt2, fx.file);
+        const r = await model.forward({ src: fx.meta.src as number[][], tokens: fx.meta.tgt as number[][], attention: true });
+        model.dispose();
+        return r;
+      } finally {
+        rt2.dispose();
+      }
+    };
+    for (const kind of ["additive", "general"]) {
+      const [one, two] = [await maps(1, kind), await maps(2, kind)];
+      expect(two.logits).toEqual(one.logits);
+      expect(two.attention).toEqual(one.attention);
+    }
   });
 });
