@@ -187,7 +187,7 @@ export class TextModel {
     if (fed.length === 0 || (!stopped && ids.length === 0)) return undefined;
     const label = (id: number) => this.tokenizer.decode([id], { skipSpecial: false });
     const r = await this.model.forward({
-      tokens: [fed], src: input.src ? [input.src] : undefined, outputs: [this.model.hasLogits ? "logits" : "hidden"], attention: true,
+      tokens: [fed], src: input.src ? [input.src] : undefined, outputs: ["hidden"], attention: true, // hidden: skips the vocabulary GEMM
     });
     const maps = r.attention![0];
     maps.srcTokens = c.arch === "encoder-decoder" ? srcTokens : [];
