@@ -21,14 +21,14 @@ function label(row) {
 /** The markdown table of `rows` (see harness.ts RuntimeRow). */
 export function renderTable(rows) {
   const lines = [
-    "| runtime | version | build chosen | threads | golden cases | strict-SIMD bits = Node | start → answer | network | why not more |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "| runtime | version | build chosen | threads | golden cases | strict-SIMD bits = Node | demo translations | start → answer | network | why not more |",
+    "|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of rows) {
     const why = r.notes.length ? r.notes.join("; ").replaceAll("|", "\\|") : "";
     let start = r.coldStartMs === undefined ? "" : `${r.coldStartMs} ms`;
     if (r.firstTranslationMs !== undefined) start += ` (first translation ${r.firstTranslationMs} ms)`;
-    lines.push(`| ${label(r)} | ${r.version} | ${r.build} | ${r.threads} | ${r.pass ? "pass" : "FAIL"} (${r.cases}) | ${r.strictBitIdentical ? "yes" : "NO"} | ${start} | ${r.network} | ${why} |`);
+    lines.push(`| ${label(r)} | ${r.version} | ${r.build} | ${r.threads} | ${r.pass ? "pass" : "FAIL"} (${r.cases}) | ${r.strictBitIdentical ? "yes" : "NO"} | ${r.translateMs === undefined ? "" : `${r.translateMs} ms`} | ${start} | ${r.network} | ${why} |`);
   }
   return lines.join("\n");
 }
@@ -53,7 +53,9 @@ export function composeTable(since = 0) {
     "package the way its users do and runs the same golden cases (tests/fixtures/runtimes/golden.json) with the",
     "build it picks by itself and with strict SIMD, whose output bits must equal Node's. Start → answer: process",
     "start to report (workerd: to the first HTTP response, median of 3, and to the first POST /translate answer;",
-    "Chromium: page load to report).",
+    "Chromium: page load to report). Demo translations: loading the default translator and translating its demo",
+    "sentences one at a time under \"auto\", while the other hosts run too (workerd freezes its clocks while a",
+    "request computes, so none there).",
     "",
     renderTable(HOSTS.map((h) => byHost.get(h))),
     "",

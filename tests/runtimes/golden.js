@@ -99,6 +99,8 @@ export function hostInfo() {
   return { runtime: "unknown", version: "" };
 }
 
+const now = () => (globalThis.performance ?? Date).now();
+
 /** FNV-1a over the output's bytes: equal hashes mean bit-identical outputs. */
 export function hashF32(values) {
   const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
@@ -238,12 +240,14 @@ export async function runGolden(fixture, opts = {}) {
     for (const c of fixture.cases) {
       const kind = CASE_KINDS[c.kind];
       let r;
+      // Wall time of the case (workerd freezes its clocks during compute: 0 there).
+      const c0 = now();
       try {
         r = kind ? await kind(rt, c, { ...opts, asset }) : { error: `unknown case kind ${c.kind}` };
       } catch (e) {
         r = { error: `${e?.name}: ${e?.message}` };
       }
-      results.push({ name: c.name, pass: r.pass === true && !r.error, ...r });
+      results.push({ name: c.name, pass: r.pass === true && !r.error, ms: now() - c0, ...r });
     }
     const features = JSON.parse(JSON.stringify(rt.features));
     rt.dispose();

@@ -31,7 +31,7 @@ export interface GoldenReport {
       notes: string[];
       host: { simd: boolean; relaxedSimd: boolean; threads: boolean; hardwareConcurrency: number; reasons: Record<string, string> };
     };
-    results: Array<{ name: string; pass: boolean; error?: string; maxErr?: number; bound?: number; hash?: string }>;
+    results: Array<{ name: string; pass: boolean; error?: string; maxErr?: number; bound?: number; hash?: string; ms?: number }>;
   }>;
 }
 
@@ -271,6 +271,8 @@ export interface RuntimeRow {
   coldStartMs?: number;
   /** Process start to the first translation answered (workerd POST /translate). */
   firstTranslationMs?: number;
+  /** Wall time of the translate case (the demo sentences) under "auto"; absent where clocks are frozen (workerd). */
+  translateMs?: number;
   /** The network the host had: "none (netns)", "loopback" (served pages, workerd) or "test process". */
   network: string;
   cases: number;
@@ -283,6 +285,7 @@ export function rowOf(
   host: string, report: GoldenReport, extra: Partial<RuntimeRow> & { strictBitIdentical: boolean; network: string },
 ): RuntimeRow {
   const auto = report.runs.find((r) => r.label === "auto");
+  const translate = auto?.results.find((r) => r.name.startsWith("default translator"));
   return {
     host,
     runtime: report.runtime,
@@ -293,6 +296,7 @@ export function rowOf(
     pass: report.pass,
     cases: report.runs.reduce((s, r) => s + r.results.length, 0),
     at: Date.now(),
+    translateMs: report.runtime === "workerd" || translate?.ms === undefined ? undefined : Math.round(translate.ms),
     ...extra,
   };
 }
