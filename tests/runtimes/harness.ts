@@ -83,6 +83,22 @@ function packOnce(dir: string): string {
 }
 
 /**
+ * What `npm install` would add next to the package, without a registry: its runtime
+ * dependencies (and theirs), copied from this repository's node_modules.
+ */
+function installDependencies(pkgDir: string, nodeModules: string, seen = new Set<string>()): void {
+  const { dependencies = {} } = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
+  for (const name of Object.keys(dependencies)) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const from = join(ROOT, "node_modules", name);
+    if (!existsSync(from)) throw new Error(`dependency ${name} of ${pkgDir} is not installed in ${ROOT}/node_modules (run npm install)`);
+    cpSync(from, join(nodeModules, name), { recursive: true, dereference: true });
+    installDependencies(from, nodeModules, seen);
+  }
+}
+
+/**
  * A fresh folder laid out like a user's project: node_modules/simdformer is the npm-packed
  * package (so `files` and `exports` are what users get), plus golden.js and golden.json.
  * Returns its path; remove it with removeDir in afterAll.
@@ -95,6 +111,7 @@ export function makeConsumer(host: string): string {
   const tgz = join(dir, packOnce(dir));
   execFileSync("tar", ["xzf", tgz, "-C", pkg, "--strip-components=1"], { timeout: 30_000 });
   rmSync(tgz);
+  installDependencies(pkg, join(dir, "node_modules"));
   cpSync(join(ROOT, "tests", "runtimes", "golden.js"), join(dir, "golden.js"));
   cpSync(GOLDEN_JSON, join(dir, "golden.json"));
   // The models the golden cases load, where every host driver looks for them: assets/<name>.
