@@ -594,9 +594,8 @@ class Grammar:
         else:
             en, zh = self.pick(FIXED)
             return en, zh, set()
-        if q:
-            if self.chance(0.7):
-                en, zh = en + ["?"], zh + "？"
+        if q:  # questions always end in "?" (吗 and ？ then hang on a local cue)
+            en, zh = en + ["?"], zh + "？"
         elif self.chance(0.5):
             en, zh = en + ["."], zh + "。"
         return " ".join(en), zh, pairs
