@@ -102,4 +102,37 @@ export interface KernelExports {
    * limits are applied afterwards by f32_softmax.
    */
   f32_additive_scores(nq: number, nk: number, h: number, qp: number, ldq: number, kp: number, ldk: number, v: number, scores: number, lds: number): void;
+
+  // --- quantized weights, q8_0 / q4_0 (q_pack.ts, q_gemv.ts)
+  // A weight W is N x K (out x in, K a multiple of 32), quantized per block of 32 along K.
+  // GGUF blocks (file layout, row-major): q8_0 = f16 d + 32 int8 (34 bytes), w = d q;
+  // q4_0 = f16 d + 16 bytes, byte t = q[t] | q[t+16] << 4 (18 bytes), w = d (q - 8).
+  // Packed (kernel layout, by the repacks): rows in panels of 4 (N padded with zero rows);
+  // `quants` holds per panel and block the 4 rows' quant bytes back to back (128 bytes q8_0,
+  // 64 q4_0), `scales` per panel and block the 4 rows' f32 scales. A row range starting at a
+  // multiple of 4 is itself packed at quant byte j0*K (q8_0) or j0*K/2 (q4_0) and scale byte
+  // j0*(K/32)*4: threads split N by panels. Activations are quantized per block of 32 to int8
+  // (dx = max|x|/127, round to nearest even) into records of 112 bytes per block.
+  /** Bytes of packed q8_0 quants for N x K. */
+  q8_0_quant_bytes(n: number, k: number): number;
+  /** Bytes of packed q4_0 quants for N x K. */
+  q4_0_quant_bytes(n: number, k: number): number;
+  /** Bytes of packed f32 scales for N x K (either type). */
+  q_scale_bytes(n: number, k: number): number;
+  /** Bytes of quantized activations for one row of K values. */
+  q8_xq_bytes(k: number): number;
+  /** GGUF q8_0 blocks (N x K, any alignment) -> quants + scales; -128 is clamped to -127. */
+  q8_0_repack(n: number, k: number, blocks: number, quants: number, scales: number): void;
+  /** GGUF q4_0 blocks (N x K, any alignment) -> quants + scales. */
+  q4_0_repack(n: number, k: number, blocks: number, quants: number, scales: number): void;
+  /** M rows of x (K floats, row stride ldx) -> M records of q8_xq_bytes(K) at xq, back to back. */
+  q8_quantize_rows(m: number, k: number, x: number, ldx: number, xq: number): void;
+  /** y (N) = act(W . x + bias) [+ y]; x as quantized by q8_quantize_rows; bias 0 = none. */
+  q8_0_gemv(n: number, k: number, xq: number, quants: number, scales: number, y: number, bias: number, flags: number): void;
+  /** q8_0_gemv with W in q4_0. */
+  q4_0_gemv(n: number, k: number, xq: number, quants: number, scales: number, y: number, bias: number, flags: number): void;
+  /** C (M x N, stride ldc) = act(X . W^T + bias) [+ C]; X as M quantized rows at xq. */
+  q8_0_gemm(m: number, n: number, k: number, xq: number, quants: number, scales: number, c: number, ldc: number, bias: number, flags: number): void;
+  /** q8_0_gemm with W in q4_0. */
+  q4_0_gemm(m: number, n: number, k: number, xq: number, quants: number, scales: number, c: number, ldc: number, bias: number, flags: number): void;
 }

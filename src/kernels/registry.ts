@@ -8,6 +8,7 @@ import { POSITION_KERNELS } from "./entries/positions.js";
 import { EMBED_KERNELS } from "./entries/embed.js";
 import { ATTENTION_KERNELS } from "./entries/attention.js";
 import { ADDITIVE_KERNELS } from "./entries/additive.js";
+import { QUANT_KERNELS } from "./entries/quant.js";
 
 /**
  * Every kernel, by family (one file per family in entries/). A kernel listed here is
@@ -23,4 +24,5 @@ export const KERNELS: KernelEntry[] = [
   ...EMBED_KERNELS,
   ...ATTENTION_KERNELS,
   ...ADDITIVE_KERNELS,
+  ...QUANT_KERNELS,
 ];

@@ -1,0 +1,229 @@
+// Quantized GEMV / GEMM: y = act(x . W^T + bias) [+ y] with W in q8_0 or q4_0, packed by
+// q_pack.ts (panels of 4 rows, quants and f32 scales apart), and x quantized per block of 32
+// to int8 by q8_quantize_row (records of XQ_BYTES, see q_pack.ts).
+//
+// Per block of 32 values and panel of 4 rows: each row's 32 integer products go into one
+// i32x4 of partial sums, the four rows' vectors are transposed-and-added into one i32x4 of
+// block sums (rows 0..3), converted once to f32 and scaled by the 4 rows' scales times dx:
+// no horizontal sums, and the f32 accumulator holds 4 outputs.
+//   strict SIMD: weights widened to i16 (i16x8.extend_*), x read pre-widened (i16),
+//                i32x4.dot_i16x8_s;
+//   relaxed SIMD: i16x8.relaxed_dot_i8x16_i7x16_s (pair sums in i16) and one widening add,
+//                 whose second operand must be 0..127 for a deterministic (exact) result.
+//                 Not i32x4.relaxed_dot_i8x16_i7x16_add_s: Node 20's V8 returns twice the
+//                 dot product and drops the addend (measured: dot(3, 5) x 4 lanes = 120, not 60).
+//     q4_0: the unsigned nibbles (0..15) are that operand and x the signed one; the offset 8
+//           comes off as 8 * sum(x quants) per block, once per panel.
+//     q8_0: |x| (0..127) is that operand and w * sign(x) the signed one (w != -128 by the
+//           repack's clamp, so the negation fits int8).
+//   Integer sums are exact in every build, so the builds differ only in the f32 madd
+//   (fused in relaxed): strict and the scalar twin agree to the bit.
+// Threads split N by panels (row ranges starting at a multiple of 4); K is never split.
+import { madd } from "./common";
+import { PanelRow } from "./pack";
+import { QK, QR, XQ_BYTES } from "./q_pack";
+
+/**
+ * Quantizes M rows of x (K floats each, row stride ldx; K a multiple of 32) per block of 32
+ * into records of XQ_BYTES at xq (rows back to back, q8_xq_bytes(K) each):
+ * dx = max|x| / 127, q = round-to-nearest-even(x / dx) (0 for an all-zero block), so
+ * |x - dx * q| <= dx / 2 per value. NaN in a block makes its dx NaN (the outputs NaN).
+ */
+export function q8_quantize_rows(m: i32, k: i32, x: usize, ldx: i32, xq: usize): void {
+  for (let i = 0; i < m; i++) quantize_row(k, x + ((<usize>i * <usize>ldx) << 2), xq + <usize>i * <usize>(k / QK) * XQ_BYTES);
+}
+
+function quantize_row(k: i32, x: usize, xq: usize): void {
+  const nb = k / QK;
+  let xp = x;
+  let out = xq;
+  for (let b = 0; b < nb; b++) {
+    const v0 = v128.load(xp), v1 = v128.load(xp, 16), v2 = v128.load(xp, 32), v3 = v128.load(xp, 48);
+    const v4 = v128.load(xp, 64), v5 = v128.load(xp, 80), v6 = v128.load(xp, 96), v7 = v128.load(xp, 112);
+    const m = f32x4.max(
+      f32x4.max(f32x4.max(f32x4.abs(v0), f32x4.abs(v1)), f32x4.max(f32x4.abs(v2), f32x4.abs(v3))),
+      f32x4.max(f32x4.max(f32x4.abs(v4), f32x4.abs(v5)), f32x4.max(f32x4.abs(v6), f32x4.abs(v7))),
+    );
+    const amax = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+    const d: f32 = amax / 127;
+    const id = f32x4.splat(d != 0 ? <f32>1 / d : 0);
+    const q0 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v0, id)));
+    const q1 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v1, id)));
+    const q2 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v2, id)));
+    const q3 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v3, id)));
+    const q4 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v4, id)));
+    const q5 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v5, id)));
+    const q6 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v6, id)));
+    const q7 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v7, id)));
+    const h0 = i16x8.narrow_i32x4_s(q0, q1);
+    const h1 = i16x8.narrow_i32x4_s(q2, q3);
+    const h2 = i16x8.narrow_i32x4_s(q4, q5);
+    const h3 = i16x8.narrow_i32x4_s(q6, q7);
+    v128.store(out, h0);
+    v128.store(out, h1, 16);
+    v128.store(out, h2, 32);
+    v128.store(out, h3, 48);
+    v128.store(out, i8x16.narrow_i16x8_s(h0, h1), 64);
+    v128.store(out, i8x16.narrow_i16x8_s(h2, h3), 80);
+    const s = i32x4.add(i32x4.add(i32x4.add(q0, q1), i32x4.add(q2, q3)), i32x4.add(i32x4.add(q4, q5), i32x4.add(q6, q7)));
+    store<f32>(out, d, 96);
+    store<i32>(out, i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1) + i32x4.extract_lane(s, 2) + i32x4.extract_lane(s, 3), 100);
+    xp += QK * 4;
+    out += XQ_BYTES;
+  }
+}
+
+/** (sum s0, sum s1, sum s2, sum s3): the four rows' partial-sum vectors reduced and transposed. */
+// @ts-ignore: decorator
+@inline function rows4(s0: v128, s1: v128, s2: v128, s3: v128): v128 {
+  const t0 = i32x4.add(v128.shuffle<i32>(s0, s1, 0, 4, 2, 6), v128.shuffle<i32>(s0, s1, 1, 5, 3, 7));
+  const t1 = i32x4.add(v128.shuffle<i32>(s2, s3, 0, 4, 2, 6), v128.shuffle<i32>(s2, s3, 1, 5, 3, 7));
+  return i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
+}
+
+/** Strict: one q8_0 row's 32 products against x (i16 x0..x3) as partial sums. */
+// @ts-ignore: decorator
+@inline function dot_q8(w0: v128, w1: v128, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  return i32x4.add(
+    i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w0), x0), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w0), x1)),
+    i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w1), x2), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w1), x3)),
+  );
+}
+
+/** Strict: one q4_0 row's 32 products (nibbles 0..15, offset not applied) against x (i16). */
+// @ts-ignore: decorator
+@inline function dot_q4(v: v128, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  const lo = v128.and(v, i8x16.splat(0x0f));
+  const hi = i8x16.shr_u(v, 4);
+  return i32x4.add(
+    i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(lo), x0), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(lo), x1)),
+    i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(hi), x2), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(hi), x3)),
+  );
+}
+
+/** Relaxed: one q8_0 row against |x| (a0, a1) with x's sign masks (m0, m1) moved onto w. */
+// @ts-ignore: decorator
+@inline function rdot_q8(w0: v128, w1: v128, a0: v128, a1: v128, m0: v128, m1: v128): v128 {
+  // Pair sums up to 2 * 127 * 128 fit i16; two of them may not, so each half widens alone.
+  const s0 = i16x8.relaxed_dot_i8x16_i7x16_s(i8x16.sub(v128.xor(w0, m0), m0), a0);
+  const s1 = i16x8.relaxed_dot_i8x16_i7x16_s(i8x16.sub(v128.xor(w1, m1), m1), a1);
+  return i32x4.add(i32x4.extadd_pairwise_i16x8_s(s0), i32x4.extadd_pairwise_i16x8_s(s1));
+}
+
+/** Relaxed: one q4_0 row (nibbles as the 0..127 operand) against x (i8 x0, x1). */
+// @ts-ignore: decorator
+@inline function rdot_q4(v: v128, x0: v128, x1: v128): v128 {
+  // Pair sums are at most 2 * 128 * 15, so both halves add in i16 before one widening.
+  const lo = i16x8.relaxed_dot_i8x16_i7x16_s(x0, v128.and(v, i8x16.splat(0x0f)));
+  const hi = i16x8.relaxed_dot_i8x16_i7x16_s(x1, i8x16.shr_u(v, 4));
+  return i32x4.extadd_pairwise_i16x8_s(i16x8.add(lo, hi));
+}
+
+/** One panel (4 rows) against one quantized row of x: the four outputs, before the epilogue. */
+// @ts-ignore: decorator
+@inline function panel(q4: bool, nb: i32, xq: usize, qp: usize, sp: usize): v128 {
+  const qstep: usize = q4 ? QR * 16 : QR * 32;
+  let acc = f32x4.splat(0);
+  let xr = xq;
+  const xend = xq + <usize>nb * XQ_BYTES;
+  while (xr < xend) {
+    let isum: v128;
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      const x0 = v128.load(xr, 64);
+      const x1 = v128.load(xr, 80);
+      if (q4) {
+        isum = rows4(
+          rdot_q4(v128.load(qp), x0, x1), rdot_q4(v128.load(qp, 16), x0, x1),
+          rdot_q4(v128.load(qp, 32), x0, x1), rdot_q4(v128.load(qp, 48), x0, x1),
+        );
+      } else {
+        const a0 = i8x16.abs(x0), a1 = i8x16.abs(x1);
+        const m0 = i8x16.shr_s(x0, 7), m1 = i8x16.shr_s(x1, 7);
+        isum = rows4(
+          rdot_q8(v128.load(qp), v128.load(qp, 16), a0, a1, m0, m1),
+          rdot_q8(v128.load(qp, 32), v128.load(qp, 48), a0, a1, m0, m1),
+          rdot_q8(v128.load(qp, 64), v128.load(qp, 80), a0, a1, m0, m1),
+          rdot_q8(v128.load(qp, 96), v128.load(qp, 112), a0, a1, m0, m1),
+        );
+      }
+    } else {
+      const x0 = v128.load(xr), x1 = v128.load(xr, 16), x2 = v128.load(xr, 32), x3 = v128.load(xr, 48);
+      if (q4) {
+        isum = rows4(
+          dot_q4(v128.load(qp), x0, x1, x2, x3), dot_q4(v128.load(qp, 16), x0, x1, x2, x3),
+          dot_q4(v128.load(qp, 32), x0, x1, x2, x3), dot_q4(v128.load(qp, 48), x0, x1, x2, x3),
+        );
+      } else {
+        isum = rows4(
+          dot_q8(v128.load(qp), v128.load(qp, 16), x0, x1, x2, x3),
+          dot_q8(v128.load(qp, 32), v128.load(qp, 48), x0, x1, x2, x3),
+          dot_q8(v128.load(qp, 64), v128.load(qp, 80), x0, x1, x2, x3),
+          dot_q8(v128.load(qp, 96), v128.load(qp, 112), x0, x1, x2, x3),
+        );
+      }
+    }
+    // q4_0: sum x (q - 8) = sum x q - 8 sum x.
+    if (q4) isum = i32x4.sub(isum, i32x4.splat(load<i32>(xr, 100) << 3));
+    const scale = f32x4.mul(v128.load(sp), v128.load32_splat(xr + 96));
+    acc = madd(f32x4.convert_i32x4_s(isum), scale, acc);
+    xr += XQ_BYTES;
+    qp += qstep;
+    sp += QR * 4;
+  }
+  return acc;
+}
+
+/**
+ * C (M x N, row stride ldc) = act(X . W^T + bias) [+ C]: rows of xq (M records of
+ * q8_xq_bytes(K), back to back) against the packed W. Eight rows of W (two panels) per step,
+ * every row of X in turn, so the panels stay in L1 while X sweeps past.
+ */
+// @ts-ignore: decorator
+@inline function qgemm(
+  q4: bool, m: i32, n: i32, k: i32, xq: usize, quants: usize, scales: usize, c: usize, ldc: i32, bias: usize, flags: i32,
+): void {
+  const nb = k / QK;
+  const xrow = <usize>nb * XQ_BYTES;
+  const ldc4 = <usize>ldc << 2;
+  const pq = <usize>nb * (q4 ? QR * 16 : QR * 32);
+  const ps = <usize>nb * QR * 4;
+  for (let j = 0; j < n; j += 2 * QR) {
+    const cols = min(2 * QR, n - j);
+    const jp = <usize>(j / QR);
+    const q0 = quants + jp * pq;
+    const s0 = scales + jp * ps;
+    const bj = bias ? bias + (<usize>j << 2) : 0;
+    let x = xq;
+    let cj = c + (<usize>j << 2);
+    for (let i = 0; i < m; i++) {
+      const a0 = panel(q4, nb, x, q0, s0);
+      const a1 = cols > QR ? panel(q4, nb, x, q0 + pq, s0 + ps) : f32x4.splat(0);
+      PanelRow.store(a0, a1, cj, bj, flags, cols);
+      x += xrow;
+      cj += ldc4;
+    }
+  }
+}
+
+/**
+ * y (N) = act(W (N x K, q8_0 packed) . x + bias) [+ y if GEMM_ACCUMULATE], x given as xq from
+ * q8_quantize_row. K a multiple of 32; bias 0 = none; y must not overlap the inputs.
+ */
+export function q8_0_gemv(n: i32, k: i32, xq: usize, quants: usize, scales: usize, y: usize, bias: usize, flags: i32): void {
+  qgemm(false, 1, n, k, xq, quants, scales, y, 0, bias, flags);
+}
+
+/** q8_0_gemv for W in q4_0. */
+export function q4_0_gemv(n: i32, k: i32, xq: usize, quants: usize, scales: usize, y: usize, bias: usize, flags: i32): void {
+  qgemm(true, 1, n, k, xq, quants, scales, y, 0, bias, flags);
+}
+
+/** C (M x N, stride ldc) = act(X . W^T + bias) [+ C], X as M records of q8_xq_bytes(K) at xq; W q8_0. */
+export function q8_0_gemm(m: i32, n: i32, k: i32, xq: usize, quants: usize, scales: usize, c: usize, ldc: i32, bias: usize, flags: i32): void {
+  qgemm(false, m, n, k, xq, quants, scales, c, ldc, bias, flags);
+}
+
+/** q8_0_gemm for W in q4_0. */
+export function q4_0_gemm(m: i32, n: i32, k: i32, xq: usize, quants: usize, scales: usize, c: usize, ldc: i32, bias: usize, flags: i32): void {
+  qgemm(true, m, n, k, xq, quants, scales, c, ldc, bias, flags);
+}
