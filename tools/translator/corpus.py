@@ -336,7 +336,7 @@ class Grammar:
         cands = [a for a in ADJECTIVES if noun["cat"] in a[3] and (not pred or a[2] is not None)]
         return self.pick(cands) if cands else None
 
-    def noun_phrase(self, noun, allow_num=True):
+    def noun_phrase(self, noun):
         r = self.r.random()
         adj = self.adjective_for(noun) if self.chance(0.35) else None
         pairs = {("an", adj[0], noun["key"])} if adj else set()
@@ -349,25 +349,22 @@ class Grammar:
         if count and r < 0.22:
             first = (aen + noun["sg"].split())[0]
             return Phrase([article(first)] + aen + noun["sg"].split(), "一" + noun["cl"] + azh + noun["zh"], pairs)
-        if count and allow_num and r < 0.40:
+        if count and r < 0.40:
             nen, nzh = self.pick(NUMBERS)
             return Phrase([nen] + aen + plural_en, nzh + noun["cl"] + azh + noun["zh"], pairs)
         if r < 0.50:
             return Phrase(["some"] + aen + plural_en, "一些" + azh + noun["zh"], pairs)
         if r < 0.57 and noun["kind"] != "mass":
             return Phrase(["many"] + aen + plural_en, "很多" + azh + noun["zh"], pairs)
-        if r < 0.67 and noun["cl"] is not None and noun["cat"] not in ("field", "language"):
+        if r < 0.67 and noun["cl"] is not None:
             near = self.chance(0.5)
-            if count and self.chance(0.5):
-                plural_dem = True
-            else:
-                plural_dem = noun["kind"] == "plural"
+            plural_dem = (count and self.chance(0.5)) or noun["kind"] == "plural"
             if plural_dem:
                 return Phrase([("these" if near else "those")] + aen + plural_en,
                               ("这些" if near else "那些") + azh + noun["zh"], pairs)
             return Phrase([("this" if near else "that")] + aen + noun["sg"].split(),
                           ("这" if near else "那") + noun["cl"] + azh + noun["zh"], pairs)
-        if r < 0.77 and noun["cat"] not in ("field", "language", "media"):
+        if r < 0.77 and noun["cat"] != "media":
             pen, pzh = self.pick(POSSESSIVES)
             words = noun["sg"].split() if (count and self.chance(0.5)) else plural_en
             return Phrase([pen] + aen + words, pzh + "的" + azh + noun["zh"], pairs)
