@@ -1,0 +1,86 @@
+// One entry for every model format: look at the bytes (magic, structure) and the file names,
+// and hand the right module the files. See openModel.
+import { ModelFormatError } from "../errors.js";
+import { parseConfig } from "../model/config.js";
+import { isGguf } from "./gguf.js";
+import { openGguf } from "./gguf_model.js";
+import { openHf } from "./hf.js";
+import { isLlama2c, openLlama2c } from "./llama2c.js";
+import { parseSafetensors, type SafetensorsFile } from "./safetensors.js";
+import type { OpenedModel } from "./source.js";
+
+/** Several files of one model (a Hugging Face directory, a llama2.c checkpoint + tokenizer.bin), by file name. */
+export interface ModelFiles {
+  files: Record<string, Uint8Array>;
+  /** The file holding the weights; found by name when absent. */
+  main?: string;
+}
+
+/** True when the bytes are shaped like safetensors: a u64 header length inside the file, then "{". */
+export function looksLikeSafetensors(bytes: Uint8Array): boolean {
+  if (bytes.byteLength < 10) return false;
+  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  return n >= 2n && n <= BigInt(bytes.byteLength - 8) && bytes[8] === 0x7b;
+}
+
+/** The config JSON a simdformer safetensors carries, or undefined when it has none (a Hugging Face file). */
+function simdformerConfigText(st: SafetensorsFile): string | undefined {
+  return st.metadata["simdformer.config"] ?? st.metadata.config;
+}
+
+function openSimdformer(st: SafetensorsFile): OpenedModel {
+  const key = st.metadata["simdformer.config"] !== undefined ? "simdformer.config" : "config";
+  let json: unknown;
+  try {
+    json = JSON.parse(simdformerConfigText(st)!);
+  } catch (e) {
+    throw new ModelFormatError(st.file, `__metadata__["${key}"]`, "valid JSON", (e as Error).message);
+  }
+  return { format: "simdformer", file: st.file, config: parseConfig(json, `${st.file} config`), tensors: st, metadata: { ...st.metadata } };
+}
+
+/** Picks the weights file of a file set by name. */
+function mainFile(files: Record<string, Uint8Array>): string | undefined {
+  const names = Object.keys(files);
+  return (
+    names.find((n) => n.endsWith("model.safetensors.index.json")) ??
+    names.find((n) => n.endsWith(".gguf")) ??
+    names.find((n) => n.endsWith(".safetensors")) ??
+    names.find((n) => n.endsWith(".bin") && !n.endsWith("tokenizer.bin")) ??
+    (names.length === 1 ? names[0] : undefined)
+  );
+}
+
+/**
+ * Opens a model from its bytes or its files, whatever the format:
+ * - GGUF ("GGUF" magic): llama metadata, F32/F16/BF16/Q8_0/Q4_0 tensors, tokenizer in the metadata;
+ * - safetensors with a config in `__metadata__` (simdformer's own files);
+ * - safetensors with a Hugging Face config.json among the files (GPT-2, Llama, BERT), sharded
+ *   through model.safetensors.index.json or not, tokenizer.json when present;
+ * - llama2.c checkpoints (a sane 7-int32 header and the exact size it implies), with tokenizer.bin when present.
+ * Anything else is a ModelFormatError saying what was expected.
+ */
+export function openModel(source: Uint8Array | ModelFiles, file = "<bytes>"): OpenedModel {
+  const files = source instanceof Uint8Array ? { [file]: source } : source.files;
+  const main = source instanceof Uint8Array ? file : (source.main ?? mainFile(files));
+  if (main === undefined || !files[main]) {
+    throw new ModelFormatError(file, "files", "a weights file (.safetensors, model.safetensors.index.json, .gguf or a llama2.c .bin)", JSON.stringify(Object.keys(files)));
+  }
+  const bytes = files[main];
+  if (main.endsWith("model.safetensors.index.json")) return openHf(files, main);
+  if (isGguf(bytes)) return openGguf(bytes, main);
+  if (looksLikeSafetensors(bytes)) {
+    const st = parseSafetensors(bytes, main);
+    if (simdformerConfigText(st) !== undefined) return openSimdformer(st);
+    if (!files["config.json"]) {
+      throw new ModelFormatError(main, "config", '__metadata__["simdformer.config"] or a Hugging Face config.json given with the file', "neither");
+    }
+    return openHf({ ...files, [main]: bytes }, main);
+  }
+  if (isLlama2c(bytes)) {
+    const tok = files["tokenizer.bin"];
+    return openLlama2c(bytes, main, tok ? { bytes: tok, file: "tokenizer.bin" } : undefined);
+  }
+  const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join(" ");
+  throw new ModelFormatError(main, "format", 'GGUF ("GGUF" magic), safetensors (u64 header length + JSON) or a llama2.c checkpoint (7 int32 header matching the file size)', `${bytes.byteLength} bytes starting ${head || "(empty)"}`);
+}

@@ -1,0 +1,221 @@
+// Hugging Face checkpoints: config.json + model.safetensors (or shards listed by
+// model.safetensors.index.json) + tokenizer.json, for the GPT-2, Llama and BERT families.
+// config.json fields map to our ModelConfig; tensor names are our "hf-gpt2" / "hf-llama" /
+// "hf-bert" schemes (src/model/weights.ts).
+import { Tokenizer as HfTokenizerImpl } from "@huggingface/tokenizers";
+import { ModelFormatError } from "../errors.js";
+import { type Activation, type ModelConfig, parseConfig } from "../model/config.js";
+import type { TensorSource } from "../model/weights.js";
+import { parseSafetensors, type SafetensorsFile } from "./safetensors.js";
+import type { FormatTokenizer, OpenedModel } from "./source.js";
+import type { DecodeOptions, Encoding } from "./tokenizers/vocab.js";
+
+type Json = Record<string, unknown>;
+
+/** HF hidden_act / activation_function -> ours. */
+const ACTIVATIONS: Record<string, Activation> = {
+  gelu: "gelu", gelu_new: "gelu_tanh", gelu_pytorch_tanh: "gelu_tanh", gelu_fast: "gelu_tanh", relu: "relu", silu: "swiglu", swish: "swiglu",
+};
+
+/**
+ * Maps a Hugging Face config.json (model_type "gpt2", "llama" or "bert") to our config.
+ * `file` names config.json in errors.
+ */
+export function hfConfig(json: unknown, file = "config.json"): ModelConfig {
+  const fail = (field: string, expected: string, found: unknown): never => {
+    throw new ModelFormatError(file, field, expected, found === undefined ? "missing" : JSON.stringify(found));
+  };
+  if (typeof json !== "object" || json === null || Array.isArray(json)) fail("config", "a JSON object", json);
+  const j = json as Json;
+  const int = (key: string, dflt?: number): number => {
+    const v = j[key] ?? dflt;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1) fail(key, "an integer >= 1", j[key]);
+    return v as number;
+  };
+  const num = (key: string, dflt: number): number => {
+    const v = j[key] ?? dflt;
+    if (typeof v !== "number" || !(v > 0)) fail(key, "a number > 0", j[key]);
+    return v as number;
+  };
+  const bool = (key: string, dflt: boolean): boolean => {
+    const v = j[key] ?? dflt;
+    if (typeof v !== "boolean") fail(key, "true or false", j[key]);
+    return v as boolean;
+  };
+  const act = (key: string, dflt: string, allowed: Activation[]): Activation => {
+    const v = j[key] ?? dflt;
+    const a = typeof v === "string" ? ACTIVATIONS[v] : undefined;
+    if (!a || !allowed.includes(a)) {
+      fail(key, Object.keys(ACTIVATIONS).filter((k) => allowed.includes(ACTIVATIONS[k])).map((k) => `"${k}"`).join(" | "), j[key]);
+    }
+    return a!;
+  };
+  /** A token id (eos_token_id may be a list: the first one stops generation). */
+  const tokenId = (key: string): number => {
+    let v = j[key];
+    if (Array.isArray(v)) v = v[0];
+    if (v === undefined || v === null) return -1;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0) fail(key, "a token id", j[key]);
+    return v as number;
+  };
+  const type = j.model_type;
+  const where = `${file} (model_type ${JSON.stringify(type)})`;
+  if (type === "gpt2") {
+    const d = int("n_embd");
+    const tied = bool("tie_word_embeddings", true);
+    return parseConfig({
+      arch: "decoder", naming: "hf-gpt2", d_model: d, n_heads: int("n_head"), d_ff: j.n_inner == null ? 4 * d : int("n_inner"),
+      decoder_layers: int("n_layer"), activation: act("activation_function", "gelu_new", ["gelu", "gelu_tanh", "relu"]),
+      norm: "layernorm", norm_eps: num("layer_norm_epsilon", 1e-5), norm_position: "pre", decoder_final_norm: true,
+      positions: "learned", max_positions: int("n_positions", typeof j.n_ctx === "number" ? j.n_ctx : undefined),
+      tied_output: tied, output_bias: false, vocab_size: int("vocab_size"),
+      // GPT-2 prompts start without a special token; <|endoftext|> ends the text.
+      bos_id: -1, eos_id: tokenId("eos_token_id"),
+    }, where);
+  }
+  if (type === "llama") {
+    if (j.rope_scaling != null) fail("rope_scaling", "null (scaled rotary positions are not supported)", j.rope_scaling);
+    const heads = int("num_attention_heads");
+    const bias = bool("attention_bias", false);
+    if (bool("mlp_bias", false)) fail("mlp_bias", "false", true);
+    return parseConfig({
+      arch: "decoder", naming: "hf-llama", d_model: int("hidden_size"), n_heads: heads, n_kv_heads: int("num_key_value_heads", heads),
+      ...(j.head_dim != null ? { head_dim: int("head_dim") } : {}),
+      d_ff: int("intermediate_size"), decoder_layers: int("num_hidden_layers"), activation: act("hidden_act", "silu", ["swiglu"]),
+      norm: "rmsnorm", norm_eps: num("rms_norm_eps", 1e-6), norm_position: "pre", decoder_final_norm: true,
+      positions: "rotary", rope_theta: num("rope_theta", 10000), rope_interleaved: false,
+      max_positions: int("max_position_embeddings", 2048), tied_output: bool("tie_word_embeddings", false), output_bias: false,
+      attention_bias: bias, ffn_bias: false, vocab_size: int("vocab_size"),
+      bos_id: tokenId("bos_token_id"), eos_id: tokenId("eos_token_id"), pad_id: tokenId("pad_token_id"),
+    }, where);
+  }
+  if (type === "bert") {
+    const pe = j.position_embedding_type ?? "absolute";
+    if (pe !== "absolute") fail("position_embedding_type", '"absolute"', pe);
+    return parseConfig({
+      arch: "encoder", naming: "hf-bert", d_model: int("hidden_size"), n_heads: int("num_attention_heads"), d_ff: int("intermediate_size"),
+      encoder_layers: int("num_hidden_layers"), activation: act("hidden_act", "gelu", ["gelu", "gelu_tanh", "relu"]),
+      norm: "layernorm", norm_eps: num("layer_norm_eps", 1e-12), norm_position: "post", encoder_final_norm: false,
+      embed_norm: true, positions: "learned", max_positions: int("max_position_embeddings", 512), lm_head: false,
+      vocab_size: int("vocab_size"), pad_id: tokenId("pad_token_id"),
+    }, where);
+  }
+  return fail("model_type", '"gpt2" | "llama" | "bert"', type);
+}
+
+/** Tensors spread over several safetensors shards, found through the index's weight_map. */
+class ShardedSource implements TensorSource {
+  constructor(readonly file: string, private readonly where: ReadonlyMap<string, SafetensorsFile>) {}
+
+  has(name: string): boolean {
+    return this.where.has(name);
+  }
+
+  shape(name: string): readonly number[] {
+    return this.shard(name).shape(name);
+  }
+
+  read(name: string): Float32Array {
+    return this.shard(name).read(name);
+  }
+
+  private shard(name: string): SafetensorsFile {
+    const s = this.where.get(name);
+    if (!s) throw new ModelFormatError(this.file, `weight_map "${name}"`, "present", "missing");
+    return s;
+  }
+}
+
+/**
+ * Parses model.safetensors.index.json and its shards. Every shard the weight_map names must
+ * be among `files`, and every tensor it lists must be in that shard.
+ */
+export function openShards(indexJson: Uint8Array, files: Readonly<Record<string, Uint8Array>>, file = "model.safetensors.index.json"): TensorSource {
+  const index = parseJson(indexJson, file) as { weight_map?: unknown };
+  const map = index?.weight_map;
+  if (typeof map !== "object" || map === null || Array.isArray(map)) {
+    throw new ModelFormatError(file, "weight_map", "an object {tensor name: shard file}", JSON.stringify(map) ?? "missing");
+  }
+  const shards = new Map<string, SafetensorsFile>();
+  const where = new Map<string, SafetensorsFile>();
+  for (const [name, shard] of Object.entries(map as Record<string, unknown>)) {
+    if (typeof shard !== "string") throw new ModelFormatError(file, `weight_map "${name}"`, "a shard file name", JSON.stringify(shard));
+    let st = shards.get(shard);
+    if (!st) {
+      const bytes = files[shard];
+      if (!bytes) throw new ModelFormatError(file, `weight_map "${name}"`, `the shard "${shard}" among the files`, `files ${JSON.stringify(Object.keys(files))}`);
+      st = parseSafetensors(bytes, shard);
+      shards.set(shard, st);
+    }
+    if (!st.has(name)) throw new ModelFormatError(shard, `tensor "${name}"`, `present (listed in ${file})`, "missing");
+    where.set(name, st);
+  }
+  return new ShardedSource(file, where);
+}
+
+/** JSON bytes -> value, or a ModelFormatError naming the file. */
+export function parseJson(bytes: Uint8Array, file: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (e) {
+    throw new ModelFormatError(file, "contents", "UTF-8 JSON", (e as Error).message);
+  }
+}
+
+/**
+ * A Hugging Face tokenizer.json (BPE, WordPiece, Unigram; normalizers, pre-tokenizers and
+ * decoders as the file says) through @huggingface/tokenizers, the pure-JS port that runs in
+ * every host we target. Special tokens are not added: the model config's bos_id is.
+ */
+export class HfTokenizer implements FormatTokenizer {
+  private readonly impl: HfTokenizerImpl;
+
+  /** @param json tokenizer.json parsed; @param config tokenizer_config.json parsed (optional). */
+  constructor(json: unknown, config: unknown = {}, file = "tokenizer.json") {
+    if (typeof json !== "object" || json === null || typeof (json as Json).model !== "object") {
+      throw new ModelFormatError(file, "model", "an object (a tokenizer.json)", JSON.stringify((json as Json | null)?.model) ?? typeof json);
+    }
+    try {
+      this.impl = new HfTokenizerImpl(json, config ?? {});
+    } catch (e) {
+      throw new ModelFormatError(file, "tokenizer", "a tokenizer.json that @huggingface/tokenizers accepts", (e as Error).message);
+    }
+  }
+
+  encode(text: string): Encoding {
+    const e = this.impl.encode(text, { add_special_tokens: false });
+    return { ids: e.ids, tokens: e.tokens, unknown: [] };
+  }
+
+  decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
+    return this.impl.decode(Array.from(ids), { skip_special_tokens: options.skipSpecial ?? true, clean_up_tokenization_spaces: false });
+  }
+}
+
+/**
+ * Opens a Hugging Face checkpoint from its files (names as in the model directory):
+ * config.json, model.safetensors or model.safetensors.index.json + shards, and optionally
+ * tokenizer.json (+ tokenizer_config.json).
+ */
+export function openHf(files: Readonly<Record<string, Uint8Array>>, main?: string): OpenedModel {
+  const configBytes = files["config.json"];
+  if (!configBytes) throw new ModelFormatError(main ?? "model", "config.json", "a Hugging Face config.json beside the safetensors", "none");
+  const config = hfConfig(parseJson(configBytes, "config.json"));
+  let tensors: TensorSource;
+  let file: string;
+  if (files["model.safetensors.index.json"]) {
+    file = "model.safetensors.index.json";
+    tensors = openShards(files[file], files, file);
+  } else {
+    const names = Object.keys(files).filter((n) => n.endsWith(".safetensors"));
+    file = main && main.endsWith(".safetensors") ? main : names.includes("model.safetensors") ? "model.safetensors" : names[0];
+    if (!file || !files[file]) throw new ModelFormatError(main ?? "model", "model.safetensors", "a safetensors file (or model.safetensors.index.json)", `files ${JSON.stringify(Object.keys(files))}`);
+    tensors = parseSafetensors(files[file], file);
+  }
+  let tokenizer: FormatTokenizer | undefined;
+  if (files["tokenizer.json"]) {
+    const tc = files["tokenizer_config.json"] ? parseJson(files["tokenizer_config.json"], "tokenizer_config.json") : {};
+    tokenizer = new HfTokenizer(parseJson(files["tokenizer.json"], "tokenizer.json"), tc);
+  }
+  return { format: "hf", file, config, tensors, metadata: {}, tokenizer };
+}

@@ -1,0 +1,107 @@
+// What every format module hands to the model layer, and the helpers they share: tensors under
+// the names of one of our naming schemes (src/model/weights.ts), checked against the config with
+// the file's own names so errors point at what is in the file.
+import { ModelFormatError } from "../errors.js";
+import type { ModelConfig } from "../model/config.js";
+import type { TensorSource } from "../model/weights.js";
+import type { DecodeOptions, Encoding } from "./tokenizers/vocab.js";
+
+/** A tokenizer as the text layer uses it (structurally the TextTokenizer of src/generate/text.ts). */
+export interface FormatTokenizer {
+  encode(text: string): Encoding;
+  decode(ids: ArrayLike<number>, options?: DecodeOptions): string;
+}
+
+/** A model file (or file set) turned into what Model.fromTensors takes, plus its tokenizer. */
+export interface OpenedModel {
+  /** Which format it was. */
+  readonly format: "simdformer" | "hf" | "gguf" | "llama2c";
+  /** The main file's name (for errors). */
+  readonly file: string;
+  readonly config: ModelConfig;
+  readonly tensors: TensorSource;
+  /** String metadata (the simdformer safetensors header; empty for the others). */
+  readonly metadata: Record<string, string>;
+  /** The tokenizer the files carry, if any. */
+  readonly tokenizer?: FormatTokenizer;
+}
+
+/** The read side of a file: anything with has/shape/read under its own names. */
+interface NamedTensors {
+  has(name: string): boolean;
+  shape(name: string): readonly number[];
+  read(name: string): Float32Array;
+}
+
+/**
+ * Presents a file's tensors under our scheme's names: `names` maps each of our names to the
+ * file's. Names without an entry are absent.
+ */
+export class RenamedSource implements TensorSource {
+  constructor(
+    readonly file: string,
+    private readonly inner: NamedTensors,
+    private readonly names: ReadonlyMap<string, string>,
+  ) {}
+
+  has(name: string): boolean {
+    const n = this.names.get(name);
+    return n !== undefined && this.inner.has(n);
+  }
+
+  shape(name: string): readonly number[] {
+    return this.inner.shape(this.fileName(name));
+  }
+
+  read(name: string): Float32Array {
+    return this.inner.read(this.fileName(name));
+  }
+
+  private fileName(name: string): string {
+    const n = this.names.get(name);
+    if (n === undefined || !this.inner.has(n)) throw new ModelFormatError(this.file, `tensor "${n ?? name}"`, "present", "missing");
+    return n;
+  }
+}
+
+/**
+ * Checks, in the file's own names, that every tensor the config needs is there with the shape
+ * it implies (ModelFormatError naming the tensor, the expected and the found shape).
+ */
+export function checkShapes(file: string, src: NamedTensors, expected: ReadonlyArray<readonly [string, readonly number[]]>): void {
+  for (const [name, shape] of expected) {
+    if (!src.has(name)) throw new ModelFormatError(file, `tensor "${name}"`, `present, shape [${shape}]`, "missing");
+    const found = src.shape(name);
+    if (found.length !== shape.length || found.some((d, i) => d !== shape[i])) {
+      throw new ModelFormatError(file, `tensor "${name}" shape`, `[${shape}]`, `[${found}]`);
+    }
+  }
+}
+
+/**
+ * The tensors of a Llama-style decoder in HF names with their shapes, for a map built by
+ * `fileName(hfName)` (GGUF and llama2.c present their tensors as "hf-llama").
+ */
+export function llamaTensors(c: ModelConfig): Array<[string, number[]]> {
+  const d = c.d_model;
+  const q = c.n_heads * c.head_dim;
+  const kv = c.n_kv_heads * c.head_dim;
+  const out: Array<[string, number[]]> = [["model.embed_tokens.weight", [c.vocab_size, d]]];
+  for (let i = 0; i < c.decoder_layers; i++) {
+    const l = `model.layers.${i}.`;
+    out.push(
+      [`${l}input_layernorm.weight`, [d]],
+      [`${l}self_attn.q_proj.weight`, [q, d]],
+      [`${l}self_attn.k_proj.weight`, [kv, d]],
+      [`${l}self_attn.v_proj.weight`, [kv, d]],
+      [`${l}self_attn.o_proj.weight`, [d, q]],
+      [`${l}post_attention_layernorm.weight`, [d]],
+      [`${l}mlp.gate_proj.weight`, [c.d_ff, d]],
+      [`${l}mlp.up_proj.weight`, [c.d_ff, d]],
+      [`${l}mlp.down_proj.weight`, [d, c.d_ff]],
+    );
+  }
+  out.push(["model.norm.weight", [d]]);
+  if (!c.tied_output) out.push(["lm_head.weight", [c.vocab_size, d]]);
+  return out;
+}
