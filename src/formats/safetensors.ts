@@ -2,12 +2,21 @@
 // { name: { dtype, shape, data_offsets: [begin, end] }, __metadata__?: { string: string } },
 // then the tensor bytes (offsets relative to the end of the header).
 // Everything is checked once at parse time, so reading a tensor later cannot fail.
+//
+// Besides the standard F32, F16 and BF16, simdformer writes two block-quantized dtypes of
+// its own (`simdformer quantize`), for linear weights only:
+//   "Q8_0", "Q4_0": shape = the logical [out, in] (in a multiple of 32); the bytes are the
+//   GGUF block layout, row-major: per block of 32 values along `in`, an f16 scale then the
+//   quants (Q8_0: 32 int8, 34 bytes a block; Q4_0: 16 bytes of nibbles, 18 bytes a block;
+//   see quant_blocks.ts). Other readers do not know these dtypes and refuse the file.
 import { ModelFormatError } from "../errors.js";
+import { dequantizeMatrix, quantBytes, QUANT_BLOCK_VALUES, type QuantizedMatrix, type QuantType } from "./quant_blocks.js";
 
-/** Tensor element types this reader converts to float32. */
-export type SafetensorsDtype = "F32" | "F16" | "BF16";
+/** Tensor element types this reader understands (F32, F16, BF16; Q8_0, Q4_0 are simdformer's own). */
+export type SafetensorsDtype = "F32" | "F16" | "BF16" | "Q8_0" | "Q4_0";
 
-const DTYPE_BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2 };
+const DTYPE_BYTES: Record<"F32" | "F16" | "BF16", number> = { F32: 4, F16: 2, BF16: 2 };
+const QUANT_DTYPES: Record<string, QuantType> = { Q8_0: "q8_0", Q4_0: "q4_0" };
 
 /** One tensor of a safetensors file: where its bytes are, and how to read them as float32. */
 export interface TensorInfo {
@@ -50,9 +59,19 @@ export class SafetensorsFile {
     return this.info(name).shape;
   }
 
-  /** Reads a tensor as float32 (a fresh array; F16 and BF16 are widened exactly). */
+  /** A Q8_0 / Q4_0 tensor's blocks (a view of the file's bytes), or undefined for a float dtype. */
+  quantized(name: string): QuantizedMatrix | undefined {
+    const t = this.info(name);
+    const type = QUANT_DTYPES[t.dtype];
+    if (!type) return undefined;
+    return { type, rows: t.shape[0], cols: t.shape[1], blocks: this.bytes.subarray(t.begin, t.end) };
+  }
+
+  /** Reads a tensor as float32 (a fresh array; F16 and BF16 are widened exactly, Q8_0 / Q4_0 dequantized). */
   read(name: string): Float32Array {
     const t = this.info(name);
+    const q = this.quantized(name);
+    if (q) return dequantizeMatrix(q);
     const src = this.bytes.subarray(t.begin, t.end);
     if (t.dtype === "F32") {
       // Copy through a Uint8Array: the tensor may sit at an offset that is not 4-aligned.
@@ -140,7 +159,9 @@ export function parseSafetensors(bytes: Uint8Array, file = "<bytes>"): Safetenso
     }
     const t = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof t !== "object" || t === null) fail(`tensor "${name}"`, "an object", JSON.stringify(raw));
-    if (typeof t.dtype !== "string" || !(t.dtype in DTYPE_BYTES)) fail(`tensor "${name}".dtype`, "F32, F16 or BF16", JSON.stringify(t.dtype));
+    if (typeof t.dtype !== "string" || !(t.dtype in DTYPE_BYTES || t.dtype in QUANT_DTYPES)) {
+      fail(`tensor "${name}".dtype`, "F32, F16, BF16, Q8_0 or Q4_0", JSON.stringify(t.dtype));
+    }
     const dtype = t.dtype as SafetensorsDtype;
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       fail(`tensor "${name}".shape`, "an array of integers >= 0", JSON.stringify(t.shape));
@@ -153,9 +174,12 @@ export function parseSafetensors(bytes: Uint8Array, file = "<bytes>"): Safetenso
     const [b, e] = off as [number, number];
     if (b > e || e > dataLen) fail(`tensor "${name}".data_offsets`, `0 <= begin <= end <= ${dataLen}`, `[${b}, ${e}]`);
     const size = shape.reduce((a, d) => a * d, 1);
-    if (size * DTYPE_BYTES[dtype] !== e - b) {
-      fail(`tensor "${name}" byte span`, `${size * DTYPE_BYTES[dtype]} (shape [${shape}] x ${dtype})`, String(e - b));
+    const qt = QUANT_DTYPES[dtype];
+    if (qt && (shape.length !== 2 || shape[1] % QUANT_BLOCK_VALUES !== 0)) {
+      fail(`tensor "${name}".shape`, `[out, in] with in a multiple of ${QUANT_BLOCK_VALUES} (dtype ${dtype})`, JSON.stringify(shape));
     }
+    const span = qt ? quantBytes(qt, shape[0], shape[1]) : size * DTYPE_BYTES[dtype as keyof typeof DTYPE_BYTES];
+    if (span !== e - b) fail(`tensor "${name}" byte span`, `${span} (shape [${shape}] x ${dtype})`, String(e - b));
     entries.push({ name, dtype, shape, size, begin: dataStart + b, end: dataStart + e });
   }
   // The data section is the tensors back to back, in offset order, with nothing left over.
@@ -170,9 +194,12 @@ export function parseSafetensors(bytes: Uint8Array, file = "<bytes>"): Safetenso
   return new SafetensorsFile(file, bytes, new Map(entries.map((t) => [t.name, t])), metadata);
 }
 
-/** Serializes float32 tensors (and optional metadata) as safetensors, dtype F32 or F16. */
+/**
+ * Serializes tensors (and optional metadata) as safetensors: float tensors as `dtype` (F32 or
+ * F16), quantized ones (`{ quantized }`, shape [rows, cols]) as Q8_0 / Q4_0 blocks.
+ */
 export function writeSafetensors(
-  tensors: Record<string, { shape: number[]; data: ArrayLike<number> }>,
+  tensors: Record<string, { shape: number[]; data: ArrayLike<number> } | { shape: number[]; quantized: QuantizedMatrix }>,
   metadata?: Record<string, string>,
   dtype: "F32" | "F16" = "F32",
 ): Uint8Array {
@@ -181,6 +208,15 @@ export function writeSafetensors(
   let off = 0;
   const order = Object.entries(tensors);
   for (const [name, t] of order) {
+    if ("quantized" in t) {
+      const q = t.quantized;
+      if (t.shape.length !== 2 || t.shape[0] !== q.rows || t.shape[1] !== q.cols || q.blocks.byteLength !== quantBytes(q.type, q.rows, q.cols)) {
+        throw new ModelFormatError("<write>", `tensor "${name}"`, `[${q.rows}, ${q.cols}] in ${quantBytes(q.type, q.rows, q.cols)} bytes`, `[${t.shape}] in ${q.blocks.byteLength} bytes`);
+      }
+      header[name] = { dtype: q.type.toUpperCase(), shape: t.shape, data_offsets: [off, off + q.blocks.byteLength] };
+      off += q.blocks.byteLength;
+      continue;
+    }
     const n = t.shape.reduce((a, d) => a * d, 1);
     if (n !== t.data.length) throw new ModelFormatError("<write>", `tensor "${name}"`, `${n} values for shape [${t.shape}]`, String(t.data.length));
     header[name] = { dtype, shape: t.shape, data_offsets: [off, off + n * DTYPE_BYTES[dtype]] };
@@ -195,6 +231,11 @@ export function writeSafetensors(
   out.set(head, 8);
   let at = 8 + head.length;
   for (const [, t] of order) {
+    if ("quantized" in t) {
+      out.set(t.quantized.blocks, at);
+      at += t.quantized.blocks.byteLength;
+      continue;
+    }
     for (let i = 0; i < t.data.length; i++) {
       if (dtype === "F32") dv.setFloat32(at + 4 * i, t.data[i], true);
       else dv.setUint16(at + 2 * i, f32ToF16(t.data[i]), true);

@@ -1,6 +1,7 @@
 // From a checkpoint's tensor names to the per-layer weights the ops take. Each naming
 // scheme is one function; every tensor is looked up by name and its shape checked here.
 import { ModelFormatError } from "../errors.js";
+import { type QuantizedMatrix, quantRows } from "../formats/quant_blocks.js";
 import type { AttentionWeights, ScoreWeights } from "../ops/attention.js";
 import type { FfnWeights } from "../ops/ffn.js";
 import type { LinearWeights } from "../ops/linear.js";
@@ -16,6 +17,11 @@ export interface TensorSource {
   shape(name: string): readonly number[];
   /** The tensor as float32. */
   read(name: string): Float32Array;
+  /**
+   * The tensor's q8_0 / q4_0 blocks when it is stored quantized (rows x cols = its 2-D shape),
+   * else undefined. Asked only for linear weights; absent means nothing is quantized.
+   */
+  quantized?(name: string): QuantizedMatrix | undefined;
 }
 
 /** One transformer block: self-attention, optional cross-attention, feed-forward, and their norms. */
@@ -71,10 +77,18 @@ class Reader {
     return this.src.read(name);
   }
 
+  /** A linear weight [out, in]: its quantized blocks when the file stores it so, else float32. */
+  weight(name: string, shape: readonly [number, number]): Float32Array | QuantizedMatrix {
+    const q = this.src.has(name) ? this.src.quantized?.(name) : undefined;
+    if (!q) return this.get(name, shape);
+    if (q.rows !== shape[0] || q.cols !== shape[1]) throw new ModelFormatError(this.src.file, `tensor "${name}" shape`, `[${shape}]`, `[${q.rows},${q.cols}]`);
+    return q;
+  }
+
   /** nn.Linear(in, out): weight [out, in] and, when `bias`, bias [out]. */
   linear(prefix: string, inF: number, outF: number, bias: boolean): LinearWeights {
     return {
-      weight: this.get(`${prefix}.weight`, [outF, inF]),
+      weight: this.weight(`${prefix}.weight`, [outF, inF]),
       bias: bias ? this.get(`${prefix}.bias`, [outF]) : undefined,
       inFeatures: inF,
       outFeatures: outF,
@@ -106,7 +120,7 @@ function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
 /** Rows [r0, r1) of a linear: q, k, v out of a fused projection. */
 function sliceRows(l: LinearWeights, r0: number, r1: number): LinearWeights {
   return {
-    weight: l.weight.subarray(r0 * l.inFeatures, r1 * l.inFeatures),
+    weight: l.weight instanceof Float32Array ? l.weight.subarray(r0 * l.inFeatures, r1 * l.inFeatures) : quantRows(l.weight, r0, r1),
     bias: l.bias?.subarray(r0, r1),
     inFeatures: l.inFeatures,
     outFeatures: r1 - r0,
@@ -176,7 +190,7 @@ function torchTransformer(c: ModelConfig, r: Reader): ModelWeights {
     const q = qDim(c);
     const kv = kvDim(c);
     const inProj: LinearWeights = {
-      weight: r.get(`${prefix}.in_proj_weight`, [q + 2 * kv, d]),
+      weight: r.weight(`${prefix}.in_proj_weight`, [q + 2 * kv, d]),
       bias: c.attention_bias ? r.get(`${prefix}.in_proj_bias`, [q + 2 * kv]) : undefined,
       inFeatures: d,
       outFeatures: q + 2 * kv,
@@ -339,4 +353,33 @@ function hfBert(c: ModelConfig, r: Reader): ModelWeights {
   if (c.embed_norm) w.embedNorm = r.norm(`${e}LayerNorm`, c, d);
   if (c.encoder_final_norm) w.encoderNorm = r.norm(`${p}encoder.norm`, c, d);
   return w;
+}
+
+/**
+ * The names of the tensors `config` reads as linear weights [out, in] and nothing else (so
+ * not embeddings, norms, tied output tables or Conv1D weights): what `simdformer quantize`
+ * may store as q8_0 / q4_0. Found by loading the weights through a source that records
+ * which path asked for each tensor.
+ */
+export function linearWeightNames(config: ModelConfig, src: TensorSource): string[] {
+  // Reader.weight asks quantized() and, told "no", reads the float tensor: a linear weight is
+  // read exactly as often as it is asked for; one read more often is used some other way too.
+  const asked = new Map<string, number>();
+  const reads = new Map<string, number>();
+  const bump = (m: Map<string, number>, n: string) => m.set(n, (m.get(n) ?? 0) + 1);
+  const recorder: TensorSource = {
+    file: src.file,
+    has: (n) => src.has(n),
+    shape: (n) => src.shape(n),
+    read: (n) => {
+      bump(reads, n);
+      return src.read(n);
+    },
+    quantized: (n) => {
+      bump(asked, n);
+      return undefined;
+    },
+  };
+  loadWeights(config, recorder);
+  return [...asked].filter(([n, times]) => reads.get(n) === times).map(([n]) => n);
 }

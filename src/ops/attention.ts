@@ -2,6 +2,7 @@ import { ShapeError } from "../errors.js";
 import type { Engine } from "../runtime/engine.js";
 import { readF32 } from "../kernels/bindings.js";
 import { Linear, type LinearWeights } from "./linear.js";
+import { dequantizeMatrix, quantBytes, type QuantizedMatrix } from "../formats/quant_blocks.js";
 import { splitRange, taskCount } from "./parallel.js";
 import type { Segment } from "./segments.js";
 import type { WeightBlocks } from "./weight_blocks.js";
@@ -410,10 +411,26 @@ function packScore(blocks: WeightBlocks, w: AttentionWeights): PackedScore | und
   }
 }
 
-/** Stacks linears with the same input along the output axis (fused projections). */
+/**
+ * Stacks linears with the same input along the output axis (fused projections). Quantized
+ * parts of one type stack their blocks (rows are whole blocks); a mix is dequantized to float.
+ */
 function concat(parts: LinearWeights[]): LinearWeights {
   const k = parts[0].inFeatures;
   const n = parts.reduce((a, p) => a + p.outFeatures, 0);
+  const q0 = parts[0].weight;
+  if (!(q0 instanceof Float32Array) && parts.every((p) => !(p.weight instanceof Float32Array) && p.weight.type === q0.type && p.inFeatures === k)) {
+    const blocks = new Uint8Array(quantBytes(q0.type, n, k));
+    const bias = parts.some((p) => p.bias) ? new Float32Array(n) : undefined;
+    let at = 0;
+    for (const p of parts) {
+      blocks.set((p.weight as QuantizedMatrix).blocks, quantBytes(q0.type, at, k));
+      if (p.bias) bias!.set(p.bias, at);
+      at += p.outFeatures;
+    }
+    return { weight: { type: q0.type, rows: n, cols: k, blocks }, bias, inFeatures: k, outFeatures: n };
+  }
+  parts = parts.map((p) => (p.weight instanceof Float32Array ? p : { ...p, weight: dequantizeMatrix(p.weight) }));
   const weight = new Float32Array(n * k);
   const hasBias = parts.some((p) => p.bias);
   const bias = hasBias ? new Float32Array(n) : undefined;
@@ -421,9 +438,10 @@ function concat(parts: LinearWeights[]): LinearWeights {
   for (const p of parts) {
     if (p.inFeatures !== k) throw new ShapeError(`fused projection: expected in features ${k}, found ${p.inFeatures}`);
     if (p.inOut) {
-      for (let i = 0; i < k; i++) for (let j = 0; j < p.outFeatures; j++) weight[(at + j) * k + i] = p.weight[i * p.outFeatures + j];
+      const w = p.weight as Float32Array;
+      for (let i = 0; i < k; i++) for (let j = 0; j < p.outFeatures; j++) weight[(at + j) * k + i] = w[i * p.outFeatures + j];
     } else {
-      weight.set(p.weight, at * k);
+      weight.set(p.weight as Float32Array, at * k);
     }
     if (p.bias) bias!.set(p.bias, at);
     at += p.outFeatures;

@@ -1,6 +1,7 @@
 import { ACT_GELU, ACT_GELU_TANH, ACT_NONE, ACT_RELU, ACT_SILU, GEMM_ACCUMULATE } from "../kernels/exports.js";
 import { kernelsOf } from "../kernels/bindings.js";
 import { ShapeError } from "../errors.js";
+import { QUANT_BLOCK_VALUES, type QuantizedMatrix, type QuantType } from "../formats/quant_blocks.js";
 import type { Engine } from "../runtime/engine.js";
 import { splitRange, taskCount } from "./parallel.js";
 import type { WeightBlocks } from "./weight_blocks.js";
@@ -14,8 +15,11 @@ const ACT_CODE: Record<LinearActivation, number> = {
 
 /** A dense weight as stored in a checkpoint. */
 export interface LinearWeights {
-  /** out x in (torch nn.Linear), or in x out when `inOut` (HF GPT-2 Conv1D). */
-  weight: Float32Array;
+  /**
+   * out x in (torch nn.Linear), or in x out when `inOut` (HF GPT-2 Conv1D); or q8_0 / q4_0
+   * blocks (GGUF layout, rows = out, cols = in, never `inOut`), run by the quantized kernels.
+   */
+  weight: Float32Array | QuantizedMatrix;
   bias?: Float32Array;
   inFeatures: number;
   outFeatures: number;
@@ -38,24 +42,45 @@ export interface LinearRun {
   accumulate?: boolean;
 }
 
+/** Where a quantized linear's repacked weight lives (see q8_0_repack in kernels/exports.ts). */
+interface QuantPacked {
+  type: QuantType;
+  /** Packed quants and f32 scales (byte offsets). */
+  quants: number;
+  scales: number;
+}
+
+/** Rows of W per task boundary of the quantized kernels: two panels of 4 (one epilogue store). */
+const QUANT_ROWS = 8;
+
 /**
- * y = act(x W^T + b) [+ y]: the weight is packed once (f32_gemm_pack_bt) into the weights
- * region; each run is one GEMM (or GEMV for one row) split over tasks by rows or panels.
+ * y = act(x W^T + b) [+ y]: the weight is packed once (f32_gemm_pack_bt, or q8_0/q4_0 repack)
+ * into the weights region; each run is one GEMM (or GEMV for one row) split over tasks by
+ * rows or panels. Quantized weights quantize x per block of 32 first (q8_quantize_rows) and
+ * split by output rows only.
  */
 export class Linear {
   private constructor(
     private readonly engine: Engine,
     readonly inFeatures: number,
     readonly outFeatures: number,
-    /** Packed weight (byte offset). */
+    /** Packed weight (byte offset); 0 when quantized. */
     readonly packed: number,
     /** Bias (byte offset) or 0. */
     readonly bias: number,
     private readonly nr: number,
+    /** The quantized weight, when the layer holds one. */
+    private readonly quant?: QuantPacked,
   ) {}
+
+  /** The weight's element type: "f32" or a block-quantized type. */
+  get weightType(): "f32" | QuantType {
+    return this.quant?.type ?? "f32";
+  }
 
   static create(engine: Engine, blocks: WeightBlocks, w: LinearWeights): Linear {
     const { inFeatures: k, outFeatures: n } = w;
+    if (!(w.weight instanceof Float32Array)) return Linear.createQuantized(engine, blocks, w, w.weight);
     if (w.weight.length !== k * n) throw new ShapeError(`linear weight: expected ${n} x ${k} = ${n * k} values, found ${w.weight.length}`);
     if (w.bias && w.bias.length !== n) throw new ShapeError(`linear bias: expected ${n} values, found ${w.bias.length}`);
     const kern = kernelsOf(engine);
@@ -68,12 +93,61 @@ export class Linear {
     return new Linear(engine, k, n, packed, bias, kern.f32_gemm_nr());
   }
 
+  /** Repacks GGUF q8_0 / q4_0 blocks into the kernels' layout (the raw blocks are staged and released). */
+  private static createQuantized(engine: Engine, blocks: WeightBlocks, w: LinearWeights, q: QuantizedMatrix): Linear {
+    const { inFeatures: k, outFeatures: n } = w;
+    if (q.rows !== n || q.cols !== k) throw new ShapeError(`linear ${q.type} weight: expected ${n} x ${k}, found ${q.rows} x ${q.cols}`);
+    if (k % QUANT_BLOCK_VALUES !== 0) throw new ShapeError(`linear ${q.type} weight: expected in features a multiple of ${QUANT_BLOCK_VALUES}, found ${k}`);
+    if (w.inOut) throw new ShapeError(`linear ${q.type} weight: expected out x in blocks, found inOut (Conv1D) layout`);
+    if (w.bias && w.bias.length !== n) throw new ShapeError(`linear bias: expected ${n} values, found ${w.bias.length}`);
+    const kern = kernelsOf(engine);
+    const q8 = q.type === "q8_0";
+    const quants = blocks.alloc(q8 ? kern.q8_0_quant_bytes(n, k) : kern.q4_0_quant_bytes(n, k));
+    const scales = blocks.alloc(kern.q_scale_bytes(n, k));
+    const raw = blocks.alloc(q.blocks.byteLength);
+    engine.mem.u8.set(q.blocks, raw);
+    if (q8) kern.q8_0_repack(n, k, raw, quants, scales);
+    else kern.q4_0_repack(n, k, raw, quants, scales);
+    blocks.release(raw);
+    const bias = w.bias ? blocks.upload(w.bias) : 0;
+    return new Linear(engine, k, n, 0, bias, kern.f32_gemm_nr(), { type: q.type, quants, scales });
+  }
+
+  /** The quantized run: x rows to int8 blocks in scratch, then GEMV/GEMM split by rows of W. */
+  private async runQuantized(r: LinearRun, q: QuantPacked, flags: number): Promise<void> {
+    const { m } = r;
+    const n = this.outFeatures;
+    const k = this.inFeatures;
+    const kern = kernelsOf(this.engine);
+    const xq = this.engine.scratch.alloc(m * kern.q8_xq_bytes(k));
+    kern.q8_quantize_rows(m, k, r.a, r.lda, xq);
+    // Byte offsets of a row range [j0, ..) of W, j0 a multiple of 4 (a panel boundary).
+    const quantRow = q.type === "q8_0" ? k : k / 2;
+    const scaleRow = (k / QUANT_BLOCK_VALUES) * 4;
+    const ranges = splitRange(n, taskCount(this.engine, 2 * m * n * k, Math.ceil(n / QUANT_ROWS)), QUANT_ROWS);
+    const at = (j0: number) => [q.quants + j0 * quantRow, q.scales + j0 * scaleRow, r.c + j0 * 4, this.bias ? this.bias + j0 * 4 : 0];
+    if (m === 1) {
+      const name = q.type === "q8_0" ? "q8_0_gemv" : "q4_0_gemv";
+      await this.engine.runTasks(name, ranges.map(([j0, j1]) => {
+        const [qp, sp, cp, bp] = at(j0);
+        return [j1 - j0, k, xq, qp, sp, cp, bp, flags];
+      }));
+      return;
+    }
+    const name = q.type === "q8_0" ? "q8_0_gemm" : "q4_0_gemm";
+    await this.engine.runTasks(name, ranges.map(([j0, j1]) => {
+      const [qp, sp, cp, bp] = at(j0);
+      return [m, j1 - j0, k, xq, qp, sp, cp, r.ldc, bp, flags];
+    }));
+  }
+
   /** Runs the linear; see {@link LinearRun}. */
   async run(r: LinearRun): Promise<void> {
     const { m } = r;
     const n = this.outFeatures;
     const k = this.inFeatures;
     const flags = ACT_CODE[r.act ?? "none"] | (r.accumulate ? GEMM_ACCUMULATE : 0);
+    if (this.quant) return this.runQuantized(r, this.quant, flags);
     const panels = Math.ceil(n / this.nr);
     if (m === 1) {
       // Decode: split the output columns by whole panels (a panel range is itself packed).
