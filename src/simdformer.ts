@@ -1,5 +1,9 @@
-import { ArgumentError } from "./errors.js";
+import { ArgumentError, ModelFormatError } from "./errors.js";
+import { type ModelFiles, openModel } from "./formats/detect.js";
+import { readModelPath } from "./formats/files.js";
+import type { SafetensorsFile } from "./formats/safetensors.js";
 import { TextModel, type TextModelOptions } from "./generate/text.js";
+import { Model } from "./model/model.js";
 import { kernelsOf } from "./kernels/bindings.js";
 import type { KernelExports } from "./kernels/exports.js";
 import { defaultModelUrl } from "./runtime/assets.js";
@@ -9,8 +13,12 @@ import { readBytes } from "./runtime/loader.js";
 /** Options of {@link createRuntime}. */
 export type RuntimeOptions = EngineOptions;
 
-/** What {@link Runtime.loadModel} accepts: the bytes of a model file, or its path or URL. */
-export type ModelSource = Uint8Array | ArrayBuffer | string | URL;
+/**
+ * What {@link Runtime.loadModel} accepts: the bytes of a model file, several files by name
+ * (a Hugging Face directory's config.json + model.safetensors + tokenizer.json, a llama2.c
+ * checkpoint + tokenizer.bin), or a path (file or directory, where there is a file system) or URL.
+ */
+export type ModelSource = Uint8Array | ArrayBuffer | string | URL | ModelFiles;
 
 /**
  * A loaded simdformer runtime: one wasm build, its memory and (where allowed) its threads.
@@ -33,7 +41,10 @@ export class Runtime {
   /**
    * Loads a model with its tokenizers. With no source, the embedded default model: the
    * English -> Chinese translator trained by tools/translator (hosts without module URLs,
-   * such as workerd, pass its bytes instead).
+   * such as workerd, pass its bytes instead). Otherwise the format is detected (see
+   * openModel in src/formats/detect.ts): simdformer safetensors, Hugging Face safetensors +
+   * config.json (GPT-2, Llama), GGUF, llama2.c. A model whose files carry no tokenizer needs
+   * `options.tokenizer`.
    *
    * @example
    * const tm = await rt.loadModel();
@@ -41,7 +52,7 @@ export class Runtime {
    */
   async loadModel(source?: ModelSource, options: TextModelOptions = {}): Promise<TextModel> {
     this.engine.assertLive();
-    let bytes: Uint8Array;
+    let bytes: Uint8Array | ModelFiles;
     let file = options.file;
     if (source === undefined) {
       if (!defaultModelUrl) {
@@ -51,13 +62,32 @@ export class Runtime {
       file ??= "translator.safetensors";
     } else if (source instanceof Uint8Array) bytes = source;
     else if (source instanceof ArrayBuffer) bytes = new Uint8Array(source);
-    else if (typeof source === "string" || source instanceof URL) {
+    else if (typeof source === "string" && hasFileSystem() && !/^[a-z][a-z0-9+.-]+:/i.test(source)) {
+      bytes = await readModelPath(source); // a file with its companions, or a directory
+      file ??= source;
+    } else if (typeof source === "string" || source instanceof URL) {
       bytes = await readBytes(source);
       file ??= String(source);
+    } else if (typeof source === "object" && source !== null && typeof (source as ModelFiles).files === "object" && (source as ModelFiles).files !== null) {
+      bytes = source as ModelFiles;
     } else {
-      throw new ArgumentError(`loadModel: expected bytes, a path or a URL, found ${Object.prototype.toString.call(source)}`);
+      throw new ArgumentError(`loadModel: expected bytes, { files }, a path or a URL, found ${Object.prototype.toString.call(source)}`);
     }
-    return TextModel.load(this, bytes, { ...options, file });
+    // A config given in the options belongs to a simdformer safetensors (whose own may be absent).
+    if (options.config !== undefined && bytes instanceof Uint8Array) return TextModel.load(this, bytes, { ...options, file });
+    const opened = openModel(bytes, file ?? "<bytes>");
+    if (opened.format === "simdformer") return TextModel.load(this, opened.tensors as SafetensorsFile, { ...options, file: opened.file });
+    const tokenizer = options.tokenizer ?? opened.tokenizer;
+    if (!tokenizer) {
+      throw new ModelFormatError(opened.file, "tokenizer", "tokenizer.json, tokenizer.bin or GGUF tokenizer metadata with the model (or options.tokenizer)", "none");
+    }
+    const model = Model.fromTensors(this, opened.config, opened.tensors, opened.metadata);
+    try {
+      return TextModel.fromModel(model, { tgt: tokenizer, src: options.srcTokenizer }, opened.file);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
   }
 
   /** Stops worker threads and releases the runtime. Further calls throw DisposedError. */
@@ -77,4 +107,10 @@ export class Runtime {
  */
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   return new Runtime(await Engine.create(options));
+}
+
+/** Node, Deno and Bun read paths with node:fs; browsers and isolates take URLs. */
+function hasFileSystem(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof p?.versions?.node === "string";
 }
