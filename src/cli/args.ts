@@ -2,13 +2,13 @@ import { parseArgs } from "node:util";
 import { ArgumentError } from "../errors.js";
 
 /** Commands of the `simdformer` CLI. */
-export const COMMANDS = ["translate", "generate", "bench", "info"] as const;
+export const COMMANDS = ["translate", "generate", "bench", "info", "quantize"] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** Parsed and validated command line. */
 export interface CliArgs {
   command: Command;
-  /** Positional text (the sentences to translate, the prompt, or the bench filter). */
+  /** Positional text (the sentences to translate, the prompt, the bench filter, or quantize's in and out files). */
   text: string[];
   model?: string;
   threads: "auto" | number;
@@ -23,6 +23,8 @@ export interface CliArgs {
   attention?: string;
   attentionLayer?: number;
   attentionHead?: number;
+  /** quantize: the block type (default q8_0). */
+  quantType: "q8_0" | "q4_0";
   help: boolean;
   version: boolean;
 }
@@ -35,6 +37,7 @@ Commands:
   generate <prompt>     continue a prompt with a decoder-only model (--model)
   bench [filter]        time the kernels on this machine (filter: kernel name substring)
   info                  print the runtime's features and the model's config
+  quantize <in> <out>   store a .safetensors model's linear weights as q8_0 / q4_0 blocks (--type)
 
 Options:
   --model PATH          model file (.safetensors with config, .gguf, llama2.c .bin); default: embedded translator
@@ -50,6 +53,7 @@ Options:
   --attention FILE      write an SVG heatmap of the decoder's cross-attention
   --attention-layer N   layer for --attention (default: average of all)
   --attention-head H    head for --attention (default: all heads + average)
+  --type q8_0|q4_0      quantize: block type (default q8_0)
   -h, --help            this text
   -v, --version         the package version
 `;
@@ -92,6 +96,7 @@ export function parseCli(argv: string[]): CliArgs {
         attention: { type: "string" },
         "attention-layer": { type: "string" },
         "attention-head": { type: "string" },
+        type: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -107,6 +112,11 @@ export function parseCli(argv: string[]): CliArgs {
     text = positionals.slice(1);
   }
   if (command === "generate" && text.length === 0 && !o.help) throw new ArgumentError("generate: expected a prompt, found none");
+  if (command === "quantize" && text.length !== 2 && !o.help) {
+    throw new ArgumentError(`quantize: expected <in.safetensors> <out.safetensors>, found ${text.length} path${text.length === 1 ? "" : "s"}`);
+  }
+  const quantType = o.type ?? "q8_0";
+  if (quantType !== "q8_0" && quantType !== "q4_0") throw new ArgumentError(`--type: expected q8_0|q4_0, found "${quantType}"`);
   const simd = o.simd ?? "auto";
   if (!["auto", "strict", "relaxed", "scalar"].includes(simd)) {
     throw new ArgumentError(`--simd: expected auto|strict|relaxed|scalar, found "${simd}"`);
@@ -128,6 +138,7 @@ export function parseCli(argv: string[]): CliArgs {
     attention: o.attention,
     attentionLayer: intArg("attention-layer", o["attention-layer"], 0, 1024),
     attentionHead: intArg("attention-head", o["attention-head"], 0, 1024),
+    quantType,
     help: o.help ?? false,
     version: o.version ?? false,
   };

@@ -1,4 +1,4 @@
-// The `simdformer` command: translate (default), generate, bench, info.
+// The `simdformer` command: translate (default), generate, bench, info, quantize.
 import { runKernelSuite, formatKernelRows } from "../bench/kernel_timer.js";
 import { writeFile } from "node:fs/promises";
 import { ArgumentError, SimdformerError } from "../errors.js";
@@ -7,6 +7,7 @@ import type { TextModel, TextOptions } from "../generate/text.js";
 import { createRuntime, type Runtime } from "../simdformer.js";
 import { type CliArgs, parseCli, USAGE } from "./args.js";
 import { painter, type Painter, ProgressBar, useColor } from "./term.js";
+import { formatBytes, quantizeFile } from "./quantize.js";
 import { meanOf, renderAttentionSvg } from "../viz/attention_svg.js";
 
 /** Sentences `npm start` translates when no text is given. */
@@ -153,6 +154,19 @@ async function bench(a: CliArgs, io: CliIo): Promise<number> {
   return 0;
 }
 
+async function quantize(a: CliArgs, io: CliIo, p: Painter): Promise<number> {
+  const [input, output] = a.text;
+  const r = await quantizeFile(input, output, a.quantType, io);
+  if (a.json) {
+    io.stdout.write(JSON.stringify({ input, output, type: a.quantType, ...r }) + "\n");
+    return 0;
+  }
+  io.stdout.write(`${p.bold(output)}: ${r.quantized.length} linear weights as ${a.quantType}` +
+    `, ${formatBytes(r.inputBytes)} -> ${formatBytes(r.outputBytes)} (${((100 * r.outputBytes) / r.inputBytes).toFixed(1)}%)\n`);
+  if (r.skipped.length > 0) io.stdout.write(`  ${p.yellow(`kept in float (in features not a multiple of 32): ${r.skipped.join(", ")}`)}\n`);
+  return 0;
+}
+
 async function info(rt: Runtime, a: CliArgs, io: CliIo): Promise<number> {
   const tm = await loadTextModel(rt, a, io);
   try {
@@ -190,6 +204,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   try {
     if (a.command === "bench") return await bench(a, io);
+    if (a.command === "quantize") return await quantize(a, io, p);
     const rt = await createRuntime({ threads: a.threads, simd: a.simd });
     try {
       if (a.command === "info") return await info(rt, a, io);
