@@ -1,7 +1,9 @@
 // Beam search over the KV cache: hypotheses are cache rows, reordered and duplicated with
 // DecodeState.select after every step.
 import { ArgumentError } from "../errors.js";
+import { assertFits, kvBytes } from "../model/budget.js";
 import type { DecodeState, Model } from "../model/model.js";
+import { kindOf } from "../util/options.js";
 import { expDet, logDet } from "./detmath.js";
 import {
   type DecodeControl, DecodeRun, type GenerationInput, type GenerationStats, prepareInputs, resolveControl,
@@ -71,6 +73,7 @@ interface Candidate {
 export async function beamSearch(model: Model, input: GenerationInput, opts: BeamOptions = {}): Promise<BeamResult> {
   const where = "beamSearch";
   if (Array.isArray(input)) throw new ArgumentError(`${where}: expected one input, found an array of ${input.length} (search them one by one)`);
+  if (typeof opts !== "object" || opts === null || Array.isArray(opts)) throw new ArgumentError(`${where}: options: expected an object, found ${kindOf(opts)}`);
   const width = opts.beams ?? 4;
   if (!Number.isInteger(width) || width < 1) throw new ArgumentError(`${where}: beams: expected an integer >= 1, found ${opts.beams}`);
   const alpha = opts.lengthPenalty ?? 1;
@@ -82,6 +85,10 @@ export async function beamSearch(model: Model, input: GenerationInput, opts: Bea
   const prompt = prompts[0];
   const run = new DecodeRun(where, opts, ctl, 1, prompt.length + (srcs?.[0].length ?? 0));
   const { limit, reason: limitReason } = tokenLimit(model, ctl, prompt.length);
+  // Every hypothesis holds its own cache row at the longest: refused before any work.
+  if (ctl.maxNewTokens > 0) {
+    assertFits(model.kvRegion, kvBytes(model.config, { positions: new Array<number>(width).fill(prompt.length + limit - 1), srcLengths: srcs?.map((s) => s.length) }));
+  }
   const eos = model.config.eos_id;
   const V = model.vocabSize;
   const score = (logProb: number, length: number) => (alpha === 0 ? logProb : logProb / expDet(alpha * logDet((5 + length) / 6)));

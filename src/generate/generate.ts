@@ -1,7 +1,9 @@
 // The decoding loop of greedy and sampled generation: batches, streaming, stop ids, limits,
 // cancellation and timing. greedy() and TextModel are thin layers over generateTokens().
 import { AbortError, ArgumentError } from "../errors.js";
-import type { AttentionCapture, DecodeState, Model, TokenSequence } from "../model/model.js";
+import { assertFits, kvBytes } from "../model/budget.js";
+import { type AttentionCapture, type DecodeState, Model, type TokenSequence } from "../model/model.js";
+import { kindOf } from "../util/options.js";
 import { resolveSampling, Sampler, type SamplingOptions } from "./sampler.js";
 
 /** One sequence to continue. */
@@ -93,6 +95,7 @@ export interface PreparedInputs {
 
 /** @internal Validates inputs against the model's architecture; ids themselves are checked by the model. */
 export function prepareInputs(model: Model, input: GenerationInput | readonly GenerationInput[], where: string): PreparedInputs {
+  if (!(model instanceof Model)) throw new ArgumentError(`${where}: model: expected a Model, found ${kindOf(model)}`);
   const c = model.config;
   const list = Array.isArray(input) ? (input as readonly GenerationInput[]) : [input as GenerationInput];
   if (list.length === 0) throw new ArgumentError(`${where}: expected at least one input, found []`);
@@ -132,6 +135,7 @@ export interface ResolvedControl {
 
 /** @internal */
 export function resolveControl(model: Model, o: DecodeControl, where: string): ResolvedControl {
+  if (typeof o !== "object" || o === null || Array.isArray(o)) throw new ArgumentError(`${where}: options: expected an object, found ${kindOf(o)}`);
   const c = model.config;
   const maxNewTokens = o.maxNewTokens ?? c.max_target_length;
   if (typeof maxNewTokens !== "number" || !Number.isInteger(maxNewTokens) || maxNewTokens < 0) {
@@ -269,13 +273,15 @@ export async function* generateTokens(
 ): AsyncGenerator<GeneratedToken, GenerationStats, undefined> {
   const where = "generateTokens";
   const { prompts, srcs } = prepareInputs(model, input, where);
-  resolveSampling(options, where); // validated here, with this call's name in the message
   const ctl = resolveControl(model, options, where);
+  resolveSampling(options, where); // validated here, with this call's name in the message
   const n = prompts.length;
   const promptTokens = prompts.reduce((a, p) => a + p.length, 0) + (srcs?.reduce((a, s) => a + s.length, 0) ?? 0);
   const run = new DecodeRun(where, options, ctl, n, promptTokens);
   const samplers = prompts.map((_, i) => new Sampler(options, i));
   const limits = prompts.map((p) => tokenLimit(model, ctl, p.length));
+  // The KV cache at its longest (prompt plus every generated token but the last fed back): refused before any work.
+  if (ctl.maxNewTokens > 0) assertFits(model.kvRegion, kvBytes(model.config, { positions: prompts.map((p, i) => p.length + limits[i].limit - 1), srcLengths: srcs?.map((s) => s.length) }));
   const V = model.vocabSize;
   const eos = model.config.eos_id;
   let state: DecodeState | undefined;

@@ -9,6 +9,7 @@ import { type AttentionMaps, type HasEngine, type LoadOptions, Model } from "../
 import { beamSearch } from "./beam.js";
 import { type DecodeControl, type GenerationInput, type GenerationStats, generateTokens } from "./generate.js";
 import type { SamplingOptions } from "./sampler.js";
+import { optionsObject } from "../util/options.js";
 
 /** What TextModel needs of a tokenizer; WordTokenizer and CharTokenizer are ones. */
 export interface TextTokenizer {
@@ -148,7 +149,8 @@ export class TextModel {
   }
 
   /** Translates (encoder-decoder) or continues (decoder-only) a text; greedy unless sampling or beams are asked for. */
-  async translate(text: string, opts: TextOptions = {}): Promise<Translation> {
+  async translate(text: string, options?: TextOptions): Promise<Translation> {
+    const opts = optionsObject("TextModel", options);
     const { input, srcTokens, unknown } = this.input(text);
     let ids: number[];
     let stats: GenerationStats;
@@ -219,7 +221,8 @@ export class TextModel {
     this.model.dispose();
   }
 
-  private async *pieces(text: string, opts: TextOptions): AsyncGenerator<TextPiece, GenerationStats, undefined> {
+  private async *pieces(text: string, options: TextOptions): AsyncGenerator<TextPiece, GenerationStats, undefined> {
+    const opts = optionsObject("TextModel", options);
     if (opts.attention) throw new ArgumentError("TextModel: attention: true is a translate() option (it returns the maps with the result), found it on stream/generate");
     const { input } = this.input(text);
     const ids: number[] = [];

@@ -1,6 +1,7 @@
-import { ArgumentError, ModelFormatError, ShapeError } from "../errors.js";
+import { ArgumentError, ModelFormatError, OutOfMemoryError, ShapeError } from "../errors.js";
 import type { KvStore } from "../ops/attention.js";
 import type { Engine } from "../runtime/engine.js";
+import { assertFits, availableBytes } from "./budget.js";
 
 /** Shape of a KV cache. */
 export interface KvCacheOptions {
@@ -42,8 +43,13 @@ export class KvCache implements KvStore {
     this.layers = opts.layers;
     this.kvHeads = opts.kvHeads;
     this.headDim = opts.headDim;
+    if (opts.capacity !== undefined && !(Number.isInteger(opts.capacity) && opts.capacity >= 1)) {
+      throw new ArgumentError(`KvCache capacity: expected an integer >= 1, found ${opts.capacity}`);
+    }
     this.maxCapacity = opts.maxCapacity;
     const cap = Math.min(opts.capacity ?? 64, this.maxCapacity);
+    // All blocks or none: a batch that cannot fit is refused before the first block.
+    assertFits(engine.regions.kv, opts.batch * this.blockBytes(cap));
     for (let b = 0; b < opts.batch; b++) this.addSequence(cap);
   }
 
@@ -173,6 +179,7 @@ export class KvCache implements KvStore {
    * keeps, drops and duplicates hypotheses this way). The batch size becomes rows.length.
    */
   select(rows: readonly number[]): void {
+    if (!Array.isArray(rows) || rows.length === 0) throw new ShapeError(`KvCache.select: expected at least one row, found ${JSON.stringify(rows)}`);
     for (const r of rows) this.check(r);
     const uses = new Map<number, number>();
     for (const r of rows) uses.set(r, (uses.get(r) ?? 0) + 1);
@@ -180,18 +187,26 @@ export class KvCache implements KvStore {
     const caps: number[] = [];
     const lens: number[] = [];
     const moved = new Set<number>();
-    for (const r of rows) {
-      if (!moved.has(r)) {
-        // The first use takes the block itself; further uses get copies.
-        moved.add(r);
-        ptrs.push(this.ptrs[r]);
-      } else {
-        const p = this.engine.regions.kv.alloc(this.blockBytes(this.caps[r]));
-        this.copyPlanes(this.ptrs[r], this.caps[r], p, this.caps[r], this.lens[r]);
-        ptrs.push(p);
+    const copies: number[] = [];
+    try {
+      for (const r of rows) {
+        if (!moved.has(r)) {
+          // The first use takes the block itself; further uses get copies.
+          moved.add(r);
+          ptrs.push(this.ptrs[r]);
+        } else {
+          const p = this.engine.regions.kv.alloc(this.blockBytes(this.caps[r]));
+          copies.push(p);
+          this.copyPlanes(this.ptrs[r], this.caps[r], p, this.caps[r], this.lens[r]);
+          ptrs.push(p);
+        }
+        caps.push(this.caps[r]);
+        lens.push(this.lens[r]);
       }
-      caps.push(this.caps[r]);
-      lens.push(this.lens[r]);
+    } catch (e) {
+      // Out of kv memory part way: the cache stays as it was.
+      for (const p of copies) this.engine.regions.kv.release(p);
+      throw e;
     }
     for (let r = 0; r < this.ptrs.length; r++) if (!uses.has(r)) this.engine.regions.kv.release(this.ptrs[r]);
     this.ptrs = ptrs;
@@ -256,6 +271,10 @@ export class KvCache implements KvStore {
     const want = (HEADER_WORDS + batch) * 4 + floats * 4;
     if (bytes.byteLength !== want) fail("length", `${want} bytes`, bytes.byteLength);
     // Copy out before allocating: the snapshot may be a view of this very memory.
+    // The new blocks must fit once the old ones are freed; refused before anything changes.
+    const need = lens.reduce((a, l) => a + this.blockBytes(Math.min(this.maxCapacity, Math.max(l, 1))), 0);
+    const free = availableBytes(this.engine.regions.kv) + this.bytes;
+    if (need > free) throw new OutOfMemoryError("kv", need, free);
     const data = new Float32Array(floats);
     new Uint8Array(data.buffer).set(bytes.subarray((HEADER_WORDS + batch) * 4));
     for (const p of this.ptrs) this.engine.regions.kv.release(p);

@@ -1,15 +1,18 @@
 // The public Model: load, forward (hidden states / logits), encode + decodeStep with a KV cache.
 import { ArgumentError, DisposedError, ModelFormatError, ShapeError } from "../errors.js";
-import { parseSafetensors, type SafetensorsFile } from "../formats/safetensors.js";
+import { parseSafetensors, SafetensorsFile } from "../formats/safetensors.js";
 import { readF32 } from "../kernels/bindings.js";
 import type { CrossKv } from "../ops/attention.js";
 import { packSegments, type Segment, totalRows } from "../ops/segments.js";
 import type { Engine } from "../runtime/engine.js";
+import type { Region } from "../runtime/memory.js";
 import { type ModelConfig, parseConfig } from "./config.js";
 import { KvCache } from "./kv_cache.js";
 import { type AttentionCapture, Transformer } from "./transformer.js";
 import { AttentionCollector, type AttentionMaps, bothCaptures } from "./attention_maps.js";
 import { loadWeights, type TensorSource } from "./weights.js";
+import { assertFits, kvBytes, loadedBytes, weightBytes } from "./budget.js";
+import { kindOf, optionsObject } from "../util/options.js";
 
 export type { AttentionCapture, AttentionEvent } from "./transformer.js";
 export type { AttentionMaps } from "./attention_maps.js";
@@ -187,7 +190,13 @@ export class Model {
   /** Builds a model from a validated config and any tensor source (a SafetensorsFile is one). */
   static fromTensors(runtime: HasEngine, config: ModelConfig, tensors: TensorSource, metadata: Record<string, string> = {}): Model {
     runtime.engine.assertLive();
-    const net = Transformer.create(runtime.engine, config, loadWeights(config, tensors));
+    // Refuse a model that cannot fit before reading a tensor (safetensors widen every dtype to
+    // f32, so the config gives a lower bound), then before the first block with the real sizes.
+    const region = runtime.engine.regions.weights;
+    if (tensors instanceof SafetensorsFile) assertFits(region, weightBytes(config));
+    const weights = loadWeights(config, tensors);
+    assertFits(region, loadedBytes(weights));
+    const net = Transformer.create(runtime.engine, config, weights);
     return new Model(runtime.engine, config, metadata, net);
   }
 
@@ -201,6 +210,11 @@ export class Model {
     return this.config.arch === "encoder-decoder" ? this.config.src_vocab_size : this.config.vocab_size;
   }
 
+  /** @internal The kv region decode states of this model live in (for up-front budget checks). */
+  get kvRegion(): Region {
+    return this.engine.regions.kv;
+  }
+
   /** True when the model ends in a vocabulary projection. */
   get hasLogits(): boolean {
     return this.net.hasOutput;
@@ -212,6 +226,11 @@ export class Model {
    * Returns per sequence hidden states and/or logits for every position.
    */
   async forward(input: ForwardInput): Promise<ForwardResult> {
+    if (typeof input !== "object" || input === null || Array.isArray(input)) throw new ArgumentError(`forward: input: expected an object, found ${kindOf(input)}`);
+    if (input.outputs !== undefined && (!Array.isArray(input.outputs) || !input.outputs.every((o) => o === "hidden" || o === "logits"))) {
+      throw new ArgumentError(`forward: outputs: expected an array of "hidden" | "logits", found ${JSON.stringify(input.outputs)}`);
+    }
+    if (input.capture !== undefined && typeof input.capture !== "function") throw new ArgumentError(`forward: capture: expected a function, found ${kindOf(input.capture)}`);
     const c = this.config;
     const ed = c.arch === "encoder-decoder";
     const outputs = input.outputs ?? [this.net.hasOutput ? "logits" : "hidden"];
@@ -278,7 +297,8 @@ export class Model {
    * encoder-decoder, the source encoded once with its cross-attention keys/values cached.
    * Feed tokens with {@link decodeStep}; dispose() the state when done.
    */
-  async startDecoding(opts: StartOptions = {}): Promise<DecodeState> {
+  async startDecoding(options?: StartOptions): Promise<DecodeState> {
+    const opts = optionsObject("startDecoding", options);
     const c = this.config;
     if (c.arch === "encoder") throw new ShapeError('startDecoding: expected a model with a decoder, found arch "encoder"');
     const ed = c.arch === "encoder-decoder";
@@ -287,7 +307,13 @@ export class Model {
     const batch = opts.batch ?? opts.src?.length ?? 1;
     if (!Number.isInteger(batch) || batch < 1) throw new ShapeError(`startDecoding: batch expected an integer >= 1, found ${batch}`);
     if (opts.src && opts.src.length !== batch) throw new ShapeError(`startDecoding: batch ${batch} but ${opts.src.length} src sequences`);
+    if (opts.capacity !== undefined && !(Number.isInteger(opts.capacity) && opts.capacity >= 1)) {
+      throw new ArgumentError(`startDecoding: capacity: expected an integer >= 1, found ${opts.capacity}`);
+    }
+    if (opts.capture !== undefined && typeof opts.capture !== "function") throw new ArgumentError(`startDecoding: capture: expected a function, found ${kindOf(opts.capture)}`);
     const srcIds = opts.src ? this.checkBatch("src", opts.src, c.src_vocab_size, 0) : undefined;
+    // The cache's first blocks and the cached source keys/values, refused before encoding.
+    assertFits(this.engine.regions.kv, kvBytes(c, { positions: new Array<number>(batch).fill(0), capacity: opts.capacity, srcLengths: opts.src?.map((s) => s.length) }));
     return this.exclusive(async () => {
       const kv = this.engine.regions.kv;
       const cache = new KvCache(this.engine, {
@@ -319,7 +345,13 @@ export class Model {
    * and returns, for each sequence, the logits (or hidden state) of its last new token:
    * batch x vocab, row-major.
    */
-  async decodeStep(state: DecodeState, tokens: TokenSequence[], opts: StepOptions = {}): Promise<Float32Array> {
+  async decodeStep(state: DecodeState, tokens: TokenSequence[], options?: StepOptions): Promise<Float32Array> {
+    if (!(state instanceof DecodeState)) throw new ArgumentError(`decodeStep: state: expected a DecodeState from startDecoding(), found ${kindOf(state)}`);
+    const opts = optionsObject("decodeStep", options);
+    if (opts.output !== undefined && opts.output !== "logits" && opts.output !== "hidden") {
+      throw new ArgumentError(`decodeStep: output: expected "logits" | "hidden", found ${JSON.stringify(opts.output)}`);
+    }
+    if (opts.capture !== undefined && typeof opts.capture !== "function") throw new ArgumentError(`decodeStep: capture: expected a function, found ${kindOf(opts.capture)}`);
     state.assertLive();
     const c = this.config;
     if (state.owner !== this) throw new ArgumentError("decodeStep: the state was started by another model");

@@ -1,11 +1,12 @@
 import { ArgumentError, DisposedError, UnsupportedFeatureError } from "../errors.js";
 import { workerUrl as defaultWorkerUrl } from "./assets.js";
-import { type BuildName, type SimdChoice, buildFromInfo, buildTraits, chooseBuild } from "./builds.js";
+import { BUILDS, type BuildName, type SimdChoice, buildFromInfo, buildTraits, chooseBuild } from "./builds.js";
 import { detectFeatures, type HostFeatures } from "./features.js";
 import { wasmImports } from "./imports.js";
 import { loadModule, type WasmSource } from "./loader.js";
 import { Region, type RegionName, ScratchArena, WasmMemory } from "./memory.js";
 import { MIN_PARALLEL_WORK, ThreadPool } from "./pool.js";
+import { kindOf, optionsObject } from "../util/options.js";
 
 /** Options of the low-level engine; the public createRuntime() passes them through. */
 export interface EngineOptions {
@@ -71,6 +72,43 @@ function functionExports(instance: WebAssembly.Instance): string[] {
   return Object.keys(instance.exports).filter((k) => typeof instance.exports[k] === "function");
 }
 
+const ENGINE_OPTION_KEYS = ["simd", "build", "threads", "wasm", "workerUrl", "maxMemory", "initialMemory", "limits"] as const;
+const SIMD_CHOICES: readonly SimdChoice[] = ["auto", "relaxed", "strict", "scalar"];
+const REGION_NAMES: readonly RegionName[] = ["weights", "kv", "scratch"];
+
+/** Validates createRuntime() options up front, so a typo is an ArgumentError, not a silent default. */
+function checkEngineOptions(value: EngineOptions | undefined): EngineOptions {
+  const where = "createRuntime";
+  const o = optionsObject(where, value, ENGINE_OPTION_KEYS);
+  const bytes = (key: string, v: unknown) => {
+    if (v !== undefined && (typeof v !== "number" || !(v >= 0) || !Number.isFinite(v))) {
+      throw new ArgumentError(`${where}: ${key}: expected a number of bytes >= 0, found ${typeof v === "number" ? v : JSON.stringify(v)}`);
+    }
+  };
+  if (o.simd !== undefined && !SIMD_CHOICES.includes(o.simd)) {
+    throw new ArgumentError(`${where}: simd: expected ${SIMD_CHOICES.map((c) => `"${c}"`).join(" | ")}, found ${JSON.stringify(o.simd)}`);
+  }
+  if (o.build !== undefined && !(BUILDS as readonly string[]).includes(o.build)) {
+    throw new ArgumentError(`${where}: build: expected ${BUILDS.map((b) => `"${b}"`).join(" | ")}, found ${JSON.stringify(o.build)}`);
+  }
+  // The module's reserve (static data, stack) takes the first page: less than two pages cannot hold a block.
+  if (o.maxMemory !== undefined && (typeof o.maxMemory !== "number" || !Number.isInteger(o.maxMemory) || o.maxMemory < 2 * 65536 || o.maxMemory > 65536 * 65536)) {
+    throw new ArgumentError(`maxMemory: expected an integer number of bytes in ${2 * 65536}..${65536 * 65536} (4 GiB), found ${String(o.maxMemory)}`);
+  }
+  bytes("initialMemory", o.initialMemory);
+  if (o.limits !== undefined) {
+    const limits = optionsObject(`${where}: limits`, o.limits);
+    const unknown = Object.keys(limits).find((k) => !(REGION_NAMES as readonly string[]).includes(k));
+    if (unknown !== undefined) throw new ArgumentError(`${where}: limits: expected keys among ${REGION_NAMES.map((r) => `"${r}"`).join(", ")}, found "${unknown}"`);
+    for (const r of REGION_NAMES) bytes(`limits.${r}`, limits[r]);
+  }
+  if (o.workerUrl !== undefined && typeof o.workerUrl !== "string" && !(o.workerUrl instanceof URL)) {
+    throw new ArgumentError(`${where}: workerUrl: expected a string or URL, found ${kindOf(o.workerUrl)}`);
+  }
+  if (o.wasm !== undefined) optionsObject(`${where}: wasm`, o.wasm);
+  return o;
+}
+
 /** Stops the workers of an engine collected without dispose() (a page that forgot it). */
 const poolsOfLostEngines = new FinalizationRegistry<ThreadPool>((pool) => pool.dispose());
 
@@ -101,7 +139,8 @@ export class Engine {
     this.names.forEach((k, i) => this.kernelIndex.set(k, i));
   }
 
-  static async create(opts: EngineOptions = {}): Promise<Engine> {
+  static async create(options?: EngineOptions): Promise<Engine> {
+    const opts = checkEngineOptions(options);
     const host = await detectFeatures();
     const notes: string[] = [];
     let threads = resolveThreads(opts.threads, host, notes);
