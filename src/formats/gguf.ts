@@ -4,6 +4,7 @@
 // Every count, length and offset is checked against the bytes left before it is used, so a
 // damaged file is a ModelFormatError, never a huge allocation, a hang or an out-of-bounds read.
 import { ModelFormatError } from "../errors.js";
+import { dequantizeMatrix, type QuantizedMatrix } from "./quant_blocks.js";
 import { f16ToF32 } from "./safetensors.js";
 
 /** A metadata value: numbers (u64/i64 beyond 2^53 stay bigint), booleans, strings, arrays. */
@@ -179,10 +180,24 @@ export class GgufFile {
     return this.bytes.subarray(t.begin, t.end);
   }
 
-  /** The tensor as float32 (a fresh array). */
+  /** The tensor as float32 (a fresh array; Q8_0 / Q4_0 dequantized). */
   read(name: string): Float32Array {
     const t = this.info(name);
-    return dequantize(t.type, this.raw(name), t.size);
+    if (t.type === "Q8_0" || t.type === "Q4_0") return dequantizeMatrix(this.blocks(t));
+    return widen(t.type, this.raw(name), t.size);
+  }
+
+  /**
+   * A 2-D Q8_0 / Q4_0 tensor's blocks as the quantized linear op takes them (GGUF's block
+   * layout is the op's: rows = out, cols = in), else undefined (the tensor is read as float32).
+   */
+  quantized(name: string): QuantizedMatrix | undefined {
+    const t = this.info(name);
+    return (t.type === "Q8_0" || t.type === "Q4_0") && t.dims.length === 2 ? this.blocks(t) : undefined;
+  }
+
+  private blocks(t: GgufTensorInfo): QuantizedMatrix {
+    return { type: t.type === "Q8_0" ? "q8_0" : "q4_0", rows: t.size / t.dims[0], cols: t.dims[0], blocks: this.bytes.subarray(t.begin, t.end) };
   }
 
   /** A metadata value, or undefined. */
@@ -191,40 +206,15 @@ export class GgufFile {
   }
 }
 
-/** Stored bytes of `size` elements of `type` -> float32. Q8_0/Q4_0 follow ggml's block layout. */
-export function dequantize(type: GgufTensorType, src: Uint8Array, size: number): Float32Array {
+/** Stored bytes of a float tensor of `size` elements -> float32. */
+function widen(type: "F32" | "F16" | "BF16", src: Uint8Array, size: number): Float32Array {
   const out = new Float32Array(size);
   const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
-  switch (type) {
-    case "F32":
-      for (let i = 0; i < size; i++) out[i] = dv.getFloat32(4 * i, true);
-      break;
-    case "F16":
-      for (let i = 0; i < size; i++) out[i] = f16ToF32(dv.getUint16(2 * i, true));
-      break;
-    case "BF16": {
-      const u = new Uint32Array(out.buffer);
-      for (let i = 0; i < size; i++) u[i] = dv.getUint16(2 * i, true) << 16;
-      break;
-    }
-    case "Q8_0":
-      // Block of 32: f16 scale d, 32 x int8 q; x = d * q.
-      for (let b = 0, o = 0; o < size; b += 34, o += 32) {
-        const d = f16ToF32(dv.getUint16(b, true));
-        for (let j = 0; j < 32; j++) out[o + j] = d * dv.getInt8(b + 2 + j);
-      }
-      break;
-    case "Q4_0":
-      // Block of 32: f16 scale d, 16 bytes; low nibbles are elements 0..15, high nibbles 16..31; x = d * (q - 8).
-      for (let b = 0, o = 0; o < size; b += 18, o += 32) {
-        const d = f16ToF32(dv.getUint16(b, true));
-        for (let j = 0; j < 16; j++) {
-          const q = src[b + 2 + j];
-          out[o + j] = d * ((q & 15) - 8);
-          out[o + j + 16] = d * ((q >> 4) - 8);
-        }
-      }
-      break;
+  if (type === "F32") for (let i = 0; i < size; i++) out[i] = dv.getFloat32(4 * i, true);
+  else if (type === "F16") for (let i = 0; i < size; i++) out[i] = f16ToF32(dv.getUint16(2 * i, true));
+  else {
+    const u = new Uint32Array(out.buffer);
+    for (let i = 0; i < size; i++) u[i] = dv.getUint16(2 * i, true) << 16;
   }
   return out;
 }

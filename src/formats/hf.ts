@@ -6,6 +6,7 @@ import { Tokenizer as HfTokenizerImpl } from "@huggingface/tokenizers";
 import { ModelFormatError } from "../errors.js";
 import { type Activation, type ModelConfig, parseConfig } from "../model/config.js";
 import type { TensorSource } from "../model/weights.js";
+import type { QuantizedMatrix } from "./quant_blocks.js";
 import { parseSafetensors, type SafetensorsFile } from "./safetensors.js";
 import type { FormatTokenizer, OpenedModel } from "./source.js";
 import type { DecodeOptions, Encoding } from "./tokenizers/vocab.js";
@@ -117,6 +118,10 @@ class ShardedSource implements TensorSource {
 
   read(name: string): Float32Array {
     return this.shard(name).read(name);
+  }
+
+  quantized(name: string): QuantizedMatrix | undefined {
+    return this.shard(name).quantized(name);
   }
 
   private shard(name: string): SafetensorsFile {

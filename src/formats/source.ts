@@ -4,6 +4,7 @@
 import { ModelFormatError } from "../errors.js";
 import type { ModelConfig } from "../model/config.js";
 import type { TensorSource } from "../model/weights.js";
+import type { QuantizedMatrix } from "./quant_blocks.js";
 import type { DecodeOptions, Encoding } from "./tokenizers/vocab.js";
 
 /** A tokenizer as the text layer uses it (structurally the TextTokenizer of src/generate/text.ts). */
@@ -31,6 +32,7 @@ interface NamedTensors {
   has(name: string): boolean;
   shape(name: string): readonly number[];
   read(name: string): Float32Array;
+  quantized?(name: string): QuantizedMatrix | undefined;
 }
 
 /**
@@ -55,6 +57,10 @@ export class RenamedSource implements TensorSource {
 
   read(name: string): Float32Array {
     return this.inner.read(this.fileName(name));
+  }
+
+  quantized(name: string): QuantizedMatrix | undefined {
+    return this.inner.quantized?.(this.fileName(name));
   }
 
   private fileName(name: string): string {

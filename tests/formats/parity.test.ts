@@ -52,8 +52,11 @@ describe.each(TEST_BUILDS)("formats on the %s build", (build) => {
     expect(outs[2]).toEqual(outs[0]);
   });
 
-  it("GGUF with F16 embedding, Q8_0 attention/output, Q4_0 feed-forward: logits match torch on the dequantized weights", async () => {
-    const { model } = load(fixtureBytes("llama_q.gguf"), "llama_q.gguf");
+  it("GGUF with F16 embedding, Q8_0 attention/output, Q4_0 feed-forward, dequantized at load: logits match torch on the dequantized weights", async () => {
+    const o = openModel(fixtureBytes("llama_q.gguf"), "llama_q.gguf");
+    // Hiding quantized() makes the model read every tensor as float32 (the dequantized values).
+    const floats = { file: o.tensors.file, has: (n: string) => o.tensors.has(n), shape: (n: string) => o.tensors.shape(n), read: (n: string) => o.tensors.read(n) };
+    const model = Model.fromTensors(rt, o.config, floats);
     const { logits } = await model.forward({ tokens: [ref.meta.llama_q.prompt] });
     expect(relError(logits![0], ref.tensor("llama_q.logits"))).toBeLessThan(TOL);
     // The weights really are the quantized ones: the logits moved from the f32 model's (measured 0.32
@@ -61,6 +64,20 @@ describe.each(TEST_BUILDS)("formats on the %s build", (build) => {
     const drift = relError(logits![0], ref.tensor("llama.logits"));
     expect(drift).toBeGreaterThan(1e-2);
     expect(drift).toBeLessThan(0.5);
+    model.dispose();
+  });
+
+  it("GGUF Q8_0 / Q4_0 linear weights go to the quantized kernels as stored (blocks, not floats)", async () => {
+    const o = openModel(fixtureBytes("llama_q.gguf"), "llama_q.gguf");
+    expect(o.tensors.quantized!("model.layers.0.self_attn.q_proj.weight")).toMatchObject({ type: "q8_0", rows: 32, cols: 32 });
+    expect(o.tensors.quantized!("model.layers.1.mlp.down_proj.weight")).toMatchObject({ type: "q4_0", rows: 32, cols: 64 });
+    expect(o.tensors.quantized!("model.embed_tokens.weight")).toBeUndefined(); // F16: read as float32
+    const model = Model.fromTensors(rt, o.config, o.tensors);
+    const { logits } = await model.forward({ tokens: [ref.meta.llama_q.prompt] });
+    // Activations are quantized per block of 32 on the fly (q8), so this is looser than float parity.
+    const e = relError(logits![0], ref.tensor("llama_q.logits"));
+    console.log(`llama_q.gguf on the quantized kernels (${build}): max error ${e.toPrecision(3)} of the largest logit`);
+    expect(e).toBeLessThan(0.05);
     model.dispose();
   });
 
