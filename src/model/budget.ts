@@ -66,7 +66,7 @@ export function loadedBytes(weights: object): number {
   return bytes;
 }
 
-/** Capacity a KvCache block ends with after growing (by doubling, as KvCache.reserve does) to `positions`. */
+/** Capacity a KvCache block ends with after one reserve of `positions` (KvCache.reserve: at least double). Token-by-token growth may end higher: a lower bound. */
 export function kvCapacity(initial: number, positions: number, maxCapacity: number): number {
   let cap = Math.min(initial, maxCapacity);
   while (cap < positions && cap < maxCapacity) cap = Math.min(maxCapacity, Math.max(positions, 2 * cap));
