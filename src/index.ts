@@ -23,6 +23,13 @@ export { parseConfig, type ModelConfig } from "./model/config.js";
 export { KvCache, type KvCacheOptions } from "./model/kv_cache.js";
 export type { TensorSource } from "./model/weights.js";
 export { parseSafetensors, writeSafetensors, SafetensorsFile, type TensorInfo } from "./formats/safetensors.js";
+export { openModel, type ModelFiles } from "./formats/detect.js";
+export type { OpenedModel, FormatTokenizer } from "./formats/source.js";
+export { parseGguf, GgufFile, type GgufValue, type GgufTensorInfo, type GgufTensorType } from "./formats/gguf.js";
+export { openGguf, ggufConfig, ggufTokenizer } from "./formats/gguf_model.js";
+export { openLlama2c, parseLlama2cHeader, parseLlama2cTokenizer, type Llama2cHeader } from "./formats/llama2c.js";
+export { openHf, hfConfig, HfTokenizer } from "./formats/hf.js";
+export { Gpt2BpeTokenizer, SentencePieceTokenizer, type Gpt2BpeSpec, type SentencePieceSpec } from "./formats/tokenizers/bpe.js";
 export { greedy, argmaxRow, type GreedyOptions } from "./generate/greedy.js";
 export { Sampler, resolveSampling, type SamplingOptions, type ResolvedSampling } from "./generate/sampler.js";
 export {
