@@ -85,10 +85,10 @@ beforeAll(async () => {
 });
 afterAll(() => rt.dispose());
 
-const cases = (["decoder", "encoder-decoder", "encoder"] as const).flatMap((arch) => [0, 1, 2, 3, 4].map((seed) => ({ arch, seed })));
+const cases = (["decoder", "encoder-decoder", "encoder"] as const).flatMap((arch, a) => [0, 1, 2, 3, 4].map((seed) => ({ arch, seed: 10 * a + seed })));
 
 describe.each(cases)("random $arch model #$seed", ({ arch, seed }) => {
-  const rng = new Rng(1000 + seed * 7 + arch.length);
+  const rng = new Rng(1000 + seed);
   const config = randomConfig(rng, arch);
   const ids = (n: number) => Array.from({ length: n }, () => 4 + Math.floor(rng.next() * (config.vocab_size - 4)));
   const seqs = [ids(9), ids(3), ids(6)];
