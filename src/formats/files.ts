@@ -26,7 +26,7 @@ export async function readModelPath(path: string): Promise<ModelFiles> {
   try {
     stat = await fs.stat(path);
   } catch (e) {
-    throw new ArgumentError(`${path}: expected a model file or directory, found ${(e as { code?: string }).code ?? (e as Error).message}`);
+    throw new ArgumentError(`${path}: expected a readable file, found ${(e as { code?: string }).code ?? (e as Error).message}`);
   }
   const dir = stat.isDirectory() ? path : p.dirname(path);
   const present = new Set(await fs.readdir(dir));
