@@ -219,6 +219,7 @@ describe("byte-mutation fuzz: a correct load or a ModelFormatError, nothing else
     ["llama2.c tokenizer.bin", () => fixtureDir("llama2c"), "tokenizer.bin"],
     ["HF model.safetensors", () => fixtureDir("llama"), "model.safetensors"],
     ["HF config.json", () => fixtureDir("gpt2"), "config.json"],
+    ["HF tokenizer.json", () => fixtureDir("llama"), "tokenizer.json"],
   ];
   const N = 600;
 
@@ -239,7 +240,7 @@ describe("byte-mutation fuzz: a correct load or a ModelFormatError, nothing else
       if (op === 3) b = b.subarray(0, int(b.length));
       else for (let k = 1 + int(4); k > 0; k--) b[int(span)] = rng.next() < 0.5 ? nasty[int(nasty.length)] : int(256);
       try {
-        fullLoad({ files: { ...base.files, [target]: b }, main: target === "tokenizer.bin" || target === "config.json" ? undefined : target });
+        fullLoad({ files: { ...base.files, [target]: b }, main: ["tokenizer.bin", "config.json", "tokenizer.json"].includes(target) ? undefined : target });
         loaded++;
       } catch (e) {
         if (!(e instanceof ModelFormatError)) {
