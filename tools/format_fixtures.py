@@ -8,6 +8,7 @@ One Llama-style model (random weights, fixed seed) is written in four files:
                     (SentencePiece-style scores, byte pieces) plus one metadata key of every value type
   llama_q.gguf      the same weights quantized: embedding F16, attention Q8_0, feed-forward Q4_0, output Q8_0
   llama2c/          llama2.c: model.bin (7 int32 header, negative vocab_size: own classifier) + tokenizer.bin
+  gpt2_tokenizer.gguf  the GPT-2 fixture's byte-level BPE vocabulary as GGUF tokenizer metadata only
 GGUF and llama2.c keep the original (adjacent-pair) rotary layout; the three give the same logits.
 Plus a GPT-2 (HF names, Conv1D weights, tied embeddings, two shards + index, byte-level BPE
 tokenizer.json) and a BERT (HF names, WordPiece tokenizer.json).
@@ -453,6 +454,12 @@ def main():
                    "tie_word_embeddings": True, "bos_token_id": GV - 1, "eos_token_id": GV - 1}, f, indent=1)
     with open(os.path.join(OUT, "gpt2", "tokenizer.json"), "w", encoding="utf-8") as f:
         json.dump(gpt2_tokenizer_json(gtokens, gmerges), f, ensure_ascii=False)
+    # The same vocabulary as GGUF tokenizer metadata (tokenizer.ggml.model "gpt2"), no tensors.
+    write_gguf(os.path.join(OUT, "gpt2_tokenizer.gguf"), [
+        ("tokenizer.ggml.model", "str", "gpt2"), ("tokenizer.ggml.tokens", ("arr", "str"), gtokens),
+        ("tokenizer.ggml.merges", ("arr", "str"), [f"{a} {b}" for a, b in gmerges]),
+        ("tokenizer.ggml.token_type", ("arr", "i32"), [1] * (GV - 1) + [3]),
+        ("tokenizer.ggml.bos_token_id", "u32", GV - 1), ("tokenizer.ggml.eos_token_id", "u32", GV - 1)], [])
     gprompt = [5, 40, 41, 260, 270, 7]
     with torch.no_grad():
         ref["gpt2.logits"] = g(torch.tensor([gprompt]))[0].numpy()

@@ -5,6 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { ArgumentError, ModelFormatError } from "../../src/errors.js";
 import { openModel } from "../../src/formats/detect.js";
+import { parseGguf } from "../../src/formats/gguf.js";
+import { ggufTokenizer } from "../../src/formats/gguf_model.js";
 import { HfTokenizer, parseJson } from "../../src/formats/hf.js";
 import { bpeMerge, Gpt2BpeTokenizer, SentencePieceTokenizer } from "../../src/formats/tokenizers/bpe.js";
 import { fixtureBytes, fixtureDir, ref } from "./fixtures.js";
@@ -86,6 +88,13 @@ describe("GPT-2 byte-level BPE", () => {
     expect(e.tokens).toContain("Ġthe");
     expect(ours.decode([...e.ids, eot])).toBe("the cat sat on the mat");
     expect(ours.decode([eot], { skipSpecial: false })).toBe("<|endoftext|>");
+  });
+
+  it("the same vocabulary from GGUF metadata (tokenizer.ggml.model \"gpt2\") encodes alike", () => {
+    const fromGguf = ggufTokenizer(parseGguf(fixtureBytes("gpt2_tokenizer.gguf"), "gpt2_tokenizer.gguf"))!;
+    expect(fromGguf).toBeInstanceOf(Gpt2BpeTokenizer);
+    for (const text of ROUND_TRIP) expect(fromGguf.encode(text).ids).toEqual(lib.encode(text).ids);
+    expect(fromGguf.decode([eot])).toBe("");
   });
 
   it("a malformed merge is a ModelFormatError", () => {
