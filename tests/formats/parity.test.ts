@@ -130,6 +130,21 @@ describe("Runtime.loadModel in every format", () => {
     }
   });
 
+  it("a sharded GPT-2 directory by path: shards read through the index, tokenizer.json used", async () => {
+    const tm = await rt.loadModel(new URL("gpt2", FORMATS_DIR).pathname);
+    expect(tm.config).toMatchObject({ naming: "hf-gpt2", bos_id: -1, eos_id: 296 });
+    const t = await tm.translate("the dog sat on the", { maxNewTokens: 6 });
+    // Greedy on the model loaded from the same files in memory gives the same ids.
+    const o = openModel(fixtureDir("gpt2"));
+    const model = Model.fromTensors(rt, o.config, o.tensors);
+    const prompt = o.tokenizer!.encode("the dog sat on the").ids;
+    const want = (await greedy(model, { prompts: [prompt], maxNewTokens: 6 }))[0];
+    expect(t.ids).toEqual(want);
+    expect(t.text).toBe(o.tokenizer!.decode(want));
+    model.dispose();
+    tm.dispose();
+  });
+
   it("a model without a tokenizer is a ModelFormatError naming what is missing; a given tokenizer is used", async () => {
     await expect(rt.loadModel(fixtureBytes("llama2c/model.bin"))).rejects.toThrow(/tokenizer: expected tokenizer.json, tokenizer.bin or GGUF/);
     const tok = openModel(fixtureDir("llama2c")).tokenizer!;
