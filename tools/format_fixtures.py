@@ -9,6 +9,7 @@ One Llama-style model (random weights, fixed seed) is written in four files:
   llama_q.gguf      the same weights quantized: embedding F16, attention Q8_0, feed-forward Q4_0, output Q8_0
   llama2c/          llama2.c: model.bin (7 int32 header, negative vocab_size: own classifier) + tokenizer.bin
   gpt2_tokenizer.gguf  the GPT-2 fixture's byte-level BPE vocabulary as GGUF tokenizer metadata only
+  kquants.gguf      two tensors of random Q4_K / Q6_K super-blocks (reference: ggml's dequantization, in numpy)
 GGUF and llama2.c keep the original (adjacent-pair) rotary layout; the three give the same logits.
 Plus a GPT-2 (HF names, Conv1D weights, tied embeddings, two shards + index, byte-level BPE
 tokenizer.json) and a BERT (HF names, WordPiece tokenizer.json).
@@ -279,13 +280,70 @@ def quant_q4_0(w):
     return out, ((q.astype(np.float32) - 8) * df[:, None]).reshape(w.shape)
 
 
+def dequant_q4_k(raw):
+    """ggml dequantize_row_q4_K, float32 rounding where C rounds."""
+    f32 = np.float32
+    out = []
+    for b in raw.reshape(-1, 144):
+        d, dmin = (f32(x) for x in b[:4].view(np.float16))
+        sc = b[4:16].astype(np.int32)
+        qs = b[16:]
+
+        def scale_min(j):
+            if j < 4:
+                return sc[j] & 63, sc[j + 4] & 63
+            return (sc[j + 4] & 15) | ((sc[j - 4] >> 6) << 4), (sc[j + 4] >> 4) | ((sc[j] >> 6) << 4)
+        for c in range(4):
+            s1, n1 = scale_min(2 * c)
+            s2, n2 = scale_min(2 * c + 1)
+            d1, m1, d2, m2 = f32(d * f32(s1)), f32(dmin * f32(n1)), f32(d * f32(s2)), f32(dmin * f32(n2))
+            q = qs[32 * c: 32 * c + 32].astype(np.float32)
+            out += [f32(d1 * x) - m1 for x in (q.astype(np.int32) & 15)]
+            out += [f32(d2 * x) - m2 for x in (q.astype(np.int32) >> 4)]
+    return np.array(out, dtype=np.float32)
+
+
+def dequant_q6_k(raw):
+    """ggml dequantize_row_q6_K."""
+    f32 = np.float32
+    out = []
+    for b in raw.reshape(-1, 210):
+        d = f32(b[208:210].view(np.float16)[0])
+        y = np.zeros(256, dtype=np.float32)
+        for n in range(2):
+            ql, qh = b[64 * n:].astype(np.int32), b[128 + 32 * n:].astype(np.int32)
+            sc = b[192 + 8 * n: 200 + 8 * n].view(np.int8).astype(np.float32)
+            for l in range(32):
+                i = l // 16
+                q1 = ((ql[l] & 15) | ((qh[l] & 3) << 4)) - 32
+                q2 = ((ql[l + 32] & 15) | (((qh[l] >> 2) & 3) << 4)) - 32
+                q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32
+                q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32
+                for k, q in ((0, q1), (2, q2), (4, q3), (6, q4)):
+                    y[128 * n + l + 16 * k] = f32(d * sc[i + k]) * q
+        out += list(y)
+    return np.array(out, dtype=np.float32)
+
+
+def kquant_blocks(rng, kind, n_blocks):
+    """Random but well-formed super-blocks: every bit pattern of the quants and scales, moderate f16 scales."""
+    size = 144 if kind == "Q4_K" else 210
+    raw = rng.integers(0, 256, size=(n_blocks, size), dtype=np.uint8)
+    scales = rng.uniform(0.001, 0.02, size=(n_blocks, 2)).astype(np.float16).view(np.uint8)
+    if kind == "Q4_K":
+        raw[:, 0:4] = scales
+    else:
+        raw[:, 208:210] = scales[:, 0:2]
+    return raw
+
+
 def write_gguf(path, kvs, tensors, alignment=32):
     """kvs: list of (key, kind, value); tensors: list of (name, array torch-order, ggml type name).
     Returns name -> the float32 values a reader must see (dequantized)."""
     seen = {}
     infos, blobs, off = [], [], 0
-    for name, arr, t in tensors:
-        arr = np.asarray(arr, dtype=np.float32)
+    for name, arr, t, *shape in tensors:
+        arr = np.asarray(arr, dtype=np.uint8 if shape else np.float32)
         if t == "F32":
             data, deq = arr.astype("<f4").tobytes(), arr
         elif t == "F16":
@@ -295,8 +353,10 @@ def write_gguf(path, kvs, tensors, alignment=32):
             data, deq = quant_q8_0(arr)
         elif t == "Q4_0":
             data, deq = quant_q4_0(arr)
-        code = {"F32": 0, "F16": 1, "Q4_0": 2, "Q8_0": 8}[t]
-        dims = list(reversed(arr.shape))
+        elif t in ("Q4_K", "Q6_K"):  # arr is already the raw blocks; shape given separately
+            data, deq = arr.tobytes(), None
+        code = {"F32": 0, "F16": 1, "Q4_0": 2, "Q8_0": 8, "Q4_K": 12, "Q6_K": 14}[t]
+        dims = list(reversed(shape[0] if shape else arr.shape))
         infos.append(gguf_str(name) + struct.pack("<I", len(dims)) + b"".join(struct.pack("<Q", d) for d in dims)
                      + struct.pack("<IQ", code, off))
         pad = (-len(data)) % alignment
@@ -460,6 +520,14 @@ def main():
         ("tokenizer.ggml.merges", ("arr", "str"), [f"{a} {b}" for a, b in gmerges]),
         ("tokenizer.ggml.token_type", ("arr", "i32"), [1] * (GV - 1) + [3]),
         ("tokenizer.ggml.bos_token_id", "u32", GV - 1), ("tokenizer.ggml.eos_token_id", "u32", GV - 1)], [])
+    # k-quant super-blocks (dequantized at load): random blocks and ggml's dequantization of them.
+    krng = np.random.default_rng(3)
+    q4k, q6k = kquant_blocks(krng, "Q4_K", 4), kquant_blocks(krng, "Q6_K", 4)
+    write_gguf(os.path.join(OUT, "kquants.gguf"), [("general.architecture", "str", "none")],
+               [("q4_k", q4k, "Q4_K", (2, 512)), ("q6_k", q6k, "Q6_K", (4, 256))])
+    ref["kquants.q4_k"] = dequant_q4_k(q4k).reshape(2, 512)
+    ref["kquants.q6_k"] = dequant_q6_k(q6k).reshape(4, 256)
+
     gprompt = [5, 40, 41, 260, 270, 7]
     with torch.no_grad():
         ref["gpt2.logits"] = g(torch.tensor([gprompt]))[0].numpy()
