@@ -79,17 +79,18 @@ export class Vocabulary {
   /** Maps token strings to ids, collecting the distinct unknown ones. */
   lookup(tokens: string[]): Encoding {
     const ids: number[] = [];
-    const unknown: string[] = [];
+    // A Set keeps this linear: an untrusted text of n distinct unknown words must not cost n^2.
+    const unknown = new Set<string>();
     for (const t of tokens) {
       const id = this.index.get(t);
       if (id === undefined) {
         ids.push(this.unkId);
-        if (!unknown.includes(t)) unknown.push(t);
+        unknown.add(t);
       } else {
         ids.push(id);
       }
     }
-    return { ids, tokens, unknown };
+    return { ids, tokens, unknown: [...unknown] };
   }
 
   /** Ids to token strings, optionally without <pad>/<bos>/<eos>. */
