@@ -79,6 +79,7 @@ export class Runtime {
     if (opened.format === "simdformer") return TextModel.load(this, opened.tensors as SafetensorsFile, { ...options, file: opened.file });
     const tokenizer = options.tokenizer ?? opened.tokenizer;
     if (!tokenizer) {
+      if (opened.tokenizerError) throw opened.tokenizerError;
       throw new ModelFormatError(opened.file, "tokenizer", "tokenizer.json, tokenizer.bin or GGUF tokenizer metadata with the model (or options.tokenizer)", "none");
     }
     const model = Model.fromTensors(this, opened.config, opened.tensors, opened.metadata);

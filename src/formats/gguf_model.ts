@@ -4,7 +4,7 @@ import { ModelFormatError } from "../errors.js";
 import { type ModelConfig, parseConfig } from "../model/config.js";
 import { type GgufFile, type GgufValue, ggufTypeOf, parseGguf } from "./gguf.js";
 import { checkShapes, type FormatTokenizer, llamaTensors, type OpenedModel, RenamedSource } from "./source.js";
-import { Gpt2BpeTokenizer, SentencePieceTokenizer } from "./tokenizers/bpe.js";
+import { Gpt2BpeTokenizer, PRE_TOKENIZER_PATTERNS, SentencePieceTokenizer } from "./tokenizers/bpe.js";
 
 /** Our "hf-llama" name -> llama.cpp's GGUF name. */
 function ggufName(hf: string): string | undefined {
@@ -132,7 +132,10 @@ export function ggufTokenizer(g: GgufFile, config?: ModelConfig): FormatTokenize
   if (model === "gpt2") {
     const merges = m.array<string>("tokenizer.ggml.merges", "strings", (x) => typeof x === "string");
     if (!merges) return m.fail("tokenizer.ggml.merges", "an array of strings (gpt2 tokenizer)", undefined);
-    return new Gpt2BpeTokenizer({ tokens, merges, special }, source);
+    const pre = m.str("tokenizer.ggml.pre") ?? "default";
+    const pattern = PRE_TOKENIZER_PATTERNS[pre];
+    if (!pattern) m.fail("tokenizer.ggml.pre", Object.keys(PRE_TOKENIZER_PATTERNS).map((k) => `"${k}"`).join(" | "), pre);
+    return new Gpt2BpeTokenizer({ tokens, merges, special, pattern }, source);
   }
   return m.fail("tokenizer.ggml.model", '"llama" or "gpt2"', model);
 }
@@ -145,5 +148,12 @@ export function openGguf(bytes: Uint8Array, file = "<bytes>"): OpenedModel {
   const names = new Map<string, string>();
   for (const [hf] of expected) names.set(hf, ggufName(hf)!);
   checkShapes(file, g, expected.map(([hf, shape]) => [names.get(hf)!, shape] as const));
-  return { format: "gguf", file, config, tensors: new RenamedSource(file, g, names), metadata: {}, tokenizer: ggufTokenizer(g, config) };
+  const opened = { format: "gguf" as const, file, config, tensors: new RenamedSource(file, g, names), metadata: {} };
+  // A tokenizer we cannot build (e.g. an unknown pre-tokenizer) does not stop the weights from loading.
+  try {
+    return { ...opened, tokenizer: ggufTokenizer(g, config) };
+  } catch (e) {
+    if (!(e instanceof ModelFormatError)) throw e;
+    return { ...opened, tokenizerError: e };
+  }
 }

@@ -25,6 +25,8 @@ export interface OpenedModel {
   readonly metadata: Record<string, string>;
   /** The tokenizer the files carry, if any. */
   readonly tokenizer?: FormatTokenizer;
+  /** Why the files' tokenizer could not be built (the model itself loads; pass a tokenizer of your own). */
+  readonly tokenizerError?: ModelFormatError;
 }
 
 /** The read side of a file: anything with has/shape/read under its own names. */

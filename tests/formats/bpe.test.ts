@@ -97,6 +97,23 @@ describe("GPT-2 byte-level BPE", () => {
     expect(fromGguf.decode([eot])).toBe("");
   });
 
+  it("tokenizer.ggml.pre picks the pre-tokenizer (Llama 3: digits in threes, case-insensitive contractions); an unknown one is a ModelFormatError", () => {
+    const pieces = (pre?: string) => {
+      const kv: Array<[string, GgufKv]> = [["tokenizer.ggml.model", { str: "gpt2" }], ["tokenizer.ggml.tokens", { strs: tokens }], ["tokenizer.ggml.merges", { strs: json.model.merges }]];
+      if (pre) kv.push(["tokenizer.ggml.pre", { str: pre }]);
+      const tok = ggufTokenizer(parseGguf(metadataGguf(kv), "t.gguf")) as Gpt2BpeTokenizer;
+      const text = "I'M 12345 ok!!\n\nnext";
+      expect(tok.decode(tok.encode(text).ids)).toBe(text);
+      return tok.pretokenize(text);
+    };
+    expect(pieces()).toEqual(pieces("gpt-2"));
+    // GPT-2 keeps whitespace before a word out of the last run: "\n\nnext" is "\n", "\n", "next".
+    expect(pieces()).toEqual(["I", "'", "M", " 12345", " ok", "!!", "\n", "\n", "next"]);
+    expect(pieces("llama-bpe")).toEqual(["I", "'M", " ", "123", "45", " ok", "!!\n\n", "next"]);
+    expect(pieces("qwen2")).toEqual(["I", "'M", " ", "1", "2", "3", "4", "5", " ok", "!!\n\n", "next"]);
+    expect(() => pieces("deepseek-coder")).toThrow(/t.gguf: metadata "tokenizer.ggml.pre": expected "default" \| .+, found "deepseek-coder"/);
+  });
+
   it("a malformed merge is a ModelFormatError", () => {
     expect(() => new Gpt2BpeTokenizer({ tokens, merges: ["a b c"] }, "m")).toThrow(/m: merges\[0\]: expected "a b"/);
   });
@@ -115,3 +132,24 @@ describe("bpeMerge", () => {
     expect(bpeMerge([], rank)).toEqual([]);
   });
 });
+
+type GgufKv = { str: string } | { strs: readonly string[] };
+
+/** A GGUF v3 file with only string / string-array metadata and no tensors (tokenizer tests). */
+function metadataGguf(kv: Array<[string, GgufKv]>): Uint8Array {
+  const parts: number[] = [];
+  const u32 = (v: number) => parts.push(v & 255, (v >> 8) & 255, (v >> 16) & 255, (v >>> 24) & 255);
+  const u64 = (v: number) => { u32(v); u32(0); };
+  const str = (s: string) => { const b = new TextEncoder().encode(s); u64(b.length); parts.push(...b); };
+  parts.push(0x47, 0x47, 0x55, 0x46);
+  u32(3);
+  u64(0);
+  u64(kv.length);
+  for (const [key, v] of kv) {
+    str(key);
+    if ("str" in v) { u32(8); str(v.str); }
+    else { u32(9); u32(8); u64(v.strs.length); v.strs.forEach(str); }
+  }
+  while (parts.length % 32) parts.push(0);
+  return Uint8Array.from(parts);
+}

@@ -153,6 +153,21 @@ describe("Runtime.loadModel in every format", () => {
     tm.dispose();
   });
 
+  it("a GGUF whose tokenizer cannot be built: loadModel says why, and loads with a tokenizer given", async () => {
+    const bytes = new Uint8Array(fixtureBytes("llama.gguf"));
+    const key = new TextEncoder().encode("tokenizer.ggml.scores");
+    for (let i = 0; i < bytes.length; i++) {
+      if (key.every((x, j) => bytes[i + j] === x)) {
+        bytes[i + key.length - 1] = 0x7a; // "...scorez": the llama tokenizer has no scores
+        break;
+      }
+    }
+    await expect(rt.loadModel(bytes)).rejects.toThrow(/metadata "tokenizer.ggml.scores": expected an array of numbers \(llama tokenizer\), found missing/);
+    const tm = await rt.loadModel(bytes, { tokenizer: openModel(fixtureBytes("llama.gguf")).tokenizer });
+    expect((await tm.translate("the cat sat on", { maxNewTokens: 4 })).ids).toEqual(ref.meta.llama.greedy.slice(0, 4));
+    tm.dispose();
+  });
+
   it("the default translator still loads through the same entry", async () => {
     const tm = await rt.loadModel(new URL("../../models/default/translator.safetensors", import.meta.url).pathname);
     expect(tm.config.arch).toBe("encoder-decoder");

@@ -133,6 +133,22 @@ function byteChars(): string[] {
 /** GPT-2's pre-tokenizer: contractions, letter runs, digit runs, other runs, whitespace (with one leading space kept). */
 export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
+/**
+ * Llama 3's pre-tokenizer (llama.cpp "llama-bpe"): case-insensitive contractions, letters with one
+ * leading non-letter, digits in runs of at most 3, punctuation runs with trailing newlines.
+ * The contractions are spelled out because JS has no inline (?i:...) groups.
+ */
+export const LLAMA3_PATTERN =
+  "'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD]|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+/** Qwen2's pre-tokenizer (llama.cpp "qwen2"): as Llama 3's with single digits. */
+export const QWEN2_PATTERN = LLAMA3_PATTERN.replace("\\p{N}{1,3}", "\\p{N}");
+
+/** Pre-tokenizer patterns by llama.cpp's tokenizer.ggml.pre name. */
+export const PRE_TOKENIZER_PATTERNS: Readonly<Record<string, string>> = {
+  default: GPT2_PATTERN, "gpt-2": GPT2_PATTERN, gpt2: GPT2_PATTERN, "llama-bpe": LLAMA3_PATTERN, llama3: LLAMA3_PATTERN, qwen2: QWEN2_PATTERN,
+};
+
 /** The vocabulary of a GPT-2 byte-level BPE tokenizer. */
 export interface Gpt2BpeSpec {
   /** Token strings (bytes mapped to printable characters), index = id. */
@@ -202,12 +218,17 @@ export class Gpt2BpeTokenizer {
     return this.tokens.length;
   }
 
+  /** The pre-tokenizer's split of a text (before bytes are mapped and merged). */
+  pretokenize(text: string): string[] {
+    if (typeof text !== "string") throw new ArgumentError(`tokenize: expected a string, found ${typeof text}`);
+    return Array.from(text.matchAll(this.re), (m) => m[0]);
+  }
+
   /** Text to BPE token strings (byte-mapped characters). */
   tokenize(text: string): string[] {
-    if (typeof text !== "string") throw new ArgumentError(`tokenize: expected a string, found ${typeof text}`);
     const out: string[] = [];
-    for (const m of text.matchAll(this.re)) {
-      const word = Array.from(utf8.encode(m[0]), (b) => this.toChar[b]).join("");
+    for (const piece of this.pretokenize(text)) {
+      const word = Array.from(utf8.encode(piece), (b) => this.toChar[b]).join("");
       let pieces = this.cache.get(word);
       if (!pieces) {
         pieces = bpeMerge(Array.from(word), (a, b) => this.ranks.get(`${a} ${b}`));
