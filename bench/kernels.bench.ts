@@ -336,7 +336,8 @@ function evaluateTargets(results: CaseResult[], ceil: Ceiling): TargetLine[] {
   const q8 = results.filter((r) => r.entry.name.startsWith("q8_") && r.entry.name.includes("gemv"));
   if (q8.length === 0) check("q8_0 GEMV >= 2.5x f32 GEMV tokens/s", "no q8 GEMV kernel in the registry yet", undefined);
   for (const r of q8) {
-    const f32 = results.find((x) => x.kind === "gemv" && x.dims.k === r.dims.k && x.dims.n === r.dims.n);
+    const sameShape = (x: CaseResult) => x.kind === "gemv" && x.dims.k === r.dims.k && x.dims.n === r.dims.n;
+    const f32 = results.find((x) => x.entry.name === "f32_gemv" && sameShape(x)) ?? results.find(sameShape);
     for (const build of BUILDS) {
       const a = ours(r, build);
       const b = f32 && ours(f32, build);
