@@ -4,7 +4,7 @@
 // Every count, length and offset is checked against the bytes left before it is used, so a
 // damaged file is a ModelFormatError, never a huge allocation, a hang or an out-of-bounds read.
 import { ModelFormatError } from "../errors.js";
-import { dequantizeMatrix, type QuantizedMatrix } from "./quant_blocks.js";
+import { dequantizeMatrix, type QuantizedMatrix, quantizeMatrix } from "./quant_blocks.js";
 import { f16ToF32 } from "./safetensors.js";
 
 /** A metadata value: numbers (u64/i64 beyond 2^53 stay bigint), booleans, strings, arrays. */
@@ -194,12 +194,17 @@ export class GgufFile {
   }
 
   /**
-   * A 2-D Q8_0 / Q4_0 tensor's blocks as the quantized linear op takes them (GGUF's block
-   * layout is the op's: rows = out, cols = in), else undefined (the tensor is read as float32).
+   * A 2-D quantized tensor as the quantized linear op takes it (rows = out, cols = in), else
+   * undefined (the tensor is read as float32). Q8_0 / Q4_0 are handed over as stored (GGUF's
+   * block layout is the op's); Q4_K / Q6_K, which the kernels do not run, are requantized to
+   * q8_0 so that a k-quant model keeps 8-bit weights in memory instead of float32.
    */
   quantized(name: string): QuantizedMatrix | undefined {
     const t = this.info(name);
-    return (t.type === "Q8_0" || t.type === "Q4_0") && t.dims.length === 2 ? this.blocks(t) : undefined;
+    if (t.dims.length !== 2) return undefined;
+    if (t.type === "Q8_0" || t.type === "Q4_0") return this.blocks(t);
+    if (t.type === "Q4_K" || t.type === "Q6_K") return quantizeMatrix("q8_0", this.read(name), t.dims[1], t.dims[0]);
+    return undefined;
   }
 
   private blocks(t: GgufTensorInfo): QuantizedMatrix {
