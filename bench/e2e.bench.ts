@@ -50,6 +50,8 @@ const DECODE_STEPS = 64;
 /** Timed repetitions of one measurement after a warm-up: up to this many, fewer once the budget is spent. */
 const MAX_REPS = 3;
 const REP_BUDGET_MS = 1200;
+/** Decode repetitions: at least 2 (the first warms the cache shapes up), up to this many within REP_BUDGET_MS. */
+const DECODE_REPS = 5;
 const SEED = 11;
 
 /** One model of bench/models/manifest.json (written by tools/e2e_models.py). */
@@ -85,9 +87,15 @@ const isEd = (m: ModelEntry) => m.arch === "encoder-decoder";
 const cfgNum = (m: ModelEntry, k: string) => m.config[k] as number;
 const decodeSteps = (m: ModelEntry) => (isEd(m) ? Math.min(DECODE_STEPS, cfgNum(m, "max_target_length")) : DECODE_STEPS);
 
+/** Models this large (parameters) are prefilled at 16 and 128 tokens only and cold-started once: the time budget. */
+const LARGE_PARAMS = 20e6;
+
 /** Prompt lengths measured on `m`: the translator's prompt is its source (at most max_positions). */
 function promptLengths(m: ModelEntry): number[] {
-  const ctx = isEd(m) ? cfgNum(m, "max_positions") : cfgNum(m, "max_positions") - decodeSteps(m) - 1;
+  const ctx = Math.min(
+    isEd(m) ? cfgNum(m, "max_positions") : cfgNum(m, "max_positions") - decodeSteps(m) - 1,
+    m.params >= LARGE_PARAMS ? 128 : Infinity,
+  );
   const ls = PROMPTS.filter((p) => p <= ctx);
   if (ctx < PROMPTS[PROMPTS.length - 1] && !ls.includes(ctx)) ls.push(ctx);
   return ls;
@@ -115,6 +123,8 @@ interface Runner {
 
 interface Lib {
   build: string;
+  /** Ours: function index -> name of the wasm build in use, for the profile. */
+  wasmNames?: Map<number, string>;
   load(m: ModelEntry): Promise<Runner>;
   dispose(): void;
 }
@@ -124,6 +134,7 @@ async function oursLib(threads: number): Promise<Lib> {
   const rt = await createRuntime({ threads, wasm: { url: `${WASM_DIR}/` } });
   return {
     build: `${rt.features.build}, ${rt.features.threads} thread(s)`,
+    wasmNames: wasmFunctionNames(readFileSync(join(WASM_DIR, `simdformer.${rt.features.build}.wasm`))),
     async load(m) {
       const model = await Model.load(rt, readFileSync(resolve(MODELS_DIR, m.ours)), { file: m.ours });
       const V = model.vocabSize;
@@ -270,34 +281,89 @@ async function best<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> 
   return { ms, value };
 }
 
+/**
+ * Function index -> export name of a wasm binary (V8 profiles name wasm frames "wasm-function[i]" when the module
+ * has no name section; i counts imported functions first, as export indices do). The import section (2) is
+ * walked only to skip it; the export section (7) gives the names.
+ */
+export function wasmFunctionNames(bytes: Uint8Array): Map<number, string> {
+  let p = 8;
+  const u32 = () => {
+    let r = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = bytes[p++];
+      r |= (b & 0x7f) << shift;
+      if (b < 0x80) return r >>> 0;
+    }
+  };
+  const name = () => {
+    const n = u32();
+    const s = new TextDecoder().decode(bytes.subarray(p, p + n));
+    p += n;
+    return s;
+  };
+  const names = new Map<number, string>();
+  while (p < bytes.length) {
+    const id = bytes[p++];
+    const size = u32();
+    const end = p + size;
+    if (id === 2) {
+      for (let n = u32(); n > 0; n--) {
+        name();
+        name();
+        const kind = bytes[p++];
+        if (kind === 0) u32();
+        else if (kind === 1) { p++; const f = bytes[p++]; u32(); if (f & 1) u32(); }
+        else if (kind === 2) { const f = bytes[p++]; u32(); if (f & 1) u32(); }
+        else if (kind === 3) { p += 2; }
+      }
+    } else if (id === 7) {
+      for (let n = u32(); n > 0; n--) {
+        const nm = name();
+        const kind = bytes[p++];
+        const index = u32();
+        if (kind === 0 && !names.has(index)) names.set(index, nm);
+      }
+    }
+    p = end;
+  }
+  return names;
+}
+
 /** Self time by function of a CPU profile (the inspector's sampling profiler), top entries in percent. */
-function profileShares(profile: { nodes: Array<{ id: number; callFrame: { functionName: string; url: string } }>; samples: number[] }): Array<{ fn: string; pct: number }> {
+function profileShares(
+  profile: { nodes: Array<{ id: number; callFrame: { functionName: string; url: string } }>; samples: number[] },
+  wasmNames: Map<number, string>,
+): Array<{ fn: string; pct: number }> {
   const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
   const counts = new Map<string, number>();
   for (const s of profile.samples) {
     const f = byId.get(s);
     if (!f) continue;
-    const name = f.functionName || (f.url ? `(anonymous ${f.url.split("/").pop()})` : "(program)");
+    const wasmIndex = /^(?:\$?)wasm-function\[(\d+)\]$/.exec(f.functionName)?.[1];
+    const name = wasmIndex !== undefined
+      ? `${wasmNames.get(Number(wasmIndex)) ?? `internal wasm function ${wasmIndex}`} (wasm)`
+      : f.functionName || (f.url ? `(anonymous ${f.url.split("/").pop()})` : "(program)");
     // JS frames are grouped as "JS: name"; wasm frames keep their export/function name.
-    const key = f.url.startsWith("wasm://") || name.startsWith("$") || name === "(program)" || name === "(garbage collector)" || name === "(idle)" ? name : `JS: ${name}`;
+    const key = wasmIndex !== undefined || name.startsWith("(") ? name : `JS: ${name}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   const total = profile.samples.length;
   return [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([fn, c]) => ({ fn, pct: (100 * c) / total }));
 }
 
-async function profileDecode(run: () => Promise<void>): Promise<Array<{ fn: string; pct: number }>> {
+async function profileDecode(run: () => Promise<void>, wasmNames: Map<number, string>): Promise<Array<{ fn: string; pct: number }>> {
   const session = new Session();
   session.connect();
   const post = <T>(method: string, params?: object) =>
     new Promise<T>((ok, fail) => session.post(method, params ?? {}, (e, r) => (e ? fail(e) : ok(r as T))));
   await post("Profiler.enable");
-  await post("Profiler.setSamplingInterval", { interval: 100 });
+  await post("Profiler.setSamplingInterval", { interval: 50 });
   await post("Profiler.start");
   await run();
   const { profile } = await post<{ profile: Parameters<typeof profileShares>[0] }>("Profiler.stop");
   session.disconnect();
-  return profileShares(profile);
+  return profileShares(profile, wasmNames);
 }
 
 async function worker(lib: "ours" | "ort", threads: number, models: ModelEntry[], refs: Record<string, number[]>): Promise<WorkerResult> {
@@ -330,14 +396,18 @@ async function worker(lib: "ours" | "ort", threads: number, models: ModelEntry[]
     }
     mt.ttftMs = mt.prefill.find((p) => p.len === 16)?.ms;
     const steps = decodeSteps(m);
+    // Each repetition: an untimed prefill of the 16-token prompt, then `steps` timed steps.
     let decodeMs = Infinity;
     let decoded: number[] = [];
-    for (let rep = 0; rep < 2; rep++) {
+    let spent = 0;
+    for (let rep = 0; rep < DECODE_REPS && (rep < 2 || spent < REP_BUDGET_MS); rep++) {
       let tok = await r.prefill(checkInput);
       const out: number[] = [];
       const t1 = performance.now();
       for (let i = 0; i < steps; i++) out.push((tok = await r.step(tok)));
-      decodeMs = Math.min(decodeMs, performance.now() - t1);
+      const dt = performance.now() - t1;
+      decodeMs = Math.min(decodeMs, dt);
+      spent += dt;
       decoded = out;
     }
     mt.decode = { steps, ms: decodeMs, tokensPerSecond: (1000 * steps) / decodeMs, tokens: decoded.slice(0, 24) };
@@ -345,7 +415,7 @@ async function worker(lib: "ours" | "ort", threads: number, models: ModelEntry[]
       let tok = await r.prefill(checkInput);
       mt.profile = await profileDecode(async () => {
         for (let i = 0; i < steps; i++) tok = await r.step(tok);
-      });
+      }, L.wasmNames!);
     }
     console.error(`  ${lib} x${threads} ${m.name}: decode ${fmt(mt.decode.tokensPerSecond)} tok/s, prefill ${mt.prefill.map((p) => `${p.len}:${fmt(p.tokensPerSecond)}`).join(" ")} tok/s`);
     r.dispose();
@@ -411,7 +481,7 @@ function coldStart(m: ModelEntry, lib: "ours" | "ort"): ColdFigure {
     ours: join(ROOT, "dist", "index.js"), ortDist: ORT_DIST,
   };
   const runs: ColdRun[] = [];
-  for (let i = 0; i < COLD_RUNS; i++) {
+  for (let i = 0; i < (m.params >= LARGE_PARAMS ? 1 : COLD_RUNS); i++) {
     // Plain `node`: what a user runs (no relaxed-SIMD flag, so ours takes its strict SIMD build here).
     const out = execFileSync(process.execPath, [join(ROOT, "bench", "e2e_cold.mjs"), lib, JSON.stringify(req)], { cwd: ROOT, encoding: "utf8" });
     runs.push(JSON.parse(out.trim().split("\n").pop()!) as ColdRun);
@@ -488,6 +558,7 @@ async function main(): Promise<void> {
   }
 
   const started = performance.now();
+  const loadStart = os.loadavg().map((x) => Number(x.toFixed(2)));
   const manifest = ensureModels();
   const models = manifest.models.filter((m) => !ONLY || ONLY.includes(m.name));
   const pass = ONLY ? ["--models", ONLY.join(",")] : [];
@@ -528,6 +599,8 @@ async function main(): Promise<void> {
     os: `${os.type()} ${os.release()} ${os.arch()}`, node: process.version, v8: process.versions.v8,
     simdformer: `${pkg.version} (${commit})`, onnxruntimeWeb: packageInfo("onnxruntime-web").version,
     torchExport: manifest.torch, onnxOpset: manifest.opset, date: new Date().toISOString(), distFresh,
+    // Other processes share the cores: the load average at the start and at the end of the run says how much.
+    loadAverage: { start: loadStart, end: os.loadavg().map((x) => Number(x.toFixed(2))) },
   };
   const results = {
     suite: "e2e", machine, models: models.map(({ name, family, arch, params, config }) => ({ name, family, arch, params, config })),
@@ -586,7 +659,9 @@ function markdown(r: Results): string {
   const mc = r.machine;
   L.push("# End to end: simdformer vs onnxruntime-web, same models, one run", "");
   L.push(`Machine: ${mc.cpu}, ${mc.cores} cores, ${mc.memoryGB} GB, ${mc.os}; Node ${mc.node} (V8 ${mc.v8}); simdformer ${mc.simdformer}; ` +
-    `onnxruntime-web ${mc.onnxruntimeWeb} (wasm EP, SIMD); ONNX exported by torch ${mc.torchExport}, opset ${mc.onnxOpset}; ${mc.date}; run took ${r.wallSeconds.toFixed(0)} s.`, "");
+    `onnxruntime-web ${mc.onnxruntimeWeb} (wasm EP, SIMD); ONNX exported by torch ${mc.torchExport}, opset ${mc.onnxOpset}; ${mc.date}; run took ${r.wallSeconds.toFixed(0)} s; ` +
+    `load average (1/5/15 min) ${(mc.loadAverage as { start: number[] }).start.join("/")} at the start, ${(mc.loadAverage as { end: number[] }).end.join("/")} at the end (other processes share the cores).`, "");
+  if (!mc.distFresh) L.push("**dist/ was older than src/ or assembly/ when this ran: the cold-start and size figures measure that older build.**", "");
   L.push("Generated by `npm run bench -- e2e` (bench/e2e.bench.ts). Models: tools/e2e_models.py (random weights, fixed seeds; the translator is the committed default model).", "");
   // Targets.
   const dec = (lib: string, t: number, m: string) => decodeValid(r, lib, t, m)?.tokensPerSecond;
@@ -607,7 +682,8 @@ function markdown(r: Results): string {
 
   L.push("## Throughput", "", "Prefill: prompt tokens per second of one prefill call (prompt in, greedy first token out; the translator's prompt is its source, encoder included). " +
     "Decode: tokens per second over the steps after a 16-token prompt. TTFT: the 16-token prefill in a warm process. Best of up to 3 timed runs after a warm-up. " +
-    "Ratio: simdformer / onnxruntime-web at the same thread count. A figure whose tokens differ from onnxruntime-web 1T's is left out (\"differs\").", "");
+    "Ratio: simdformer / onnxruntime-web at the same thread count. A figure whose tokens differ from onnxruntime-web 1T's is left out (\"differs\"). " +
+    `Models of ${LARGE_PARAMS / 1e6}M parameters and more are prefilled at 16 and 128 tokens only and cold-started once (the run's time budget).`, "");
   for (const m of r.models) {
     const lens = [...new Set(r.workers.flatMap((w) => w.models.find((x) => x.model === m.name)?.prefill.map((p) => p.len) ?? []))].sort((a, b) => a - b);
     L.push(`### ${m.name} (${(m.params / 1e6).toFixed(2)}M parameters, ${m.arch}, d_model ${m.config.d_model}, ${m.config.decoder_layers} decoder layers)`, "");
@@ -664,7 +740,7 @@ function markdown(r: Results): string {
 
   const profiled = r.models.map((m) => ({ m, p: timingOf(r, "ours", 1, m.name)?.profile })).filter((x) => x.p);
   if (profiled.length) {
-    L.push("## Where simdformer's decode time goes (1 thread)", "", "Self time by function in a CPU profile (V8 sampling profiler, 0.1 ms) of the decode steps; wasm kernels by name, JS grouped as \"JS: function\".", "");
+    L.push("## Where simdformer's decode time goes (1 thread)", "", "Self time by function in a CPU profile (V8 sampling profiler, 50 us) of the decode steps; wasm kernels by name, JS grouped as \"JS: function\".", "");
     L.push("| model | top functions (share of samples) |", "|---|---|");
     for (const { m, p } of profiled) L.push(`| ${m.name} | ${p!.map((x) => `${x.fn} ${x.pct.toFixed(0)}%`).join(", ")} |`);
     L.push("");

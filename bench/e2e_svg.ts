@@ -65,7 +65,8 @@ export function barChartSvg(title: string, note: string, series: Series[], panel
     for (let v = lo; v <= hi * 1.001; v *= 10) {
       const x = xOf(v);
       out.push(`<line x1="${x.toFixed(1)}" y1="${top}" x2="${x.toFixed(1)}" y2="${top + height}" stroke="#ddd"/>`);
-      out.push(`<text x="${x.toFixed(1)}" y="${top + height + 12}" font-size="10" fill="#777" text-anchor="middle">${fmt(v)}</text>`);
+      const tick = v >= 1 ? Math.round(v).toLocaleString("en-US") : String(Number(v.toPrecision(1)));
+      out.push(`<text x="${x.toFixed(1)}" y="${top + height + 12}" font-size="10" fill="#777" text-anchor="middle">${tick}</text>`);
     }
     for (const g of p.groups) {
       out.push(`<text x="${labelW}" y="${y + groupH / 2 + 4}" font-size="12" text-anchor="end">${esc(g.label)}</text>`);
