@@ -3,14 +3,14 @@
 // bit-identical results.
 import type { Engine } from "../runtime/engine.js";
 
-/** Work (flops or bytes touched) below which splitting costs more than it saves. */
-export const MIN_WORK_PER_TASK = 1 << 16;
-
-/** Number of tasks for `work` units split into at most `units` pieces. */
+/**
+ * Number of tasks for `work` (flops, or bytes touched) split into at most `units` pieces:
+ * one while the work is below what a pool dispatch costs (Engine.parallelWorthIt), else
+ * one per thread.
+ */
 export function taskCount(engine: Engine, work: number, units: number): number {
-  const t = engine.features.threads;
-  if (t <= 1 || units <= 1) return 1;
-  return Math.max(1, Math.min(t, units, Math.floor(work / MIN_WORK_PER_TASK)));
+  if (units <= 1 || !engine.parallelWorthIt(work)) return 1;
+  return Math.min(engine.features.threads, units);
 }
 
 /** Splits [0, n) into `parts` ranges whose starts are multiples of `align` (except n itself). */

@@ -23,6 +23,11 @@ export interface EngineOptions {
    * CDNs that move it. Browsers need it served with the page's COEP policy.
    */
   workerUrl?: string | URL;
+  /**
+   * Work (flops, or scalar operations) below which an op runs as one task on the calling
+   * thread; default MIN_PARALLEL_WORK, from the measured dispatch cost. 0 splits everything.
+   */
+  minParallelWork?: number;
   /** Maximum wasm memory in bytes (default 1 GiB; edge isolates want e.g. 96 MiB). */
   maxMemory?: number;
   /** Initial wasm memory in bytes (default 16 MiB, capped by maxMemory). */
@@ -72,7 +77,7 @@ function functionExports(instance: WebAssembly.Instance): string[] {
   return Object.keys(instance.exports).filter((k) => typeof instance.exports[k] === "function");
 }
 
-const ENGINE_OPTION_KEYS = ["simd", "build", "threads", "wasm", "workerUrl", "maxMemory", "initialMemory", "limits"] as const;
+const ENGINE_OPTION_KEYS = ["simd", "build", "threads", "wasm", "workerUrl", "maxMemory", "initialMemory", "limits", "minParallelWork"] as const;
 const SIMD_CHOICES: readonly SimdChoice[] = ["auto", "relaxed", "strict", "scalar"];
 const REGION_NAMES: readonly RegionName[] = ["weights", "kv", "scratch"];
 
@@ -132,6 +137,8 @@ export class Engine {
     readonly scratch: ScratchArena,
     /** The workers when threads > 1. */
     private readonly pool: ThreadPool | null,
+    /** See EngineOptions.minParallelWork. */
+    readonly minParallelWork: number,
   ) {
     if (pool) poolsOfLostEngines.register(this, pool, this);
     this.names = functionExports(instance);
@@ -144,6 +151,8 @@ export class Engine {
     const host = await detectFeatures();
     const notes: string[] = [];
     let threads = resolveThreads(opts.threads, host, notes);
+    const minParallelWork = opts.minParallelWork ?? MIN_PARALLEL_WORK;
+    if (!(minParallelWork >= 0)) throw new ArgumentError(`minParallelWork: expected a number >= 0, found ${minParallelWork}`);
     let build: BuildName;
     if (opts.build !== undefined) {
       const t = buildTraits(opts.build);
@@ -225,7 +234,7 @@ export class Engine {
         features.threads = 1;
       }
     }
-    return new Engine(module, instance, mem, features, regions, new ScratchArena(regions.scratch), pool);
+    return new Engine(module, instance, mem, features, regions, new ScratchArena(regions.scratch), pool, minParallelWork);
   }
 
   /**
@@ -267,7 +276,7 @@ export class Engine {
    * Ops that get false run the whole kernel as one task on the calling thread.
    */
   parallelWorthIt(work: number): boolean {
-    return this.features.threads > 1 && work >= MIN_PARALLEL_WORK;
+    return this.features.threads > 1 && work >= this.minParallelWork;
   }
 
   /** The raw exports of the instance (kernels/ gives them types). */

@@ -8,7 +8,7 @@ import { Model } from "../../src/model/model.js";
 import { Rng } from "../../src/util/rng.js";
 import { randomSeq2Seq } from "./helpers.js";
 
-// Big enough that GEMMs, GEMVs and attention split into several tasks.
+// minParallelWork 0 splits every op, however small, so the splits are exercised.
 const dims = { d: 256, ff: 1024, layers: 2, srcVocab: 500, tgtVocab: 700 };
 const config = {
   arch: "encoder-decoder", d_model: dims.d, n_heads: 8, d_ff: dims.ff, encoder_layers: dims.layers,
@@ -26,7 +26,7 @@ describe("thread counts", () => {
     const results: Array<{ logits: Float32Array[]; step: Float32Array; ids: number[][]; threads: number }> = [];
     const split = new Map<string, number>();
     for (const threads of [1, 2, 3]) {
-      const rt = await createRuntime({ simd: "strict", threads });
+      const rt = await createRuntime({ simd: "strict", threads, minParallelWork: 0 });
       try {
         const model = await Model.load(rt, bytes);
         const run = rt.engine.runTasks.bind(rt.engine);
