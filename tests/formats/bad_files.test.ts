@@ -5,10 +5,11 @@ import { describe, expect, it } from "vitest";
 import { ModelFormatError, SimdformerError } from "../../src/errors.js";
 import { type ModelFiles, openModel } from "../../src/formats/detect.js";
 import { parseGguf } from "../../src/formats/gguf.js";
+import { ggufConfig } from "../../src/formats/gguf_model.js";
 import { parseLlama2cTokenizer } from "../../src/formats/llama2c.js";
 import { loadWeights } from "../../src/model/weights.js";
 import { Rng } from "../../src/util/rng.js";
-import { fixtureBytes, fixtureDir } from "./fixtures.js";
+import { fixtureBytes, fixtureDir, type GgufKv, metadataGguf } from "./fixtures.js";
 
 const enc = new TextEncoder();
 
@@ -126,6 +127,22 @@ describe("GGUF defects", () => {
     const noScores = openModel(replaceBytes(good, "tokenizer.ggml.scores", "tokenizer.ggml.scorez"), F);
     expect(noScores.tokenizer).toBeUndefined();
     expect(noScores.tokenizerError).toMatchObject({ field: 'metadata "tokenizer.ggml.scores"', found: "missing" });
+  });
+
+  it("llama metadata: scaled rotary, partial rotary and head counts that do not fit are refused by name", () => {
+    const base: Array<[string, GgufKv]> = [
+      ["general.architecture", { str: "llama" }], ["llama.embedding_length", { u32: 64 }], ["llama.attention.head_count", { u32: 4 }],
+      ["llama.feed_forward_length", { u32: 128 }], ["llama.block_count", { u32: 2 }], ["llama.context_length", { u32: 64 }],
+      ["llama.vocab_size", { u32: 100 }], ["llama.attention.layer_norm_rms_epsilon", { f32: 1e-5 }],
+    ];
+    const config = (extra: Array<[string, GgufKv]>) => ggufConfig(parseGguf(metadataGguf([...new Map([...base, ...extra])]), "m.gguf"));
+    expect(config([])).toMatchObject({ d_model: 64, n_heads: 4, n_kv_heads: 4, head_dim: 16, rope_interleaved: true, tied_output: true, bos_id: -1 });
+    expect(formatError(() => config([["llama.rope.scaling.type", { str: "yarn" }]]))).toMatchObject({ file: "m.gguf", field: 'metadata "llama.rope.scaling.type"', found: '"yarn"' });
+    expect(formatError(() => config([["llama.rope.dimension_count", { u32: 8 }]]))).toMatchObject({ field: 'metadata "llama.rope.dimension_count"', found: "8" });
+    expect(formatError(() => config([["llama.attention.head_count_kv", { u32: 3 }]]))).toMatchObject({ field: "n_kv_heads", expected: "a divisor of n_heads 4", found: "3" });
+    expect(formatError(() => config([["llama.attention.head_count", { u32: 5 }]]))).toMatchObject({ field: 'metadata "llama.attention.head_count"', found: "5" });
+    // The same key twice is refused by the parser.
+    expect(formatError(() => parseGguf(metadataGguf([...base, ["llama.block_count", { u32: 3 }]]), "m.gguf"))).toMatchObject({ field: 'metadata "llama.block_count"', found: "a duplicate" });
   });
 
   it("metadata of every value type is read (u8 .. f64, bool, strings, nested arrays)", () => {

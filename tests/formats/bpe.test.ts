@@ -9,7 +9,7 @@ import { parseGguf } from "../../src/formats/gguf.js";
 import { ggufTokenizer } from "../../src/formats/gguf_model.js";
 import { HfTokenizer, parseJson } from "../../src/formats/hf.js";
 import { bpeMerge, Gpt2BpeTokenizer, SentencePieceTokenizer } from "../../src/formats/tokenizers/bpe.js";
-import { fixtureBytes, fixtureDir, ref } from "./fixtures.js";
+import { fixtureBytes, fixtureDir, type GgufKv, metadataGguf, ref } from "./fixtures.js";
 
 const ROUND_TRIP = [
   "the cat sat on the mat", "Hello, World!", "  leading and trailing  ", "naïve café déjà vu", "日本語のテキスト",
@@ -132,24 +132,3 @@ describe("bpeMerge", () => {
     expect(bpeMerge([], rank)).toEqual([]);
   });
 });
-
-type GgufKv = { str: string } | { strs: readonly string[] };
-
-/** A GGUF v3 file with only string / string-array metadata and no tensors (tokenizer tests). */
-function metadataGguf(kv: Array<[string, GgufKv]>): Uint8Array {
-  const parts: number[] = [];
-  const u32 = (v: number) => parts.push(v & 255, (v >> 8) & 255, (v >> 16) & 255, (v >>> 24) & 255);
-  const u64 = (v: number) => { u32(v); u32(0); };
-  const str = (s: string) => { const b = new TextEncoder().encode(s); u64(b.length); parts.push(...b); };
-  parts.push(0x47, 0x47, 0x55, 0x46);
-  u32(3);
-  u64(0);
-  u64(kv.length);
-  for (const [key, v] of kv) {
-    str(key);
-    if ("str" in v) { u32(8); str(v.str); }
-    else { u32(9); u32(8); u64(v.strs.length); v.strs.forEach(str); }
-  }
-  while (parts.length % 32) parts.push(0);
-  return Uint8Array.from(parts);
-}

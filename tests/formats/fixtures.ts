@@ -30,3 +30,45 @@ export const ref = {
     bert: { ids: number[] };
   },
 };
+
+/** A metadata value for {@link metadataGguf}. */
+export type GgufKv = { str: string } | { strs: readonly string[] } | { u32: number } | { f32: number };
+
+/** A GGUF v3 file with metadata only (no tensors), for tests of metadata handling. */
+export function metadataGguf(kv: Array<[string, GgufKv]>): Uint8Array {
+  const parts: number[] = [];
+  const u32 = (v: number) => parts.push(v & 255, (v >> 8) & 255, (v >> 16) & 255, (v >>> 24) & 255);
+  const u64 = (v: number) => {
+    u32(v);
+    u32(0);
+  };
+  const str = (s: string) => {
+    const b = new TextEncoder().encode(s);
+    u64(b.length);
+    parts.push(...b);
+  };
+  parts.push(0x47, 0x47, 0x55, 0x46);
+  u32(3);
+  u64(0);
+  u64(kv.length);
+  for (const [key, v] of kv) {
+    str(key);
+    if ("str" in v) {
+      u32(8);
+      str(v.str);
+    } else if ("strs" in v) {
+      u32(9);
+      u32(8);
+      u64(v.strs.length);
+      v.strs.forEach(str);
+    } else if ("u32" in v) {
+      u32(4);
+      u32(v.u32);
+    } else {
+      u32(6);
+      parts.push(...new Uint8Array(Float32Array.of(v.f32).buffer));
+    }
+  }
+  while (parts.length % 32) parts.push(0);
+  return Uint8Array.from(parts);
+}
