@@ -52,7 +52,7 @@ describe("GGUF block codec", () => {
       const bound = (type === "q8_0" ? d / 2 : d) + amax * 2 ** -11 * 1.01;
       for (let t = 0; t < 32; t++) expect(Math.abs(back[b * 32 + t] - w[b * 32 + t])).toBeLessThanOrEqual(bound);
     }
-    for (let t = 32; t < 64; t++) expect(back[t]).toBe(0);
+    for (let t = 32; t < 64; t++) expect(back[t] === 0, "zero block").toBe(true);
     // Row slices are views of whole rows.
     expect(dequantizeMatrix(quantRows(q, 2, 5))).toEqual(back.subarray(2 * cols, 5 * cols));
   });
