@@ -1,4 +1,5 @@
 import { ArgumentError, ModelFormatError } from "./errors.js";
+import { optionsObject } from "./util/options.js";
 import { type ModelFiles, openModel } from "./formats/detect.js";
 import { readModelPath } from "./formats/files.js";
 import type { SafetensorsFile } from "./formats/safetensors.js";
@@ -50,8 +51,9 @@ export class Runtime {
    * const tm = await rt.loadModel();
    * console.log((await tm.translate("i like deep learning")).text);   // 我喜欢深度学习
    */
-  async loadModel(source?: ModelSource, options: TextModelOptions = {}): Promise<TextModel> {
+  async loadModel(source?: ModelSource, opts?: TextModelOptions): Promise<TextModel> {
     this.engine.assertLive();
+    const options = optionsObject("loadModel", opts);
     let bytes: Uint8Array | ModelFiles;
     let file = options.file;
     if (source === undefined) {

@@ -75,6 +75,7 @@ const CASES: Case[] = [
   // Runtime.loadModel
   { entry: "Runtime.loadModel", what: "a number", call: () => rt.loadModel(bad(123)), error: ArgumentError, message: /^loadModel: expected bytes, .*a path or a URL, found \[object Number\]$/ },
   { entry: "Runtime.loadModel", what: "4 bytes", call: () => rt.loadModel(new Uint8Array(4)), error: ModelFormatError, message: /^<bytes>: .*expected .*found .*4 bytes/ },
+  { entry: "Runtime.loadModel", what: "options not an object", call: () => rt.loadModel(textModelBytes, bad("x")), error: ArgumentError, message: "loadModel: options: expected an object, found string" },
   { entry: "Runtime.loadModel", what: "a missing file", call: () => rt.loadModel("/nonexistent/model.safetensors"), error: ArgumentError, message: /nonexistent\/model.safetensors: expected .*, found ENOENT/ },
 
   // Model.forward
