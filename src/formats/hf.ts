@@ -19,7 +19,7 @@ const ACTIVATIONS: Record<string, Activation> = {
 };
 
 /**
- * Maps a Hugging Face config.json (model_type "gpt2", "llama" or "bert") to our config.
+ * Maps a Hugging Face config.json (model_type "gpt2", "llama", "mistral" or "bert") to our config.
  * `file` names config.json in errors.
  */
 export function hfConfig(json: unknown, file = "config.json"): ModelConfig {
@@ -74,8 +74,10 @@ export function hfConfig(json: unknown, file = "config.json"): ModelConfig {
       bos_id: -1, eos_id: tokenId("eos_token_id"),
     }, where);
   }
-  if (type === "llama") {
+  if (type === "llama" || type === "mistral") {
     if (j.rope_scaling != null) fail("rope_scaling", "null (scaled rotary positions are not supported)", j.rope_scaling);
+    // Mistral's sliding window equals full attention up to the window: positions are capped there.
+    const window = type === "mistral" && j.sliding_window != null ? int("sliding_window") : Infinity;
     const heads = int("num_attention_heads");
     const bias = bool("attention_bias", false);
     if (bool("mlp_bias", false)) fail("mlp_bias", "false", true);
@@ -85,7 +87,7 @@ export function hfConfig(json: unknown, file = "config.json"): ModelConfig {
       d_ff: int("intermediate_size"), decoder_layers: int("num_hidden_layers"), activation: act("hidden_act", "silu", ["swiglu"]),
       norm: "rmsnorm", norm_eps: num("rms_norm_eps", 1e-6), norm_position: "pre", decoder_final_norm: true,
       positions: "rotary", rope_theta: num("rope_theta", 10000), rope_interleaved: false,
-      max_positions: int("max_position_embeddings", 2048), tied_output: bool("tie_word_embeddings", false), output_bias: false,
+      max_positions: Math.min(int("max_position_embeddings", 2048), window), tied_output: bool("tie_word_embeddings", false), output_bias: false,
       attention_bias: bias, ffn_bias: false, vocab_size: int("vocab_size"),
       bos_id: tokenId("bos_token_id"), eos_id: tokenId("eos_token_id"), pad_id: tokenId("pad_token_id"),
     }, where);
@@ -101,7 +103,7 @@ export function hfConfig(json: unknown, file = "config.json"): ModelConfig {
       vocab_size: int("vocab_size"), pad_id: tokenId("pad_token_id"),
     }, where);
   }
-  return fail("model_type", '"gpt2" | "llama" | "bert"', type);
+  return fail("model_type", '"gpt2" | "llama" | "mistral" | "bert"', type);
 }
 
 /** Tensors spread over several safetensors shards, found through the index's weight_map. */

@@ -39,6 +39,16 @@ describe.each(TEST_BUILDS)("formats on the %s build", (build) => {
     model.dispose();
   });
 
+  it("model_type \"mistral\" (Llama names, sliding window): same logits, positions capped at the window", async () => {
+    const { files } = fixtureDir("llama");
+    const cfg = { ...JSON.parse(new TextDecoder().decode(files["config.json"])), model_type: "mistral", sliding_window: 16 };
+    const { opened, model } = load({ files: { ...files, "config.json": new TextEncoder().encode(JSON.stringify(cfg)) } });
+    expect(opened.config.max_positions).toBe(16);
+    const { logits } = await model.forward({ tokens: [ref.meta.llama.prompt] });
+    expect(relError(logits![0], ref.tensor("llama.logits"))).toBeLessThan(TOL);
+    model.dispose();
+  });
+
   it("the same Llama in three formats: identical greedy tokens over the whole context", async () => {
     const outs: number[][] = [];
     for (const [, src] of LLAMAS) {
