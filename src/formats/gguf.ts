@@ -5,7 +5,7 @@
 // damaged file is a ModelFormatError, never a huge allocation, a hang or an out-of-bounds read.
 import { ModelFormatError } from "../errors.js";
 import { dequantizeMatrix, type QuantizedMatrix, quantizeMatrix } from "./quant_blocks.js";
-import { f16ToF32 } from "./safetensors.js";
+import { f16Table, f16ToF32 } from "./safetensors.js";
 
 /** A metadata value: numbers (u64/i64 beyond 2^53 stay bigint), booleans, strings, arrays. */
 export type GgufValue = number | bigint | boolean | string | GgufValue[];
@@ -222,7 +222,10 @@ function widen(type: "F32" | "F16" | "BF16", src: Uint8Array, size: number): Flo
   const out = new Float32Array(size);
   const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
   if (type === "F32") for (let i = 0; i < size; i++) out[i] = dv.getFloat32(4 * i, true);
-  else if (type === "F16") for (let i = 0; i < size; i++) out[i] = f16ToF32(dv.getUint16(2 * i, true));
+  else if (type === "F16") {
+    const table = f16Table();
+    for (let i = 0; i < size; i++) out[i] = table[dv.getUint16(2 * i, true)];
+  }
   else {
     const u = new Uint32Array(out.buffer);
     for (let i = 0; i < size; i++) u[i] = dv.getUint16(2 * i, true) << 16;

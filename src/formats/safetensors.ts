@@ -104,7 +104,7 @@ function byteSwap32(a: Float32Array): Float32Array {
 let F16_TABLE: Float32Array | undefined;
 
 /** Every half value widened once (256 KiB): reading a large F16 file is then one lookup per value. */
-function f16Table(): Float32Array {
+export function f16Table(): Float32Array {
   if (!F16_TABLE) {
     F16_TABLE = new Float32Array(65536);
     for (let h = 0; h < 65536; h++) F16_TABLE[h] = f16ToF32(h);
