@@ -81,11 +81,6 @@ export function openModel(source: Uint8Array | ModelFiles, file = "<bytes>"): Op
     const tok = files["tokenizer.bin"];
     return openLlama2c(bytes, main, tok ? { bytes: tok, file: "tokenizer.bin" } : undefined);
   }
-  // llama2.c's later exports (export.py --version 1/2) start with the magic "ak42"; run.c reads only version 0.
-  if (bytes.byteLength >= 8 && new DataView(bytes.buffer, bytes.byteOffset, 8).getUint32(0, true) === 0x616b3432) {
-    const v = new DataView(bytes.buffer, bytes.byteOffset, 8).getInt32(4, true);
-    throw new ModelFormatError(main, "llama2.c version", "0 (the legacy export: a 7 int32 header, as run.c reads)", `${v} ("ak42" header; re-export with export.py --version 0)`);
-  }
   const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join(" ");
   throw new ModelFormatError(main, "format", 'GGUF ("GGUF" magic), safetensors (u64 header length + JSON) or a llama2.c checkpoint (7 int32 header matching the file size)', `${bytes.byteLength} bytes starting ${head || "(empty)"}`);
 }

@@ -1,8 +1,10 @@
-// llama2.c checkpoints (Karpathy's run.c, legacy "version 0" export): a header of 7 int32
+// llama2.c checkpoints (Karpathy's run.c). The legacy "version 0" export: a header of 7 int32
 // (dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len; a negative vocab_size
 // means the classifier is not shared with the embedding), then float32 weights in run.c's
-// order, each stacked over layers. And its tokenizer.bin: max_token_length, then per token a
-// score f32, a length i32 and the bytes.
+// order, each stacked over layers. "Version 1" (export.py --version 1): a 256-byte header
+// ("ak42" magic, version, the 7 int32, a shared-classifier byte), then the weights norms first,
+// no rotary tables. And its tokenizer.bin: max_token_length, then per token a score f32, a
+// length i32 and the bytes.
 import { ModelFormatError } from "../errors.js";
 import { type ModelConfig, parseConfig } from "../model/config.js";
 import type { TensorSource } from "../model/weights.js";
@@ -18,33 +20,32 @@ export interface Llama2cHeader {
   nKvHeads: number;
   vocabSize: number;
   seqLen: number;
-  /** The classifier is the embedding (vocab_size was positive). */
+  /** The classifier is the embedding (vocab_size positive in version 0, the flag byte in version 1). */
   shared: boolean;
+  /** Export version: 0 (legacy) or 1 ("ak42" header, float32). */
+  version: 0 | 1;
 }
 
 const HEADER_BYTES = 28;
+const V1_HEADER_BYTES = 256;
+const V1_MAGIC = 0x616b3432; // "ak42"
 const FIELDS = ["dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"] as const;
 
-/** Tensors in file order: name, elements per layer (or in total when not per layer), rows x cols of one. */
+/** Tensors in file order: name, whether stacked over layers, shape of one. */
 function layout(h: Llama2cHeader): Array<{ name: string; perLayer: boolean; shape: number[] }> {
   const hs = h.dim / h.nHeads;
   const kv = h.nKvHeads * hs;
   const t = (name: string, perLayer: boolean, shape: number[]) => ({ name, perLayer, shape });
-  const out = [
-    t("token_embedding_table", false, [h.vocabSize, h.dim]),
-    t("rms_att_weight", true, [h.dim]),
-    t("wq", true, [h.dim, h.dim]),
-    t("wk", true, [kv, h.dim]),
-    t("wv", true, [kv, h.dim]),
-    t("wo", true, [h.dim, h.dim]),
-    t("rms_ffn_weight", true, [h.dim]),
-    t("w1", true, [h.hiddenDim, h.dim]),
-    t("w2", true, [h.dim, h.hiddenDim]),
-    t("w3", true, [h.hiddenDim, h.dim]),
-    t("rms_final_weight", false, [h.dim]),
+  const embed = t("token_embedding_table", false, [h.vocabSize, h.dim]);
+  const attNorm = t("rms_att_weight", true, [h.dim]);
+  const ffnNorm = t("rms_ffn_weight", true, [h.dim]);
+  const finalNorm = t("rms_final_weight", false, [h.dim]);
+  const attn = [t("wq", true, [h.dim, h.dim]), t("wk", true, [kv, h.dim]), t("wv", true, [kv, h.dim]), t("wo", true, [h.dim, h.dim])];
+  const ffn = [t("w1", true, [h.hiddenDim, h.dim]), t("w2", true, [h.dim, h.hiddenDim]), t("w3", true, [h.hiddenDim, h.dim])];
+  const out = h.version === 0
     // run.c skips the precomputed rotary tables (freq_cis_real, freq_cis_imag).
-    t("freq_cis", false, [h.seqLen, hs]),
-  ];
+    ? [embed, attNorm, ...attn, ffnNorm, ...ffn, finalNorm, t("freq_cis", false, [h.seqLen, hs])]
+    : [attNorm, ffnNorm, finalNorm, embed, ...attn, ...ffn];
   if (!h.shared) out.push(t("wcls", false, [h.vocabSize, h.dim]));
   return out;
 }
@@ -67,19 +68,34 @@ export function parseLlama2cHeader(bytes: Uint8Array, file = "<bytes>"): Llama2c
   };
   if (bytes.byteLength < HEADER_BYTES) fail("header", `${HEADER_BYTES} bytes (7 int32)`, `a file of ${bytes.byteLength} bytes`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const v = FIELDS.map((_, i) => dv.getInt32(4 * i, true));
+  let version: 0 | 1 = 0;
+  let at = 0;
+  if (dv.getUint32(0, true) === V1_MAGIC) {
+    const v = dv.getInt32(4, true);
+    if (v !== 1) fail("llama2.c version", '0 (legacy, 7 int32 header) or 1 ("ak42", float32)', `${v} (re-export with export.py --version 1)`);
+    if (bytes.byteLength < V1_HEADER_BYTES) fail("header", `${V1_HEADER_BYTES} bytes (version 1)`, `a file of ${bytes.byteLength} bytes`);
+    version = 1;
+    at = 8;
+  }
+  const v = FIELDS.map((_, i) => dv.getInt32(at + 4 * i, true));
   const [dim, hiddenDim, nLayers, nHeads, nKvHeads, vocab, seqLen] = v;
   const limit = 1 << 24;
   FIELDS.forEach((f, i) => {
-    const x = f === "vocab_size" ? Math.abs(v[i]) : v[i];
-    if (x < 1 || x > limit) fail(f, `1..${limit}${f === "vocab_size" ? " in magnitude" : ""}`, String(v[i]));
+    const x = f === "vocab_size" && version === 0 ? Math.abs(v[i]) : v[i];
+    if (x < 1 || x > limit) fail(f, `1..${limit}${f === "vocab_size" && version === 0 ? " in magnitude" : ""}`, String(v[i]));
   });
   if (dim % nHeads !== 0) fail("n_heads", `a divisor of dim ${dim}`, String(nHeads));
   if (nKvHeads > nHeads || nHeads % nKvHeads !== 0) fail("n_kv_heads", `a divisor of n_heads ${nHeads}`, String(nKvHeads));
   if ((dim / nHeads) % 2 !== 0) fail("dim / n_heads", "an even head size (rotary pairs)", String(dim / nHeads));
-  const h: Llama2cHeader = { dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize: Math.abs(vocab), seqLen, shared: vocab > 0 };
+  let shared = vocab > 0;
+  if (version === 1) {
+    const flag = bytes[at + 28];
+    if (flag > 1) fail("shared_classifier", "0 or 1", String(flag));
+    shared = flag === 1;
+  }
+  const h: Llama2cHeader = { dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize: Math.abs(vocab), seqLen, shared, version };
   const floats = layout(h).reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1) * (t.perLayer ? nLayers : 1), 0);
-  const want = HEADER_BYTES + 4 * floats;
+  const want = (version === 0 ? HEADER_BYTES : V1_HEADER_BYTES) + 4 * floats;
   if (bytes.byteLength !== want) fail("file size", `${want} bytes (header + weights of ${JSON.stringify(FIELDS.map((f, i) => [f, v[i]]))})`, `${bytes.byteLength} bytes`);
   return h;
 }
@@ -100,7 +116,7 @@ class Llama2cTensors implements TensorSource {
   private readonly spans = new Map<string, { begin: number; shape: number[]; size: number }>();
 
   constructor(readonly file: string, private readonly bytes: Uint8Array, h: Llama2cHeader) {
-    let at = HEADER_BYTES;
+    let at = h.version === 0 ? HEADER_BYTES : V1_HEADER_BYTES;
     for (const t of layout(h)) {
       const size = t.shape.reduce((a, b) => a * b, 1);
       const hf = HF[t.name];
@@ -169,8 +185,9 @@ export function parseLlama2cTokenizer(bytes: Uint8Array, vocabSize: number, file
   return new SentencePieceTokenizer({ tokens, scores, special: { unk: 0, bos: 1, eos: 2 }, space: " ", addPrefixSpace: true }, file);
 }
 
-/** True when the bytes look like a llama2.c checkpoint (a sane header and the exact implied size). */
+/** True when the bytes look like a llama2.c checkpoint (a sane header and the exact implied size, or the "ak42" magic). */
 export function isLlama2c(bytes: Uint8Array): boolean {
+  if (bytes.byteLength >= 4 && new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) === V1_MAGIC) return true;
   try {
     parseLlama2cHeader(bytes);
     return true;

@@ -172,11 +172,11 @@ describe("llama2.c defects", () => {
     expect(withHeader.found).toMatch(/27 bytes/);
   });
 
-  it("a later llama2.c export (\"ak42\" magic) is named as such", () => {
+  it("a llama2.c export of another version (\"ak42\" magic, version 2: int8) is named as such", () => {
     const v1 = new Uint8Array(256);
     new DataView(v1.buffer).setUint32(0, 0x616b3432, true);
     new DataView(v1.buffer).setInt32(4, 2, true);
-    expect(formatError(() => openModel(v1, "q80.bin"))).toMatchObject({ file: "q80.bin", field: "llama2.c version", found: expect.stringMatching(/^2 \("ak42" header/) });
+    expect(formatError(() => openModel(v1, "q80.bin"))).toMatchObject({ file: "q80.bin", field: "llama2.c version", found: expect.stringMatching(/^2 \(re-export with export.py --version 1\)/) });
   });
 
   it("header fields out of range name the field", async () => {

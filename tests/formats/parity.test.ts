@@ -49,6 +49,15 @@ describe.each(TEST_BUILDS)("formats on the %s build", (build) => {
     model.dispose();
   });
 
+  it("llama2.c version 1 (\"ak42\" header, norms first, no rotary tables): same logits", async () => {
+    const v0 = fixtureDir("llama2c").files["model.bin"];
+    const { model } = load({ files: { "model.bin": toLlama2cV1(v0), "tokenizer.bin": fixtureDir("llama2c").files["tokenizer.bin"] } });
+    expect(model.config).toMatchObject({ tied_output: false, rope_interleaved: true });
+    const { logits } = await model.forward({ tokens: [ref.meta.llama.prompt] });
+    expect(relError(logits![0], ref.tensor("llama.logits"))).toBeLessThan(TOL);
+    model.dispose();
+  });
+
   it("the same Llama in three formats: identical greedy tokens over the whole context", async () => {
     const outs: number[][] = [];
     for (const [, src] of LLAMAS) {
@@ -184,3 +193,39 @@ describe("Runtime.loadModel in every format", () => {
     tm.dispose();
   });
 });
+
+/**
+ * Rewrites a version-0 llama2.c checkpoint as export.py's version 1: 256-byte header ("ak42", 1,
+ * the 7 ints with a positive vocab_size, shared flag), then attention norms, ffn norms, final norm,
+ * embedding, wq, wk, wv, wo, w1, w2, w3 (each over all layers), classifier; no rotary tables.
+ */
+function toLlama2cV1(v0: Uint8Array): Uint8Array {
+  const dv = new DataView(v0.buffer, v0.byteOffset, v0.byteLength);
+  const [dim, hidden, L, H, KV, vocab, seq] = Array.from({ length: 7 }, (_, i) => dv.getInt32(4 * i, true));
+  const V = Math.abs(vocab);
+  const kv = (KV * dim) / H;
+  const sizes: Array<[string, number]> = [
+    ["emb", V * dim], ["att", L * dim], ["wq", L * dim * dim], ["wk", L * kv * dim], ["wv", L * kv * dim], ["wo", L * dim * dim],
+    ["ffn", L * dim], ["w1", L * hidden * dim], ["w2", L * dim * hidden], ["w3", L * hidden * dim], ["final", dim], ["freq", (seq * dim) / H],
+  ];
+  if (vocab < 0) sizes.push(["cls", V * dim]);
+  const part: Record<string, Uint8Array> = {};
+  let at = 28;
+  for (const [name, n] of sizes) {
+    part[name] = v0.subarray(at, at + 4 * n);
+    at += 4 * n;
+  }
+  const order = ["att", "ffn", "final", "emb", "wq", "wk", "wv", "wo", "w1", "w2", "w3", ...(vocab < 0 ? ["cls"] : [])];
+  const out = new Uint8Array(256 + order.reduce((a, k) => a + part[k].length, 0));
+  const ov = new DataView(out.buffer);
+  ov.setUint32(0, 0x616b3432, true);
+  ov.setInt32(4, 1, true);
+  [dim, hidden, L, H, KV, V, seq].forEach((x, i) => ov.setInt32(8 + 4 * i, x, true));
+  out[36] = vocab > 0 ? 1 : 0;
+  let o = 256;
+  for (const k of order) {
+    out.set(part[k], o);
+    o += part[k].length;
+  }
+  return out;
+}
