@@ -247,6 +247,7 @@ describe("byte-mutation fuzz: a correct load or a ModelFormatError, nothing else
     ["HF model.safetensors", () => fixtureDir("llama"), "model.safetensors"],
     ["HF config.json", () => fixtureDir("gpt2"), "config.json"],
     ["HF tokenizer.json", () => fixtureDir("llama"), "tokenizer.json"],
+    ["HF model.safetensors.index.json", () => fixtureDir("gpt2"), "model.safetensors.index.json"],
   ];
   const N = 400;
 

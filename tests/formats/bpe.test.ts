@@ -119,6 +119,33 @@ describe("GPT-2 byte-level BPE", () => {
   });
 });
 
+describe("tokenizer.json WordPiece and Unigram (through @huggingface/tokenizers)", () => {
+  it("WordPiece (the BERT fixture): lowercasing, ## continuations, [UNK]", () => {
+    const tok = openModel(fixtureDir("bert")).tokenizer!;
+    // Longest prefix first: "cats" is "cat" + "##s", not "c" + "##at" + "##s".
+    expect(tok.encode("Cats sat, reading!").tokens).toEqual(["cat", "##s", "sat", ",", "read", "##ing", "!"]);
+    expect(tok.encode("dogs").tokens).toEqual(["dog", "##s"]);
+    expect(tok.encode("xyz").tokens).toEqual(["[UNK]"]);
+    expect(tok.decode(tok.encode("the cat sat on the mat.").ids)).toBe("the cat sat on the mat.");
+  });
+
+  it("Unigram: the most probable segmentation (Viterbi over piece scores)", () => {
+    const vocab: Array<[string, number]> = [
+      ["<unk>", 0], ["\u2581", -2], ["\u2581the", -3], ["\u2581t", -4], ["h", -5], ["e", -5], ["\u2581cat", -3.5], ["\u2581c", -4],
+      ["a", -5], ["t", -5], ["\u2581ca", -4.5], ["s", -5],
+    ];
+    const tok = new HfTokenizer({
+      version: "1.0", added_tokens: [], normalizer: null, post_processor: null,
+      pre_tokenizer: { type: "Metaspace", replacement: "\u2581", prepend_scheme: "always", split: true },
+      decoder: { type: "Metaspace", replacement: "\u2581", prepend_scheme: "always", split: true },
+      model: { type: "Unigram", unk_id: 0, vocab, byte_fallback: false },
+    });
+    // "▁cat" (-3.5) beats "▁ca" + "t" (-9.5) and "▁c" + "a" + "t" (-14).
+    expect(tok.encode("the cats").tokens).toEqual(["\u2581the", "\u2581cat", "s"]);
+    expect(tok.decode(tok.encode("the cats").ids)).toBe("the cats");
+  });
+});
+
 describe("bpeMerge", () => {
   it("joins the lowest-ranked pair first, leftmost on ties, until nothing merges", () => {
     const ranks: Record<string, number> = { "a b": 1, "b c": 0, "ab c": 2, "a bc": 3 };
