@@ -49,7 +49,7 @@ export interface TextOptions extends SamplingOptions, DecodeControl {
 
 /** A piece of streamed output. */
 export interface TextPiece {
-  /** The token id. */
+  /** The token id; -1 for a last piece carrying bytes that never formed a character (U+FFFD). */
   id: number;
   /** The text this token adds (may be "" for special tokens). Pieces concatenate to the full text. */
   text: string;
@@ -227,25 +227,36 @@ export class TextModel {
     const { input } = this.input(text);
     const ids: number[] = [];
     let shown = "";
-    // A piece is what decoding one more token adds to the text decoded so far.
+    // A piece is what decoding one more token adds to the text decoded so far. A trailing
+    // U+FFFD is held back: with byte-fallback tokenizers it is usually the first bytes of a
+    // character the next tokens complete.
     const piece = (id: number): TextPiece => {
       ids.push(id);
-      const full = this.tokenizer.decode(ids);
+      const full = this.tokenizer.decode(ids).replace(/\uFFFD+$/, "");
       let common = 0;
       while (common < shown.length && common < full.length && shown.charCodeAt(common) === full.charCodeAt(common)) common++;
       const out = { id, text: full.slice(common) };
       shown = full;
       return out;
     };
+    // Bytes still undecodable at the end are real U+FFFDs: one last piece (id -1) carries them.
+    const rest = (): TextPiece | undefined => {
+      const tail = this.tokenizer.decode(ids).slice(shown.length);
+      return tail ? { id: -1, text: tail } : undefined;
+    };
     if ((opts.beams ?? 1) > 1) {
       const r = await beamSearch(this.model, input, this.beamOptions(opts));
       for (const id of r.ids) yield piece(id);
+      const last = rest();
+      if (last) yield last;
       return r.stats;
     }
     const gen = generateTokens(this.model, input, this.sampleOptions(opts));
     try {
       let r = await gen.next();
       for (; !r.done; r = await gen.next()) yield piece(r.value.id);
+      const last = rest();
+      if (last) yield last;
       return r.value;
     } finally {
       await gen.return(undefined as never); // the consumer stopped early: free the decode state now

@@ -148,3 +148,23 @@ describe("TextModel (decoder-only)", () => {
     t.dispose();
   });
 });
+
+describe("TextModel streaming with a byte-level tokenizer", () => {
+  it("holds back partial UTF-8 characters: pieces concatenate to the decoded text", async () => {
+    const fx = loadFixture("gpt2");
+    // Every id is one byte of UTF-8 ("日" = e6 97 a5): a tokenizer that decodes partial characters to U+FFFD.
+    const bytesOf = (id: number) => [0xe6, 0x97, 0xa5, 0x41][id % 4];
+    const byteTokenizer = {
+      encode: (t: string) => ({ ids: [...new TextEncoder().encode(t)].map(() => 4), tokens: [], unknown: [] }),
+      decode: (ids: ArrayLike<number>) => new TextDecoder().decode(Uint8Array.from(Array.from(ids, bytesOf))),
+    };
+    const model = await Model.load(rt, fx.file);
+    const t = TextModel.fromModel(model, { tgt: byteTokenizer });
+    const { items } = await drain(t.generate("ab", { maxNewTokens: 24 }));
+    const ids = items.filter((p) => p.id >= 0).map((p) => p.id);
+    expect(items.some((p) => p.text === "" && p.id >= 0)).toBe(true); // some piece was held back
+    expect(items.map((p) => p.text).join("")).toBe(byteTokenizer.decode(ids));
+    for (const p of items.slice(0, -1)) expect(p.text).not.toMatch(/\uFFFD$/);
+    t.dispose();
+  });
+});
