@@ -40,7 +40,8 @@ Commands:
   quantize <in> <out>   store a .safetensors model's linear weights as q8_0 / q4_0 blocks (--type)
 
 Options:
-  --model PATH          model file (.safetensors with config, .gguf, llama2.c .bin); default: embedded translator
+  --model PATH          model file or folder (.safetensors, HF folder with config.json, .gguf,
+                        llama2.c .bin + tokenizer.bin); default: the embedded translator
   --threads N|auto      worker threads (default auto)
   --simd auto|strict|relaxed|scalar   instruction set (default auto)
   --max-tokens N        maximum new tokens
