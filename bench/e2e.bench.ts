@@ -13,7 +13,7 @@
 //   4. shipped size, gzipped.
 // A full run writes bench/results/e2e.json, e2e.md, e2e_tokens.svg and e2e_coldstart.svg.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import os from "node:os";
 import { join, resolve } from "node:path";
@@ -54,6 +54,8 @@ const REP_BUDGET_MS = 1200;
 /** Decode repetitions: at least 2 (the first warms the cache shapes up), up to this many within REP_BUDGET_MS. */
 const DECODE_REPS = 5;
 const SEED = 11;
+/** Models this large (parameters) are prefilled at 16 and 128 tokens only, decoded for half the steps and cold-started once: the time budget. */
+const LARGE_PARAMS = 20e6;
 
 /** One model of bench/models/manifest.json (written by tools/e2e_models.py). */
 interface ModelEntry {
@@ -86,10 +88,8 @@ interface CaseInput {
 
 const isEd = (m: ModelEntry) => m.arch === "encoder-decoder";
 const cfgNum = (m: ModelEntry, k: string) => m.config[k] as number;
-const decodeSteps = (m: ModelEntry) => (isEd(m) ? Math.min(DECODE_STEPS, cfgNum(m, "max_target_length")) : DECODE_STEPS);
-
-/** Models this large (parameters) are prefilled at 16 and 128 tokens only and cold-started once: the time budget. */
-const LARGE_PARAMS = 20e6;
+const decodeSteps = (m: ModelEntry) =>
+  isEd(m) ? Math.min(DECODE_STEPS, cfgNum(m, "max_target_length")) : m.params >= LARGE_PARAMS ? DECODE_STEPS / 2 : DECODE_STEPS;
 
 /** Prompt lengths measured on `m`: the translator's prompt is its source (at most max_positions). */
 function promptLengths(m: ModelEntry): number[] {
@@ -294,6 +294,7 @@ async function best<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> 
 function profileShares(
   profile: { nodes: Array<{ id: number; callFrame: { functionName: string; url: string } }>; samples: number[] },
   wasmNames: Map<number, string>,
+  top = 8,
 ): Array<{ fn: string; pct: number }> {
   const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
   const counts = new Map<string, number>();
@@ -309,7 +310,7 @@ function profileShares(
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   const total = profile.samples.length;
-  return [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([fn, c]) => ({ fn, pct: (100 * c) / total }));
+  return [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([fn, c]) => ({ fn, pct: (100 * c) / total }));
 }
 
 async function profileDecode(run: () => Promise<void>, wasmNames: Map<number, string>): Promise<Array<{ fn: string; pct: number }>> {
@@ -448,12 +449,17 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-function coldStart(m: ModelEntry, lib: "ours" | "ort"): ColdFigure {
+/** What bench/e2e_cold.mjs needs: the model, the first-token prompt, the longer run for the memory figure. */
+function coldRequest(m: ModelEntry) {
   const memLen = Math.min(128, promptLengths(m)[promptLengths(m).length - 1]);
-  const req = {
+  return {
     modelsDir: MODELS_DIR, model: m, prompt: inputFor(m, 16), memPrompt: inputFor(m, memLen), memSteps: 32,
     ours: join(ROOT, "dist", "index.js"), ortDist: ORT_DIST,
   };
+}
+
+function coldStart(m: ModelEntry, lib: "ours" | "ort"): ColdFigure {
+  const req = coldRequest(m);
   const runs: ColdRun[] = [];
   for (let i = 0; i < (m.params >= LARGE_PARAMS ? 1 : COLD_RUNS); i++) {
     // Plain `node`: what a user runs (no relaxed-SIMD flag, so ours takes its strict SIMD build here).
@@ -467,6 +473,21 @@ function coldStart(m: ModelEntry, lib: "ours" | "ort"): ColdFigure {
     importMs: med("importMs"), loadMs: med("loadMs"), firstTokenMs: med("firstTokenMs"), coldMs: med("coldMs"),
     wasmBytes: max("wasmBytes"), jsBytes: max("jsBytes"), maxRssBytes: max("maxRssBytes"),
   };
+}
+
+/** One more cold run of ours under --cpu-prof: where the cold start goes, by function (self time). */
+function coldProfile(m: ModelEntry): Array<{ fn: string; pct: number }> {
+  const dir = mkdtempSync(join(os.tmpdir(), "e2e-cold-prof-"));
+  try {
+    const req = { ...coldRequest(m), firstTokenOnly: true };
+    execFileSync(process.execPath, ["--cpu-prof", "--cpu-prof-interval", "50", "--cpu-prof-dir", dir, join(ROOT, "bench", "e2e_cold.mjs"), "ours", JSON.stringify(req)], { cwd: ROOT, encoding: "utf8" });
+    const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
+    if (!file) return [];
+    const profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as Parameters<typeof profileShares>[0];
+    return profileShares(profile, wasmFunctionNames(readFileSync(join(ROOT, "dist", "wasm", "simdformer.simd.wasm"))), 10);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 interface SizeFigure {
@@ -556,6 +577,8 @@ async function main(): Promise<void> {
       }
     }
   }
+  const defaultModel = models.find((m) => m.name === "translator");
+  const coldProfileOfDefault = defaultModel && cold.length ? coldProfile(defaultModel) : undefined;
   const oursJs = oursFiles();
   const sizes = [
     sizeOf("ours", join(ROOT, "dist"), [...oursJs, "wasm/simdformer.simd.wasm"], "dist/index.js + its chunks + the strict SIMD wasm (one build; threads add dist/worker.js and a -shared wasm)"),
@@ -578,7 +601,7 @@ async function main(): Promise<void> {
   };
   const results = {
     suite: "e2e", machine, models: models.map(({ name, family, arch, params, config }) => ({ name, family, arch, params, config })),
-    references: refs, workers, cold, sizes, wallSeconds: (performance.now() - started) / 1000,
+    references: refs, workers, cold, coldProfile: coldProfileOfDefault, sizes, wallSeconds: (performance.now() - started) / 1000,
   };
   const md = markdown(results);
   console.log(md);
@@ -601,6 +624,8 @@ type Results = {
   models: Array<Pick<ModelEntry, "name" | "family" | "arch" | "params" | "config">>;
   workers: WorkerResult[];
   cold: ColdFigure[];
+  /** Ours, default model: self time by function of one cold run (whole process, import included). */
+  coldProfile?: Array<{ fn: string; pct: number }>;
   sizes: SizeFigure[];
   wallSeconds: number;
 };
@@ -657,7 +682,7 @@ function markdown(r: Results): string {
   L.push("## Throughput", "", "Prefill: prompt tokens per second of one prefill call (prompt in, greedy first token out; the translator's prompt is its source, encoder included). " +
     "Decode: 1 / the median step time of the decode steps after a 16-token prompt (steps of the repetitions after the first; the mean of the best repetition is in e2e.json). TTFT: the 16-token prefill in a warm process. Best of up to 3 timed runs after a warm-up. " +
     "Ratio: simdformer / onnxruntime-web at the same thread count. A figure whose tokens differ from onnxruntime-web 1T's is left out (\"differs\"). " +
-    `Models of ${LARGE_PARAMS / 1e6}M parameters and more are prefilled at 16 and 128 tokens only and cold-started once (the run's time budget).`, "");
+    `Models of ${LARGE_PARAMS / 1e6}M parameters and more are prefilled at 16 and 128 tokens only, decoded for ${DECODE_STEPS / 2} steps and cold-started once (the run's time budget).`, "");
   for (const m of r.models) {
     const lens = [...new Set(r.workers.flatMap((w) => w.models.find((x) => x.model === m.name)?.prefill.map((p) => p.len) ?? []))].sort((a, b) => a - b);
     L.push(`### ${m.name} (${(m.params / 1e6).toFixed(2)}M parameters, ${m.arch}, d_model ${m.config.d_model}, ${m.config.decoder_layers} decoder layers)`, "");
@@ -705,6 +730,9 @@ function markdown(r: Results): string {
       const b = r.cold.find((x) => x.lib === "ort" && x.model === m.name);
       return a && b && a.firstToken !== b.firstToken;
     });
+    if (r.coldProfile?.length) {
+      L.push("", `Where simdformer's cold start of the default model goes (self time by function, one extra run under \`node --cpu-prof\` up to the first token, Node's own start-up included): ${r.coldProfile.map((x) => `${x.fn} ${x.pct.toFixed(0)}%`).join(", ")}.`);
+    }
     L.push("", mism.length ? `First tokens differ between the libraries in the cold runs of: ${mism.map((m) => m.name).join(", ")}.` : "Both libraries produced the same first token in every cold run.", "");
   }
 

@@ -1,7 +1,8 @@
 // Cold start of one library on one model, in a fresh Node process (spawned by bench/e2e.bench.ts; plain JS so
 // that what is timed is the import of the library as shipped, not a bench bundle):
 //   node bench/e2e_cold.mjs <ours|ort> <request JSON>
-// request: { modelsDir, model (manifest entry), prompt (first-token input), memPrompt, memSteps, ours (dist/index.js path) }
+// request: { modelsDir, model (manifest entry), prompt (first-token input), memPrompt, memSteps, ours (dist/index.js path),
+//            ortDist (onnxruntime-web's dist/), firstTokenOnly (exit after the first token: the profiled run) }
 // Prints one JSON line: import / load (instantiate + model) / first-token milliseconds from just before the import,
 // the first token, then the peak memory of a longer run (prefill memPrompt + memSteps decode steps): the sum of every
 // WebAssembly.Memory the library made or exported, the JS heap in use plus ArrayBuffers, and the process's max RSS.
@@ -116,6 +117,11 @@ sample();
 const first = await r.prefill(req.prompt);
 const tFirst = performance.now();
 sample();
+if (req.firstTokenOnly) {
+  // Profiled run (bench/e2e.bench.ts coldProfile): the profile ends at the first token.
+  console.log(JSON.stringify({ lib, model: m.name, firstToken: first, coldMs: tFirst - t0 }));
+  process.exit(0);
+}
 let tok = await r.prefill(req.memPrompt);
 sample();
 for (let i = 0; i < req.memSteps; i++) tok = await r.step(tok);
