@@ -1,0 +1,264 @@
+// Quantized decode benchmark: the q8_0 / q4_0 GEMV kernels against f32_gemv on the decode
+// shapes (GB/s of weights read), and decode tokens/s of a weight-bound decoder-only model
+// (Llama-style, d_model 1024, 8 layers, ~100 M parameters, random weights built in memory)
+// with its linear weights in f32, q8_0 and q4_0, plus the accuracy cost (logit error on a
+// fixed prompt, greedy tokens that agree with f32). One thread, builds strict and relaxed.
+// Run with `npm run bench -- quant [--tokens N]`; writes bench/results/quant.md.
+import { writeFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { quantizeMatrix, type QuantizedMatrix, type QuantType } from "../src/formats/quant_blocks.js";
+import { Model } from "../src/model/model.js";
+import { parseConfig } from "../src/model/config.js";
+import { linearWeightNames, type TensorSource } from "../src/model/weights.js";
+import type { BuildName } from "../src/runtime/builds.js";
+import { createRuntime, type Runtime } from "../src/simdformer.js";
+import { Rng } from "../src/util/rng.js";
+
+const ROOT = process.env.SIMDFORMER_ROOT ?? process.cwd();
+const WASM_DIR = process.env.SIMDFORMER_WASM_DIR;
+if (!WASM_DIR) throw new Error("run through scripts/bench.mjs: npm run bench -- quant");
+const arg = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const TOKENS = Number(arg("--tokens") ?? 24);
+const BUILDS: BuildName[] = ["simd", "relaxed"];
+const TYPES = ["f32", "q8_0", "q4_0"] as const;
+type WeightType = (typeof TYPES)[number];
+
+const runtime = (build: BuildName, threads = 1): Promise<Runtime> =>
+  createRuntime({ build, threads, wasm: { url: `${WASM_DIR}/` }, maxMemory: 2 ** 31 });
+
+/** Best CPU time (ms) per call of fn over rounds of doubling repetitions (CPU time: the box is shared). */
+function cpuMs(fn: () => void): number {
+  for (let i = 0; i < 3; i++) fn();
+  let reps = 1;
+  let best = Infinity;
+  for (let r = 0; r < 9; r++) {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < reps; i++) fn();
+    const c = process.cpuUsage(c0);
+    const ms = (c.user + c.system) / 1000;
+    best = Math.min(best, ms / reps);
+    if (ms < 20 && reps < 4096) reps *= 2;
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------- kernels
+
+interface KernelRow { build: BuildName; shape: string; type: WeightType; us: number; gbs: number }
+
+async function kernels(): Promise<KernelRow[]> {
+  const rows: KernelRow[] = [];
+  for (const build of BUILDS) {
+    const rt = await runtime(build);
+    const e = rt.engine;
+    const k = rt.kernels;
+    for (const [K, N] of [[768, 768], [768, 3072], [4096, 4096]]) {
+      const rng = new Rng(1);
+      const w = rng.f32(N * K);
+      const px = e.scratch.alloc(K * 4);
+      e.mem.f32.set(rng.f32(K), px >> 2);
+      const py = e.scratch.alloc(N * 4);
+      const raw = e.regions.weights.alloc(N * K * 4);
+      e.mem.f32.set(w, raw >> 2);
+      const packed = e.regions.weights.alloc(k.f32_gemm_packed_size(K, N) * 4);
+      k.f32_gemm_pack_bt(K, N, raw, K, packed);
+      e.regions.weights.release(raw);
+      const shape = `1x${K}x${N}`;
+      const f32us = cpuMs(() => k.f32_gemv(N, K, px, packed, py, 0, 0)) * 1000;
+      rows.push({ build, shape, type: "f32", us: f32us, gbs: (N * K * 4) / f32us / 1000 });
+      e.regions.weights.release(packed);
+      for (const type of ["q8_0", "q4_0"] as const) {
+        const q = quantizeMatrix(type, w, N, K);
+        const pb = e.regions.weights.alloc(q.blocks.byteLength);
+        e.mem.u8.set(q.blocks, pb);
+        const qBytes = type === "q8_0" ? k.q8_0_quant_bytes(N, K) : k.q4_0_quant_bytes(N, K);
+        const pq = e.regions.weights.alloc(qBytes);
+        const ps = e.regions.weights.alloc(k.q_scale_bytes(N, K));
+        (type === "q8_0" ? k.q8_0_repack : k.q4_0_repack)(N, K, pb, pq, ps);
+        e.regions.weights.release(pb);
+        const xq = e.scratch.alloc(k.q8_xq_bytes(K));
+        const gemv = type === "q8_0" ? k.q8_0_gemv : k.q4_0_gemv;
+        // The activation quantization is part of every call, as in the Linear op.
+        const us = cpuMs(() => {
+          k.q8_quantize_rows(1, K, px, K, xq);
+          gemv(N, K, xq, pq, ps, py, 0, 0);
+        }) * 1000;
+        rows.push({ build, shape, type, us, gbs: (qBytes + k.q_scale_bytes(N, K)) / us / 1000 });
+        e.regions.weights.release(pq);
+        e.regions.weights.release(ps);
+      }
+      e.scratch.reset();
+    }
+    rt.dispose();
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------- decoder model
+
+const CONFIG = {
+  format: "simdformer", version: 1, arch: "decoder", naming: "hf-llama",
+  d_model: 1024, n_heads: 16, d_ff: 2816, decoder_layers: 8, activation: "swiglu",
+  norm: "rmsnorm", norm_position: "pre", norm_bias: false, norm_eps: 1e-5, positions: "rotary", max_positions: 256,
+  vocab_size: 1024, decoder_final_norm: true, tied_output: false, attention_bias: false, ffn_bias: false, output_bias: false,
+  bos_id: 1, eos_id: -1, pad_id: 0, unk_id: 0,
+};
+
+/** Every tensor of the config as [name, shape], Llama naming. */
+function tensorShapes(): Array<[string, number[]]> {
+  const d = CONFIG.d_model;
+  const out: Array<[string, number[]]> = [["model.embed_tokens.weight", [CONFIG.vocab_size, d]]];
+  for (let i = 0; i < CONFIG.decoder_layers; i++) {
+    const l = `model.layers.${i}.`;
+    for (const p of ["q", "k", "v", "o"]) out.push([`${l}self_attn.${p}_proj.weight`, [d, d]]);
+    out.push([`${l}mlp.gate_proj.weight`, [CONFIG.d_ff, d]], [`${l}mlp.up_proj.weight`, [CONFIG.d_ff, d]], [`${l}mlp.down_proj.weight`, [d, CONFIG.d_ff]]);
+    out.push([`${l}input_layernorm.weight`, [d]], [`${l}post_attention_layernorm.weight`, [d]]);
+  }
+  out.push(["model.norm.weight", [d]], ["lm_head.weight", [CONFIG.vocab_size, d]]);
+  return out;
+}
+
+/** Random weights (uniform, variance 1/fan_in; norms 1), fixed seed. */
+function makeTensors(): Map<string, { shape: number[]; data: Float32Array }> {
+  const rng = new Rng(7);
+  const m = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [name, shape] of tensorShapes()) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    let data: Float32Array;
+    if (shape.length === 1) data = new Float32Array(n).fill(1);
+    else {
+      const a = Math.sqrt(3 / shape[1]);
+      data = rng.f32(n, -a, a);
+    }
+    m.set(name, { shape, data });
+  }
+  return m;
+}
+
+function source(tensors: Map<string, { shape: number[]; data: Float32Array }>, quantized?: Map<string, QuantizedMatrix>): TensorSource {
+  return {
+    file: "<bench model>",
+    has: (n) => tensors.has(n),
+    shape: (n) => tensors.get(n)!.shape,
+    read: (n) => tensors.get(n)!.data,
+    quantized: (n) => quantized?.get(n),
+  };
+}
+
+interface ModelRow { build: BuildName; type: WeightType; weightMiB: number; msPerToken: number; cpuMsPerToken: number; tokensPerSecond: number; logitErr: number; sameTokens: number }
+
+const PROMPT = [1, 17, 42, 99, 256, 511, 700, 3];
+
+/** Decodes TOKENS greedy tokens after PROMPT; returns timings, the first logits and the tokens. */
+async function decode(model: Model): Promise<{ wallMs: number; cpuMs: number; logits: Float32Array; tokens: number[] }> {
+  const state = await model.startDecoding({ batch: 1, capacity: PROMPT.length + TOKENS + 2 });
+  const logits = (await model.decodeStep(state, [PROMPT])).slice();
+  const argmax = (v: Float32Array) => v.reduce((best, x, i) => (x > v[best] ? i : best), 0);
+  let next = argmax(logits);
+  const tokens = [next];
+  // One untimed step (first-call compilation of anything not yet hot).
+  next = argmax(await model.decodeStep(state, [[next]]));
+  tokens.push(next);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < TOKENS; i++) {
+    next = argmax(await model.decodeStep(state, [[next]]));
+    tokens.push(next);
+  }
+  const wallMs = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  state.dispose();
+  return { wallMs, cpuMs: (c.user + c.system) / 1000, logits, tokens };
+}
+
+async function models(): Promise<ModelRow[]> {
+  const tensors = makeTensors();
+  const config = parseConfig(CONFIG, "bench config");
+  const linear = linearWeightNames(config, source(tensors));
+  const quant = new Map<QuantType, Map<string, QuantizedMatrix>>();
+  for (const type of ["q8_0", "q4_0"] as const) {
+    const m = new Map<string, QuantizedMatrix>();
+    for (const n of linear) {
+      const t = tensors.get(n)!;
+      m.set(n, quantizeMatrix(type, t.data, t.shape[0], t.shape[1]));
+    }
+    quant.set(type, m);
+  }
+  const rows: ModelRow[] = [];
+  for (const build of BUILDS) {
+    let ref: Awaited<ReturnType<typeof decode>> | undefined;
+    for (const type of TYPES) {
+      const rt = await runtime(build);
+      const before = rt.engine.regions.weights.usedBytes;
+      const model = Model.fromTensors(rt, config, source(tensors, type === "f32" ? undefined : quant.get(type)));
+      const weightMiB = (rt.engine.regions.weights.usedBytes - before) / 2 ** 20;
+      const r = await decode(model);
+      ref ??= r;
+      let err = 0;
+      let scale = 0;
+      for (let i = 0; i < r.logits.length; i++) {
+        err = Math.max(err, Math.abs(r.logits[i] - ref.logits[i]));
+        scale = Math.max(scale, Math.abs(ref.logits[i]));
+      }
+      let same = 0;
+      while (same < r.tokens.length && r.tokens[same] === ref.tokens[same]) same++;
+      rows.push({
+        build, type, weightMiB, msPerToken: r.wallMs / TOKENS, cpuMsPerToken: r.cpuMs / TOKENS,
+        tokensPerSecond: (1000 * TOKENS) / r.cpuMs, logitErr: err / scale, sameTokens: same,
+      });
+      console.log(`${build} ${type}: ${weightMiB.toFixed(0)} MiB of weights, ${(r.cpuMs / TOKENS).toFixed(2)} ms/token CPU (${(r.wallMs / TOKENS).toFixed(2)} wall), logit error ${(err / scale).toExponential(2)}, ${same}/${r.tokens.length} greedy tokens as f32`);
+      model.dispose();
+      rt.dispose();
+    }
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------- report
+
+const kernelRows = await kernels();
+for (const r of kernelRows) console.log(`${r.build} ${r.shape} ${r.type}: ${r.us.toFixed(0)} us, ${r.gbs.toFixed(1)} GB/s`);
+const modelRows = await models();
+
+const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+const lines: string[] = [
+  "# Quantized decode (q8_0, q4_0) against f32",
+  "",
+  `Measured by \`npm run bench -- quant\` on ${cpu}, Node ${process.versions.node}, one thread, ${new Date().toISOString().slice(0, 10)}.`,
+  "Times are CPU time (the machine is shared; wall time moves with other load). GB/s counts the bytes of",
+  "weights one call reads (packed f32, or quants + f32 scales); the quantized calls include quantizing x.",
+  "",
+  "## GEMV kernels (1 x K x N)",
+  "",
+  "| build | shape | f32 | q8_0 | q4_0 | q8_0 speed-up | q4_0 speed-up |",
+  "|---|---|---|---|---|---|---|",
+];
+for (const build of BUILDS) {
+  for (const shape of [...new Set(kernelRows.map((r) => r.shape))]) {
+    const get = (t: WeightType) => kernelRows.find((r) => r.build === build && r.shape === shape && r.type === t)!;
+    const [f, q8, q4] = [get("f32"), get("q8_0"), get("q4_0")];
+    const cell = (r: KernelRow) => `${r.us.toFixed(0)} us (${r.gbs.toFixed(1)} GB/s)`;
+    lines.push(`| ${build} | ${shape} | ${cell(f)} | ${cell(q8)} | ${cell(q4)} | ${(f.us / q8.us).toFixed(2)}x | ${(f.us / q4.us).toFixed(2)}x |`);
+  }
+}
+lines.push(
+  "",
+  `## Decode tokens/s: Llama-style decoder, d_model ${CONFIG.d_model}, ${CONFIG.decoder_layers} layers, d_ff ${CONFIG.d_ff} (SwiGLU), vocab ${CONFIG.vocab_size}, random weights`,
+  "",
+  `${PROMPT.length}-token prompt, then ${TOKENS} greedy tokens timed one at a time (KV cache). Logit error: max |logit - f32 logit| /`,
+  "max |f32 logit| after the prompt; tokens: length of the greedy continuation equal to the f32 model's.",
+  "",
+  "| build | weights | MiB in wasm | ms/token (CPU) | tokens/s | vs f32 | logit error | greedy tokens as f32 |",
+  "|---|---|---|---|---|---|---|---|",
+);
+for (const r of modelRows) {
+  const f = modelRows.find((x) => x.build === r.build && x.type === "f32")!;
+  lines.push(`| ${r.build} | ${r.type} | ${r.weightMiB.toFixed(0)} | ${r.cpuMsPerToken.toFixed(2)} | ${r.tokensPerSecond.toFixed(1)} | ${(r.tokensPerSecond / f.tokensPerSecond).toFixed(2)}x | ${r.type === "f32" ? "-" : r.logitErr.toExponential(2)} | ${r.sameTokens}/${TOKENS + 2} |`);
+}
+lines.push("");
+writeFileSync(join(ROOT, "bench", "results", "quant.md"), lines.join("\n"));
+console.log(lines.join("\n"));
