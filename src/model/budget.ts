@@ -11,22 +11,27 @@ import { type ModelConfig, kvDim, qDim } from "./config.js";
 /** Positions a KV cache block starts with when no capacity is given (KvCache's default). */
 export const DEFAULT_KV_CAPACITY = 64;
 
-/** Float32 bytes of every weight the config implies (the tensors weights.ts reads, counted once). */
-export function weightBytes(c: ModelConfig): number {
+/**
+ * Bytes of every weight the config implies (the tensors weights.ts reads, counted once): float32,
+ * except linear weights [out, in], counted at `linearBytesPerValue` (4 for float files; a file
+ * that stores some of them as q8_0 / q4_0 blocks passes its smallest rate, e.g. 18 / 32).
+ */
+export function weightBytes(c: ModelConfig, linearBytesPerValue = 4): number {
   const d = c.d_model;
-  // HF GPT-2 always has fused q;k;v of width d and biased projections (Conv1D).
+  // HF GPT-2 always has fused q;k;v of width d and biased projections (Conv1D, never quantized).
   const gpt2 = c.naming === "hf-gpt2";
   const q = gpt2 ? d : qDim(c);
   const kv = gpt2 ? d : kvDim(c);
   const attnBias = gpt2 || c.attention_bias;
-  const norm = d * (c.norm_bias ? 2 : 1);
-  const linear = (inF: number, outF: number, bias: boolean) => inF * outF + (bias ? outF : 0);
+  const norm = d * (c.norm_bias ? 2 : 1) * 4;
+  const rate = gpt2 ? 4 : linearBytesPerValue;
+  const linear = (inF: number, outF: number, bias: boolean) => inF * outF * rate + (bias ? outF * 4 : 0);
   const score = (): number => {
     const H = c.n_heads;
     const hd = c.head_dim;
     const a = c.attention_score_dim;
-    if (c.attention_score === "general") return H * hd * hd;
-    if (c.attention_score === "additive") return 2 * H * a * hd + H * a;
+    if (c.attention_score === "general") return H * hd * hd * 4;
+    if (c.attention_score === "additive") return (2 * H * a * hd + H * a) * 4;
     return 0;
   };
   const attention = linear(d, q, attnBias) + 2 * linear(d, kv, attnBias) + linear(q, d, attnBias) + score();
@@ -36,14 +41,14 @@ export function weightBytes(c: ModelConfig): number {
   const ed = c.arch === "encoder-decoder";
   let n = c.encoder_layers * (attention + ffn + 2 * norm);
   n += c.decoder_layers * (ed ? 2 * attention + ffn + 3 * norm : attention + ffn + 2 * norm);
-  if (ed) n += c.tgt_vocab_size * d + (c.shared_embeddings ? 0 : c.src_vocab_size * d);
-  else n += c.vocab_size * d;
-  if (c.positions === "learned") n += c.max_positions * d;
+  if (ed) n += (c.tgt_vocab_size * d + (c.shared_embeddings ? 0 : c.src_vocab_size * d)) * 4;
+  else n += c.vocab_size * d * 4;
+  if (c.positions === "learned") n += c.max_positions * d * 4;
   if (c.embed_norm) n += norm;
   if (c.encoder_layers > 0 && c.encoder_final_norm) n += norm;
   if (c.decoder_layers > 0 && c.decoder_final_norm) n += norm;
-  if (c.lm_head) n += (c.tied_output ? 0 : c.vocab_size * d) + (c.output_bias ? c.vocab_size : 0);
-  return n * 4;
+  if (c.lm_head) n += (c.tied_output ? 0 : c.vocab_size * d * rate) + (c.output_bias ? c.vocab_size * 4 : 0);
+  return n;
 }
 
 /**

@@ -1,5 +1,6 @@
 // The public Model: load, forward (hidden states / logits), encode + decodeStep with a KV cache.
 import { ArgumentError, DisposedError, ModelFormatError, ShapeError } from "../errors.js";
+import { QUANT_BLOCK_BYTES, QUANT_BLOCK_VALUES } from "../formats/quant_blocks.js";
 import { parseSafetensors, SafetensorsFile } from "../formats/safetensors.js";
 import { readF32 } from "../kernels/bindings.js";
 import type { CrossKv } from "../ops/attention.js";
@@ -143,6 +144,15 @@ export class DecodeState {
   }
 }
 
+/** Bytes per value of the file's most compact linear weights: 4, or a quantized dtype's block rate. */
+function linearRate(file: SafetensorsFile): number {
+  let rate = 4;
+  for (const t of file.tensors.values()) {
+    if (t.dtype === "Q8_0" || t.dtype === "Q4_0") rate = Math.min(rate, QUANT_BLOCK_BYTES[t.dtype === "Q8_0" ? "q8_0" : "q4_0"] / QUANT_BLOCK_VALUES);
+  }
+  return rate;
+}
+
 /** One queue per engine: a pass owns the scratch arena until it ends. */
 const queues = new WeakMap<Engine, Promise<unknown>>();
 
@@ -190,10 +200,10 @@ export class Model {
   /** Builds a model from a validated config and any tensor source (a SafetensorsFile is one). */
   static fromTensors(runtime: HasEngine, config: ModelConfig, tensors: TensorSource, metadata: Record<string, string> = {}): Model {
     runtime.engine.assertLive();
-    // Refuse a model that cannot fit before reading a tensor (safetensors widen every dtype to
-    // f32, so the config gives a lower bound), then before the first block with the real sizes.
+    // Refuse a model that cannot fit before reading a tensor (the config and the file's dtypes
+    // give a lower bound), then before the first block with the real sizes.
     const region = runtime.engine.regions.weights;
-    if (tensors instanceof SafetensorsFile) assertFits(region, weightBytes(config));
+    if (tensors instanceof SafetensorsFile) assertFits(region, weightBytes(config, linearRate(tensors)));
     const weights = loadWeights(config, tensors);
     assertFits(region, loadedBytes(weights));
     const net = Transformer.create(runtime.engine, config, weights);

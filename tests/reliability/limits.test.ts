@@ -8,8 +8,11 @@ import { beamSearch, createRuntime, generateTokens, Model, OutOfMemoryError, typ
 import { parseSafetensors, writeSafetensors } from "../../src/formats/safetensors.js";
 import { kvBytes, kvCapacity, weightBytes } from "../../src/model/budget.js";
 import { parseConfig } from "../../src/model/config.js";
+import { linearWeightNames } from "../../src/model/weights.js";
+import { quantizeMatrix } from "../../src/formats/quant_blocks.js";
+import { Rng } from "../../src/util/rng.js";
 import type { TensorSource } from "../../src/model/weights.js";
-import { loadFixture } from "../model/helpers.js";
+import { loadFixture, randomSeq2Seq } from "../model/helpers.js";
 
 const MiB = 1 << 20;
 const translatorBytes = new Uint8Array(readFileSync(new URL("../../models/default/translator.safetensors", import.meta.url)));
@@ -118,6 +121,32 @@ describe("region limits", () => {
     expect(read).not.toHaveBeenCalled();
     read.mockRestore();
     expect(footprint(tight)).toEqual(before);
+    tight.dispose();
+  });
+
+  it("a file with q4_0 linear weights is budgeted at its stored size, not as float32", async () => {
+    const dims = { d: 64, ff: 256, layers: 2, srcVocab: 16, tgtVocab: 16 };
+    const tensors = randomSeq2Seq(new Rng(4), dims);
+    const config = parseConfig({ arch: "encoder-decoder", d_model: 64, n_heads: 4, d_ff: 256, encoder_layers: 2, decoder_layers: 2, src_vocab_size: 16, tgt_vocab_size: 16, max_positions: 32 });
+    const names = linearWeightNames(config, parseSafetensors(writeSafetensors(tensors)));
+    expect(names.length).toBeGreaterThan(8);
+    const stored: Parameters<typeof writeSafetensors>[0] = { ...tensors };
+    for (const n of names) {
+      const [rows, cols] = tensors[n].shape;
+      stored[n] = { shape: [rows, cols], quantized: quantizeMatrix("q4_0", tensors[n].data, rows, cols) };
+    }
+    const bytes = writeSafetensors(stored, { "simdformer.config": JSON.stringify(config) });
+    const probe = await Model.load(rt, bytes);
+    const held = rt.engine.regions.weights.usedBytes;
+    probe.dispose();
+    const held0 = rt.engine.regions.weights.usedBytes;
+    // Room for what the quantized model holds plus its staging, well below its float32 size.
+    const limit = Math.ceil(1.25 * (held - held0));
+    expect(limit).toBeLessThan(weightBytes(config));
+    const tight = await createRuntime({ build: "simd", threads: 1, limits: { weights: limit } });
+    const model = await Model.load(tight, bytes);
+    expect((await model.forward({ src: [[4, 5]], tokens: [[1]] })).logits![0]).toHaveLength(16);
+    model.dispose();
     tight.dispose();
   });
 
