@@ -27,6 +27,13 @@ export function f32_relu(n: i32, x: usize, out: usize): void {
 /** GELU, erf form: x Phi(x) (BERT, torch default). */
 export function f32_gelu(n: i32, x: usize, out: usize): void {
   let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 2;
+    const a = gelu_f32x4(v128.load(x + o));
+    const b = gelu_f32x4(v128.load(x + o, 16));
+    v128.store(out + o, a);
+    v128.store(out + o, b, 16);
+  }
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
     v128.store(out + o, gelu_f32x4(v128.load(x + o)));
@@ -40,6 +47,13 @@ export function f32_gelu(n: i32, x: usize, out: usize): void {
 /** GELU, tanh approximation (GPT-2). */
 export function f32_gelu_tanh(n: i32, x: usize, out: usize): void {
   let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 2;
+    const a = gelu_tanh_f32x4(v128.load(x + o));
+    const b = gelu_tanh_f32x4(v128.load(x + o, 16));
+    v128.store(out + o, a);
+    v128.store(out + o, b, 16);
+  }
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
     v128.store(out + o, gelu_tanh_f32x4(v128.load(x + o)));
@@ -53,6 +67,13 @@ export function f32_gelu_tanh(n: i32, x: usize, out: usize): void {
 /** SiLU (swish): x sigmoid(x). */
 export function f32_silu(n: i32, x: usize, out: usize): void {
   let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 2;
+    const a = silu_f32x4(v128.load(x + o));
+    const b = silu_f32x4(v128.load(x + o, 16));
+    v128.store(out + o, a);
+    v128.store(out + o, b, 16);
+  }
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
     v128.store(out + o, silu_f32x4(v128.load(x + o)));
@@ -66,6 +87,13 @@ export function f32_silu(n: i32, x: usize, out: usize): void {
 /** out = silu(gate) * up (SwiGLU); out may alias gate or up. */
 export function f32_swiglu(n: i32, gate: usize, up: usize, out: usize): void {
   let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 2;
+    const a = f32x4.mul(silu_f32x4(v128.load(gate + o)), v128.load(up + o));
+    const b = f32x4.mul(silu_f32x4(v128.load(gate + o, 16)), v128.load(up + o, 16));
+    v128.store(out + o, a);
+    v128.store(out + o, b, 16);
+  }
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
     v128.store(out + o, f32x4.mul(silu_f32x4(v128.load(gate + o)), v128.load(up + o)));

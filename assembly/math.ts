@@ -175,32 +175,67 @@ const GELU_TANH_A: f32 = 0.044715;
 }
 
 // ---------------------------------------------------------------- SIMD (same formulas)
+//
+// Lowering costs under V8 (x64) that shape the code below: f32x4.min/max take ~7 instructions
+// each (NaN and -0 rules) while pmin/pmax are one, and pmax(x, lo) = x < lo ? lo : x keeps a
+// NaN x, so clamps are written with the NaN lane first; i32x4.trunc_sat_f32x4_s is a long
+// sequence, so n = round(y) comes from the magic-number add (y + 1.5 2^23 rounds to nearest
+// even, as f32.nearest does, for |y| < 2^22) and its integer bits are n plus a constant; and
+// V8 rebuilds every v128.const at each use (3 instructions), so the constants are splat-loaded
+// from the data segment MATH_K (one load each). The values are those of the scalar forms, so
+// the strict build stays bit-identical to them.
+
+// 1.5 * 2^23: y + ROUND_MAGIC - ROUND_MAGIC = nearest(y), and the bits of y + ROUND_MAGIC are
+// 0x4b400000 + nearest(y); those of ROUND_MAGIC - 254 are 0x4b400000 - 254.
+const ROUND_MAGIC: f32 = 12582912.0;
+
+/** Every SIMD constant, splat-loaded by `k(index)`. */
+const MATH_K = memory.data<f32>([
+  EXP_MIN, EXP_MAX, LOG2E, ROUND_MAGIC, LN2_HI, LN2_LO, E0, E1, //  0..7
+  E2, E3, E4, 1.0, 2.0, 0.5, 0.0, TANH_SMALL, //                    8..15
+  T0, T1, T2, T3, T4, ERF_SMALL, -SQRT1_2, GELU_TANH_2C, //        16..23
+  GELU_TANH_A, P0, P1, P2, P3, P4, P5, Q0, //                      24..31
+  Q1, Q2, Q3, Q4, Q5, Q6, Q7, Q8, //                               32..39
+  -0.0, ROUND_MAGIC - 254.0, //                                     40 (sign bit), 41 (bits: ROUND_BITS - 254)
+], 16);
+const K_EXP_MIN = 0, K_EXP_MAX = 1, K_LOG2E = 2, K_MAGIC = 3, K_LN2_HI = 4, K_LN2_LO = 5;
+const K_E0 = 6, K_E1 = 7, K_E2 = 8, K_E3 = 9, K_E4 = 10, K_ONE = 11, K_TWO = 12, K_HALF = 13, K_ZERO = 14;
+const K_TANH_SMALL = 15, K_T0 = 16, K_T1 = 17, K_T2 = 18, K_T3 = 19, K_T4 = 20;
+const K_ERF_SMALL = 21, K_NEG_SQRT1_2 = 22, K_GELU_TANH_2C = 23, K_GELU_TANH_A = 24;
+const K_P0 = 25, K_P1 = 26, K_P2 = 27, K_P3 = 28, K_P4 = 29, K_P5 = 30;
+const K_Q0 = 31, K_Q1 = 32, K_Q2 = 33, K_Q3 = 34, K_Q4 = 35, K_Q5 = 36, K_Q6 = 37, K_Q7 = 38, K_Q8 = 39;
+const K_SIGN = 40, K_EXP_BIAS = 41;
+
+/** Constant `i` of MATH_K in every lane. */
+// @ts-ignore: decorator
+@inline function k(i: i32): v128 {
+  return v128.load32_splat(MATH_K + (<usize>i << 2));
+}
 
 /** e^x per lane. */
 // @ts-ignore: decorator
 @inline export function exp_f32x4(x: v128): v128 {
-  // f32x4.min/max propagate NaN, and a NaN lane stays NaN through the polynomial.
-  x = f32x4.min(f32x4.max(x, f32x4.splat(EXP_MIN)), f32x4.splat(EXP_MAX));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
-  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI))), f32x4.mul(n, f32x4.splat(LN2_LO)));
-  let q = madd(r, f32x4.splat(E4), f32x4.splat(E3));
-  q = madd(r, q, f32x4.splat(E2));
-  q = madd(r, q, f32x4.splat(E1));
-  q = madd(r, q, f32x4.splat(E0));
-  const p = f32x4.add(f32x4.splat(1.0), madd(f32x4.mul(r, r), q, r));
-  const ni = i32x4.trunc_sat_f32x4_s(n);
-  const n1 = i32x4.shr_s(ni, 1);
-  const n2 = i32x4.sub(ni, n1);
-  const bias = i32x4.splat(127);
-  const s1 = i32x4.shl(i32x4.add(n1, bias), 23);
-  const s2 = i32x4.shl(i32x4.add(n2, bias), 23);
-  return f32x4.mul(f32x4.mul(p, s1), s2);
+  x = f32x4.pmin(f32x4.pmax(x, k(K_EXP_MIN)), k(K_EXP_MAX)); // NaN stays NaN
+  const magic = k(K_MAGIC);
+  const b = f32x4.add(f32x4.mul(x, k(K_LOG2E)), magic);
+  const n = f32x4.sub(b, magic);
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, k(K_LN2_HI))), f32x4.mul(n, k(K_LN2_LO)));
+  let q = madd(r, k(K_E4), k(K_E3));
+  q = madd(r, q, k(K_E2));
+  q = madd(r, q, k(K_E1));
+  q = madd(r, q, k(K_E0));
+  const p = f32x4.add(k(K_ONE), madd(f32x4.mul(r, r), q, r));
+  // m = n + 254 (even), so m >> 1 = n1 + 127 and m - (m >> 1) = n2 + 127 (n1 = n >> 1, n2 = n - n1).
+  const m = i32x4.sub(b, k(K_EXP_BIAS));
+  const e1 = i32x4.shr_s(m, 1);
+  const e2 = i32x4.sub(m, e1);
+  return f32x4.mul(f32x4.mul(p, i32x4.shl(e1, 23)), i32x4.shl(e2, 23));
 }
 
 /** 1 / (1 + e^-x) per lane. */
 // @ts-ignore: decorator
 @inline export function sigmoid_f32x4(x: v128): v128 {
-  const one = f32x4.splat(1.0);
+  const one = k(K_ONE);
   return f32x4.div(one, f32x4.add(one, exp_f32x4(f32x4.neg(x))));
 }
 
@@ -209,41 +244,40 @@ const GELU_TANH_A: f32 = 0.044715;
 @inline export function tanh_f32x4(x: v128): v128 {
   const ax = f32x4.abs(x);
   const x2 = f32x4.mul(x, x);
-  let p = madd(x2, f32x4.splat(T4), f32x4.splat(T3));
-  p = madd(x2, p, f32x4.splat(T2));
-  p = madd(x2, p, f32x4.splat(T1));
-  p = madd(x2, p, f32x4.splat(T0));
+  let p = madd(x2, k(K_T4), k(K_T3));
+  p = madd(x2, p, k(K_T2));
+  p = madd(x2, p, k(K_T1));
+  p = madd(x2, p, k(K_T0));
   const small = madd(f32x4.mul(x, x2), p, x);
-  const one = f32x4.splat(1.0);
-  const t = f32x4.sub(one, f32x4.div(f32x4.splat(2.0), f32x4.add(exp_f32x4(f32x4.add(ax, ax)), one)));
-  const sign = i32x4.splat(0x80000000);
-  const large = v128.or(t, v128.and(x, sign));
-  return v128.bitselect(small, large, f32x4.lt(ax, f32x4.splat(TANH_SMALL)));
+  const one = k(K_ONE);
+  const t = f32x4.sub(one, f32x4.div(k(K_TWO), f32x4.add(exp_f32x4(f32x4.add(ax, ax)), one)));
+  const large = v128.or(t, v128.and(x, k(K_SIGN)));
+  return v128.bitselect(small, large, f32x4.lt(ax, k(K_TANH_SMALL)));
 }
 
 // @ts-ignore: decorator
 @inline function erfc_tail_f32x4(z: v128): v128 {
-  const one = f32x4.splat(1.0);
-  const t = f32x4.div(one, madd(f32x4.splat(0.5), z, one));
-  let r = madd(t, f32x4.splat(Q8), f32x4.splat(Q7));
-  r = madd(t, r, f32x4.splat(Q6));
-  r = madd(t, r, f32x4.splat(Q5));
-  r = madd(t, r, f32x4.splat(Q4));
-  r = madd(t, r, f32x4.splat(Q3));
-  r = madd(t, r, f32x4.splat(Q2));
-  r = madd(t, r, f32x4.splat(Q1));
-  r = madd(t, r, f32x4.splat(Q0));
+  const one = k(K_ONE);
+  const t = f32x4.div(one, madd(k(K_HALF), z, one));
+  let r = madd(t, k(K_Q8), k(K_Q7));
+  r = madd(t, r, k(K_Q6));
+  r = madd(t, r, k(K_Q5));
+  r = madd(t, r, k(K_Q4));
+  r = madd(t, r, k(K_Q3));
+  r = madd(t, r, k(K_Q2));
+  r = madd(t, r, k(K_Q1));
+  r = madd(t, r, k(K_Q0));
   return f32x4.mul(exp_f32x4(f32x4.neg(f32x4.mul(z, z))), r);
 }
 
 // @ts-ignore: decorator
 @inline function erf_small_f32x4(x: v128): v128 {
   const x2 = f32x4.mul(x, x);
-  let p = madd(x2, f32x4.splat(P5), f32x4.splat(P4));
-  p = madd(x2, p, f32x4.splat(P3));
-  p = madd(x2, p, f32x4.splat(P2));
-  p = madd(x2, p, f32x4.splat(P1));
-  p = madd(x2, p, f32x4.splat(P0));
+  let p = madd(x2, k(K_P5), k(K_P4));
+  p = madd(x2, p, k(K_P3));
+  p = madd(x2, p, k(K_P2));
+  p = madd(x2, p, k(K_P1));
+  p = madd(x2, p, k(K_P0));
   return f32x4.mul(x, p);
 }
 
@@ -251,8 +285,8 @@ const GELU_TANH_A: f32 = 0.044715;
 // @ts-ignore: decorator
 @inline export function erf_f32x4(x: v128): v128 {
   const ax = f32x4.abs(x);
-  const large = v128.or(f32x4.sub(f32x4.splat(1.0), erfc_tail_f32x4(ax)), v128.and(x, i32x4.splat(0x80000000)));
-  return v128.bitselect(erf_small_f32x4(x), large, f32x4.lt(ax, f32x4.splat(ERF_SMALL)));
+  const large = v128.or(f32x4.sub(k(K_ONE), erfc_tail_f32x4(ax)), v128.and(x, k(K_SIGN)));
+  return v128.bitselect(erf_small_f32x4(x), large, f32x4.lt(ax, k(K_ERF_SMALL)));
 }
 
 /** erfc x per lane (relative accuracy kept for large x). */
@@ -260,36 +294,36 @@ const GELU_TANH_A: f32 = 0.044715;
 @inline export function erfc_f32x4(x: v128): v128 {
   const ax = f32x4.abs(x);
   const tail = erfc_tail_f32x4(ax);
-  const large = v128.bitselect(f32x4.sub(f32x4.splat(2.0), tail), tail, f32x4.lt(x, f32x4.splat(0.0)));
-  const small = f32x4.sub(f32x4.splat(1.0), erf_small_f32x4(x));
-  return v128.bitselect(small, large, f32x4.lt(ax, f32x4.splat(ERF_SMALL)));
+  const large = v128.bitselect(f32x4.sub(k(K_TWO), tail), tail, f32x4.lt(x, k(K_ZERO)));
+  const small = f32x4.sub(k(K_ONE), erf_small_f32x4(x));
+  return v128.bitselect(small, large, f32x4.lt(ax, k(K_ERF_SMALL)));
 }
 
 /** ReLU per lane; NaN lanes stay NaN. */
 // @ts-ignore: decorator
 @inline export function relu_f32x4(x: v128): v128 {
-  return v128.andnot(x, f32x4.lt(x, f32x4.splat(0.0)));
+  return v128.andnot(x, f32x4.lt(x, k(K_ZERO)));
 }
 
 /** GELU (erf form) per lane. */
 // @ts-ignore: decorator
 @inline export function gelu_f32x4(x: v128): v128 {
-  const e = erfc_f32x4(f32x4.mul(x, f32x4.splat(-SQRT1_2)));
-  return f32x4.mul(f32x4.mul(f32x4.splat(0.5), x), e);
+  const e = erfc_f32x4(f32x4.mul(x, k(K_NEG_SQRT1_2)));
+  return f32x4.mul(f32x4.mul(k(K_HALF), x), e);
 }
 
 /** GELU (tanh form) per lane. */
 // @ts-ignore: decorator
 @inline export function gelu_tanh_f32x4(x: v128): v128 {
   const x3 = f32x4.mul(f32x4.mul(x, x), x);
-  const u2 = f32x4.mul(f32x4.splat(GELU_TANH_2C), madd(f32x4.splat(GELU_TANH_A), x3, x));
-  return f32x4.div(x, f32x4.add(f32x4.splat(1.0), exp_f32x4(f32x4.neg(u2))));
+  const u2 = f32x4.mul(k(K_GELU_TANH_2C), madd(k(K_GELU_TANH_A), x3, x));
+  return f32x4.div(x, f32x4.add(k(K_ONE), exp_f32x4(f32x4.neg(u2))));
 }
 
 /** SiLU per lane. */
 // @ts-ignore: decorator
 @inline export function silu_f32x4(x: v128): v128 {
-  return f32x4.div(x, f32x4.add(f32x4.splat(1.0), exp_f32x4(f32x4.neg(x))));
+  return f32x4.div(x, f32x4.add(k(K_ONE), exp_f32x4(f32x4.neg(x))));
 }
 
 /** The activation `code` (ACT_*) per lane; unknown codes act as ACT_NONE. */
