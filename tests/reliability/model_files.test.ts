@@ -7,14 +7,17 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRuntime, Model, type Runtime, SimdformerError } from "../../src/index.js";
-import { writeSafetensors } from "../../src/formats/safetensors.js";
+import { parseSafetensors, writeSafetensors } from "../../src/formats/safetensors.js";
+import { quantizeMatrix } from "../../src/formats/quant_blocks.js";
+import { parseConfig } from "../../src/model/config.js";
+import { linearWeightNames } from "../../src/model/weights.js";
 import { Rng } from "../../src/util/rng.js";
 import { randomSeq2Seq } from "../model/helpers.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** A small decoder-only and a small encoder-decoder model, each a few KB. */
+/** A small decoder-only, a small encoder-decoder and a quantized encoder-decoder model, each a few KB. */
 function tinyModels(): Array<{ name: string; bytes: Uint8Array }> {
   const rng = new Rng(11);
   const gpt: Record<string, { shape: number[]; data: Float32Array }> = {};
@@ -37,9 +40,18 @@ function tinyModels(): Array<{ name: string; bytes: Uint8Array }> {
   const gptConfig = { arch: "decoder", naming: "hf-gpt2", d_model: d, n_heads: 2, d_ff: 32, decoder_layers: 1, vocab_size: 20, max_positions: 12, positions: "learned", tied_output: true, norm_position: "pre", activation: "gelu_tanh" };
   const s2s = randomSeq2Seq(new Rng(12), { d: 8, ff: 16, layers: 1, srcVocab: 10, tgtVocab: 9 });
   const s2sConfig = { arch: "encoder-decoder", d_model: 8, n_heads: 2, d_ff: 16, encoder_layers: 1, decoder_layers: 1, src_vocab_size: 10, tgt_vocab_size: 9, max_positions: 16 };
+  // Linear weights as q8_0 / q4_0 blocks (in features a multiple of 32): the quantized kernels get hostile scales too.
+  const qTensors = randomSeq2Seq(new Rng(13), { d: 32, ff: 64, layers: 1, srcVocab: 10, tgtVocab: 9 });
+  const qConfig = { ...s2sConfig, d_model: 32, d_ff: 64, n_heads: 4 };
+  const stored: Parameters<typeof writeSafetensors>[0] = { ...qTensors };
+  linearWeightNames(parseConfig(qConfig), parseSafetensors(writeSafetensors(qTensors))).forEach((n, i) => {
+    const [rows, cols] = qTensors[n].shape;
+    stored[n] = { shape: [rows, cols], quantized: quantizeMatrix(i % 2 ? "q4_0" : "q8_0", qTensors[n].data, rows, cols) };
+  });
   return [
     { name: "gpt2-tiny", bytes: writeSafetensors(gpt, { "simdformer.config": JSON.stringify(gptConfig) }) },
     { name: "seq2seq-tiny", bytes: writeSafetensors(s2s, { "simdformer.config": JSON.stringify(s2sConfig) }) },
+    { name: "seq2seq-quantized", bytes: writeSafetensors(stored, { "simdformer.config": JSON.stringify(qConfig) }) },
   ];
 }
 
@@ -80,7 +92,7 @@ function mutate(bytes: Uint8Array, rng: Rng): { kind: string; bytes: Uint8Array 
     default: {
       // Swap a dtype or drop a tensor's bytes at the end.
       const text = dec.decode(bytes.subarray(8, 8 + headerLen));
-      const swapped = text.replace(/"F32"/, ['"F16"', '"BF16"', '"I8"', '"F64"', '"f32"'][at(0, 5)]);
+      const swapped = text.replace(/"(F32|Q8_0|Q4_0)"/, ['"F16"', '"BF16"', '"I8"', '"F64"', '"f32"', '"Q8_0"', '"Q4_0"', '"F32"'][at(0, 8)]);
       return { kind: "dtype", bytes: withHeader(swapped, bytes.subarray(8 + headerLen)) };
     }
   }
@@ -161,7 +173,7 @@ describe("untrusted model files loaded into wasm", () => {
 
   it("the unmutated files load and run", async () => {
     for (const m of models) await attempt(m.bytes, "valid");
-    expect(stats.byKind.valid).toEqual({ loaded: 2, rejected: 0 });
+    expect(stats.byKind.valid).toEqual({ loaded: 3, rejected: 0 });
   });
 
   it("byte mutations: a working model or a typed error, never a leak or a stray write", async () => {
