@@ -291,7 +291,8 @@ export class Model {
   }
 
   /** Encoder hidden states (after the encoder's final norm), per sequence length x d_model. */
-  async encode(src: TokenSequence[], opts: { padding?: PaddingMask[]; capture?: AttentionCapture } = {}): Promise<Float32Array[]> {
+  async encode(src: TokenSequence[], options?: { padding?: PaddingMask[]; capture?: AttentionCapture }): Promise<Float32Array[]> {
+    const opts = optionsObject("encode", options);
     if (this.config.arch === "decoder") throw new ShapeError('encode: expected a model with an encoder, found arch "decoder"');
     const ids = this.checkBatch("src", src, this.srcVocabSize, 0);
     return this.exclusive(async () => {

@@ -90,6 +90,7 @@ const CASES: Case[] = [
   { entry: "Model.forward", what: "src on a decoder-only model", call: () => gpt2.forward({ src: [[1]], tokens: [[1]] }), error: ShapeError, message: 'forward: src given, but arch "decoder" has no cross-attention' },
 
   { entry: "Model.encode", what: "a decoder-only model", call: () => gpt2.encode([[1]]), error: ShapeError, message: 'encode: expected a model with an encoder, found arch "decoder"' },
+  { entry: "Model.encode", what: "options a number", call: () => seq2seq.encode([[1]], bad(3)), error: ArgumentError, message: "encode: options: expected an object, found number" },
   { entry: "Model.encode", what: "src id out of range", call: () => seq2seq.encode([[1, 31]]), error: ShapeError, message: "src[0][1]: expected a token id in 0..29, found 31" },
 
   // Model.startDecoding / decodeStep
