@@ -11,7 +11,8 @@
 // and per long-lived runtime its wasm memory size and region usage. They must be flat: the
 // script exits 1 otherwise, or when a result differs from its reference or an error is not
 // one of the library's typed errors. Figures are printed and written to bench/results/soak.md
-// (or --out), and a JSON summary is the last line of stdout.
+// (or --out), and a JSON summary is the last line of stdout. The five-minute figures in
+// bench/results/soak_5min.md come from `--duration 300 --requests 1000000 --out bench/results/soak_5min.md`.
 //
 // The package is imported from a private copy of dist/ so a concurrent rebuild cannot swap
 // its chunks mid-run. Needs --expose-gc (npm run soak passes it).
