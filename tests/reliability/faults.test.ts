@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  AbortError, beamSearch, createRuntime, generateTokens, Model, type Runtime, type TextModel, type Translation,
+  AbortError, beamSearch, createRuntime, generateTokens, Model, type Runtime, type TextModel, type Translation, WorkerError,
 } from "../../src/index.js";
 import { loadFixture } from "../model/helpers.js";
 
@@ -168,5 +168,32 @@ describe.each([1, 2] as const)("faults and cancellation, %i thread(s)", (threads
     await gen.return(undefined as never);
     expect(rt.engine.regions.kv.usedBytes).toBe(baseline.kv);
     await stillWorks();
+  });
+});
+
+describe("a worker dying during a model call", () => {
+  it("the call rejects with WorkerError (or, if the pool noticed first, succeeds); state freed; the next call is right", async () => {
+    // minParallelWork 0: every op of the translator is split, so the worker takes part in every step.
+    const rt = await createRuntime({ build: "simd-shared", threads: 2, minParallelWork: 0 });
+    const tm = await rt.loadModel(translatorBytes, { file: "translator.safetensors" });
+    const ref = await tm.translate(SENTENCE);
+    const before = usage(rt);
+    const pool = (rt.engine as unknown as { pool: { handles: Array<{ terminate(): Promise<void> }> } }).pool;
+    const outcomes: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      let killed = false;
+      // Terminate the worker from inside a decoder step (capture runs between kernel calls).
+      const r = await tm
+        .translate(SENTENCE, { capture: (e) => { if (!killed && e.stack === "decoder") { killed = true; void pool.handles[0].terminate(); } } })
+        .then((t) => (t.ids.join() === ref.ids.join() ? "same result" : `wrong result ${t.ids}`), (e: unknown) => (e instanceof WorkerError ? "WorkerError" : `untyped ${String(e)}`));
+      outcomes.push(r);
+      expect(usage(rt).kv).toBe(before.kv);
+      expect((await tm.translate(SENTENCE)).ids).toEqual(ref.ids);
+    }
+    expect(outcomes.every((o) => o === "WorkerError" || o === "same result"), outcomes.join(", ")).toBe(true);
+    expect(outcomes).toContain("WorkerError");
+    expect(usage(rt)).toEqual(before);
+    tm.dispose();
+    rt.dispose();
   });
 });
