@@ -8,54 +8,38 @@
 // tanh: a score only needs tanh to a small *absolute* error (it is a sum of v[h] tanh(.) and
 // is compared to sum |v|), so instead of math.ts's tanh_f32x4 (relative accuracy near 0: a
 // polynomial branch and the general exp, both evaluated per lane) this file uses one branch,
-// tanh|x| = 1 - 2 / (2^y + 1) with y = 2|x| log2 e, and the sign of x put back. 2^y = 2^n 2^f,
-// n = round(y), |f| <= 1/2, 2^f by a degree-5 polynomial fitted for this file (relative error
-// 1.9e-7 evaluated in f32); y is clamped at 40, where 2 / (2^y + 1) < 2^-39 rounds away.
-// Absolute error <= 1.4e-7 over all x (measured on a 1e-4 grid over [-20, 20]; mostly the
-// rounding of 1 - ...); NaN stays NaN. The constants sit
-// in a data segment loaded once per call, so V8 keeps them in registers instead of rebuilding
-// every v128.const inside the loop. Measured (bench, 1 query x 128 keys x h 64, Node 20, shared
-// 2-core Xeon): strict SIMD 69 us with tanh_f32x4, 25 us with this; relaxed 58 -> 17.5 us.
+// tanh|x| = 1 - 2 / (2^y + 1) with y = 2|x| log2 e, and the sign of x put back; 2^y is
+// math.ts's exp2_core_f32x4 (1.8e-7 relative), y clamped at 40, where 2 / (2^y + 1) < 2^-39
+// rounds away. Absolute error <= 1.45e-7 over all x (measured on a 1e-4 grid over [-20, 20];
+// mostly the rounding of 1 - ...); NaN stays NaN. The constants are loaded once per call, so
+// V8 keeps them in registers instead of rebuilding every v128.const inside the loop. Measured
+// (bench, 1 query x 128 keys x h 64, Node 20, shared 2-core Xeon): strict SIMD 69 us with
+// tanh_f32x4, 25 us with this; relaxed 58 -> 17.5 us.
 import { madd } from "./common";
+import {
+  EXP2_K, EXP2_K_C1, EXP2_K_C2, EXP2_K_C3, EXP2_K_C4, EXP2_K_C5, EXP2_K_MAGIC, EXP2_K_ONE,
+  exp2_core_f32, exp2_core_f32x4,
+} from "./math";
 
 const TWO_LOG2E: f32 = 2.88539008;
 const Y_MAX: f32 = 40.0;
-// 1.5 * 2^23 + 127: y + MAGIC rounds y to an integer and holds n + 127 in the low mantissa
-// bits, so shifting its bits left by 23 gives the f32 2^n.
-const MAGIC: f32 = 12583039.0;
-// 2^f = 1 + f (P1 + P2 f + P3 f^2 + P4 f^3 + P5 f^4) on |f| <= 1/2.
-const P1: f32 = 0.69314706;
-const P2: f32 = 0.24022242;
-const P3: f32 = 0.05550582;
-const P4: f32 = 0.00967152;
-const P5: f32 = 0.00133088;
-/** [2 log2 e, Y_MAX, MAGIC, P5, P4, P3, P2, P1, 1, 2]: splatted into locals once per call. */
-const TANH_CONST = memory.data<f32>([TWO_LOG2E, Y_MAX, MAGIC, P5, P4, P3, P2, P1, 1.0, 2.0], 16);
+/** [2 log2 e, Y_MAX, 2, -0]: splatted into locals once per call (with EXP2_K's). */
+const TANH_CONST = memory.data<f32>([TWO_LOG2E, Y_MAX, 2.0, -0.0], 16);
 
-/** tanh x per lane, to 1.4e-7 absolute (see the header). */
+/** tanh x per lane, to 1.45e-7 absolute (see the header). */
 // @ts-ignore: decorator
-@inline function tanhFast(x: v128, k: v128, ymax: v128, magic: v128, p5: v128, p4: v128, p3: v128, p2: v128, p1: v128, one: v128, two: v128): v128 {
-  const y = f32x4.min(f32x4.mul(f32x4.abs(x), k), ymax);
-  const b = f32x4.add(y, magic);
-  const f = f32x4.sub(y, f32x4.sub(b, magic));
-  let p = madd(f, p5, p4);
-  p = madd(f, p, p3);
-  p = madd(f, p, p2);
-  p = madd(f, p, p1);
-  p = madd(f, p, one);
-  const e = f32x4.mul(p, i32x4.shl(b, 23));
+@inline function tanhFast(x: v128, k: v128, ymax: v128, magic: v128, p5: v128, p4: v128, p3: v128, p2: v128, p1: v128, one: v128, two: v128, sign: v128): v128 {
+  const y = f32x4.pmin(f32x4.mul(f32x4.abs(x), k), ymax); // NaN kept
+  const e = exp2_core_f32x4(y, magic, p5, p4, p3, p2, p1, one);
   const t = f32x4.sub(one, f32x4.div(two, f32x4.add(e, one)));
-  return v128.or(t, v128.and(x, i32x4.splat(0x80000000)));
+  return v128.or(t, v128.and(x, sign));
 }
 
 /** Scalar form of tanhFast (the hidden tails), the same formula. */
 // @ts-ignore: decorator
 @inline function tanhFastScalar(x: f32): f32 {
-  const y = min<f32>(abs<f32>(x) * TWO_LOG2E, Y_MAX);
-  const b = y + MAGIC;
-  const f = y - (b - MAGIC);
-  const p: f32 = <f32>1.0 + f * (P1 + f * (P2 + f * (P3 + f * (P4 + f * P5))));
-  const e = p * reinterpret<f32>(reinterpret<i32>(b) << 23);
+  const y = abs<f32>(x) * TWO_LOG2E;
+  const e = exp2_core_f32(Y_MAX < y ? Y_MAX : y);
   return copysign<f32>(<f32>1.0 - <f32>2.0 / (e + <f32>1.0), x);
 }
 
@@ -86,14 +70,15 @@ export function f32_additive_scores(nq: i32, nk: i32, h: i32, qp: usize, ldq: i3
   const rowK = <usize>ldk << 2;
   const k = v128.load32_splat(TANH_CONST);
   const ymax = v128.load32_splat(TANH_CONST, 4);
-  const magic = v128.load32_splat(TANH_CONST, 8);
-  const p5 = v128.load32_splat(TANH_CONST, 12);
-  const p4 = v128.load32_splat(TANH_CONST, 16);
-  const p3 = v128.load32_splat(TANH_CONST, 20);
-  const p2 = v128.load32_splat(TANH_CONST, 24);
-  const p1 = v128.load32_splat(TANH_CONST, 28);
-  const one = v128.load32_splat(TANH_CONST, 32);
-  const two = v128.load32_splat(TANH_CONST, 36);
+  const two = v128.load32_splat(TANH_CONST, 8);
+  const sign = v128.load32_splat(TANH_CONST, 12);
+  const magic = v128.load32_splat(EXP2_K, EXP2_K_MAGIC);
+  const p5 = v128.load32_splat(EXP2_K, EXP2_K_C5);
+  const p4 = v128.load32_splat(EXP2_K, EXP2_K_C4);
+  const p3 = v128.load32_splat(EXP2_K, EXP2_K_C3);
+  const p2 = v128.load32_splat(EXP2_K, EXP2_K_C2);
+  const p1 = v128.load32_splat(EXP2_K, EXP2_K_C1);
+  const one = v128.load32_splat(EXP2_K, EXP2_K_ONE);
   for (let i = 0; i < nq; i++) {
     const q = qp + ((<usize>i * <usize>ldq) << 2);
     const s = scores + ((<usize>i * <usize>lds) << 2);
@@ -108,10 +93,10 @@ export function f32_additive_scores(nq: i32, nk: i32, h: i32, qp: usize, ldq: i3
         const o = <usize>c << 2;
         const x = v128.load(q + o);
         const w = v128.load(v + o);
-        a0 = madd(w, tanhFast(f32x4.add(x, v128.load(k0 + o)), k, ymax, magic, p5, p4, p3, p2, p1, one, two), a0);
-        a1 = madd(w, tanhFast(f32x4.add(x, v128.load(k1 + o)), k, ymax, magic, p5, p4, p3, p2, p1, one, two), a1);
-        a2 = madd(w, tanhFast(f32x4.add(x, v128.load(k2 + o)), k, ymax, magic, p5, p4, p3, p2, p1, one, two), a2);
-        a3 = madd(w, tanhFast(f32x4.add(x, v128.load(k3 + o)), k, ymax, magic, p5, p4, p3, p2, p1, one, two), a3);
+        a0 = madd(w, tanhFast(f32x4.add(x, v128.load(k0 + o)), k, ymax, magic, p5, p4, p3, p2, p1, one, two, sign), a0);
+        a1 = madd(w, tanhFast(f32x4.add(x, v128.load(k1 + o)), k, ymax, magic, p5, p4, p3, p2, p1, one, two, sign), a1);
+        a2 = madd(w, tanhFast(f32x4.add(x, v128.load(k2 + o)), k, ymax, magic, p5, p4, p3, p2, p1, one, two, sign), a2);
+        a3 = madd(w, tanhFast(f32x4.add(x, v128.load(k3 + o)), k, ymax, magic, p5, p4, p3, p2, p1, one, two, sign), a3);
       }
       const o = s + (<usize>j << 2);
       store<f32>(o, lanes(a0) + tail(h4, h, q, k0, v));
@@ -124,7 +109,7 @@ export function f32_additive_scores(nq: i32, nk: i32, h: i32, qp: usize, ldq: i3
       let acc = f32x4.splat(0);
       for (let c = 0; c < h4; c += 4) {
         const o = <usize>c << 2;
-        acc = madd(v128.load(v + o), tanhFast(f32x4.add(v128.load(q + o), v128.load(kj + o)), k, ymax, magic, p5, p4, p3, p2, p1, one, two), acc);
+        acc = madd(v128.load(v + o), tanhFast(f32x4.add(v128.load(q + o), v128.load(kj + o)), k, ymax, magic, p5, p4, p3, p2, p1, one, two, sign), acc);
       }
       store<f32>(s + (<usize>j << 2), lanes(acc) + tail(h4, h, q, kj, v));
     }

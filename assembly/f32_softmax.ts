@@ -8,58 +8,32 @@
 //  - +inf entries share the mass equally (the limit of softmax as they grow): [inf, 1] -> [1, 0];
 //  - a NaN anywhere in the kept columns makes the kept columns NaN.
 //
-// exp: the arguments here are t - max t <= 0 only, so instead of the general exp_f32x4 of
-// math.ts (overflow, gradual underflow, NaN-exact clamps) this file uses a narrower core,
-// 2^y = 2^n 2^f with y = (t - max) log2 e, n = round(y), |f| <= 1/2, 2^f by a degree-5
-// minimax polynomial (fitted for this file, Lawson's algorithm; f32 evaluation <= 1.8e-7
-// relative) and y clamped at -127, where the 2^n factor becomes exactly 0: results below
-// ~2^-126 flush to 0 and -inf gives exactly 0. Rounding y = (t - max) log2 e adds
-// |t - max| 6e-8 relative: softmax values are within ~2e-7 + 6e-8 |t - max| of exact
-// (relative), i.e. <= 1e-6 of the row's largest output. Measured per element (Zen 4, V8
-// TurboFan, strict SIMD): 2.5 ns for exp_f32x4, 0.55 ns for this core. Its constants sit in a
-// data segment and are loaded once per row, so V8 keeps them in registers instead of
-// rebuilding every v128.const inside the loop (3 instructions each).
+// exp: the arguments here are t - max t <= 0 only, so instead of the general exp_f32x4 this
+// file uses math.ts's exp2_core_f32x4 (2^y, y = (t - max) log2 e clamped at -127: results
+// below ~2^-126 flush to 0 and -inf gives exactly 0; the core is <= 1.8e-7 relative).
+// Rounding y adds |t - max| 6e-8 relative: softmax values are within ~2e-7 + 6e-8 |t - max|
+// of exact (relative), i.e. <= 1e-6 of the row's largest output. Its constants are loaded
+// from math.ts's data segment once per row and kept in registers across the loops.
 // f32x4.pmax/pmin (one instruction, NaN-ignoring) find the max; a NaN still reaches every
 // output through the sum.
 import { hmax, hsum, madd } from "./common";
+import {
+  EXP2_K, EXP2_K_C1, EXP2_K_C2, EXP2_K_C3, EXP2_K_C4, EXP2_K_C5, EXP2_K_LO, EXP2_K_MAGIC, EXP2_K_ONE,
+  exp2_core_f32, exp2_core_f32x4,
+} from "./math";
 
 const LOG2E: f32 = 1.44269504;
-// 1.5 * 2^23 + 127: y + MAGIC rounds y to an integer and holds n + 127 in the low mantissa
-// bits, so shifting its bits left by 23 gives the f32 2^n directly.
-const MAGIC: f32 = 12583039.0;
-// 2^f = 1 + f (C1 + C2 f + ... + C5 f^4) on |f| <= 1/2 (exactly 1 at f = 0, so exp(0) = 1).
-const C0: f32 = 1.0;
-const C1: f32 = 0.693147004;
-const C2: f32 = 0.240222424;
-const C3: f32 = 0.0555073358;
-const C4: f32 = 0.00967151206;
-const C5: f32 = 0.00132647157;
-/** [-127, MAGIC, C5, C4, C3, C2, C1, C0]: splatted into locals once per row. */
-const EXP2_CONST = memory.data<f32>([-127.0, MAGIC, C5, C4, C3, C2, C1, C0], 16);
 
 /** 2^y for y <= 0 (see the header); NaN stays NaN. */
 // @ts-ignore: decorator
 @inline function exp2Core(y: v128, lo: v128, magic: v128, c5: v128, c4: v128, c3: v128, c2: v128, c1: v128, c0: v128): v128 {
-  y = f32x4.pmax(y, lo); // y < -127 ? -127 : y, so a NaN y is kept
-  const b = f32x4.add(y, magic);
-  const f = f32x4.sub(y, f32x4.sub(b, magic));
-  let p = madd(f, c5, c4);
-  p = madd(f, p, c3);
-  p = madd(f, p, c2);
-  p = madd(f, p, c1);
-  p = madd(f, p, c0);
-  // (n + 127) << 23 = 2^n: the shift drops MAGIC's upper bits; n = -127 gives exactly 0.0.
-  return f32x4.mul(p, i32x4.shl(b, 23));
+  return exp2_core_f32x4(f32x4.pmax(y, lo), magic, c5, c4, c3, c2, c1, c0); // y < -127 ? -127 : y, NaN kept
 }
 
 /** Scalar form of exp2Core for the row tails. */
 // @ts-ignore: decorator
 @inline function exp2Scalar(y: f32): f32 {
-  y = y < <f32>-127 ? <f32>-127 : y;
-  const b = y + MAGIC;
-  const f = y - (b - MAGIC);
-  const p = C0 + f * (C1 + f * (C2 + f * (C3 + f * (C4 + f * C5))));
-  return p * reinterpret<f32>(reinterpret<i32>(b) << 23);
+  return exp2_core_f32(y < <f32>-127 ? <f32>-127 : y);
 }
 
 /** max over c < lim of x[c], ignoring NaN (-inf for an empty or all-NaN range). */
@@ -195,14 +169,14 @@ function degenerateRow(n: i32, lim: i32, x: usize, out: usize, scale: f32, mask:
     else degenerateRow(n, lim, x, out, scale, mask);
     return;
   }
-  const lo = v128.load32_splat(EXP2_CONST);
-  const magic = v128.load32_splat(EXP2_CONST, 4);
-  const c5 = v128.load32_splat(EXP2_CONST, 8);
-  const c4 = v128.load32_splat(EXP2_CONST, 12);
-  const c3 = v128.load32_splat(EXP2_CONST, 16);
-  const c2 = v128.load32_splat(EXP2_CONST, 20);
-  const c1 = v128.load32_splat(EXP2_CONST, 24);
-  const c0 = v128.load32_splat(EXP2_CONST, 28);
+  const lo = v128.load32_splat(EXP2_K, EXP2_K_LO);
+  const magic = v128.load32_splat(EXP2_K, EXP2_K_MAGIC);
+  const c5 = v128.load32_splat(EXP2_K, EXP2_K_C5);
+  const c4 = v128.load32_splat(EXP2_K, EXP2_K_C4);
+  const c3 = v128.load32_splat(EXP2_K, EXP2_K_C3);
+  const c2 = v128.load32_splat(EXP2_K, EXP2_K_C2);
+  const c1 = v128.load32_splat(EXP2_K, EXP2_K_C1);
+  const c0 = v128.load32_splat(EXP2_K, EXP2_K_ONE);
   let acc0 = f32x4.splat(0);
   let acc1 = acc0;
   let sum: f32 = 0;
@@ -322,14 +296,14 @@ function degenerateLogRow(n: i32, x: usize, out: usize): void {
  * alias x.
  */
 export function f32_log_softmax(rows: i32, n: i32, x: usize, ldx: i32, out: usize, ldo: i32): void {
-  const lo = v128.load32_splat(EXP2_CONST);
-  const magic = v128.load32_splat(EXP2_CONST, 4);
-  const c5 = v128.load32_splat(EXP2_CONST, 8);
-  const c4 = v128.load32_splat(EXP2_CONST, 12);
-  const c3 = v128.load32_splat(EXP2_CONST, 16);
-  const c2 = v128.load32_splat(EXP2_CONST, 20);
-  const c1 = v128.load32_splat(EXP2_CONST, 24);
-  const c0 = v128.load32_splat(EXP2_CONST, 28);
+  const lo = v128.load32_splat(EXP2_K, EXP2_K_LO);
+  const magic = v128.load32_splat(EXP2_K, EXP2_K_MAGIC);
+  const c5 = v128.load32_splat(EXP2_K, EXP2_K_C5);
+  const c4 = v128.load32_splat(EXP2_K, EXP2_K_C4);
+  const c3 = v128.load32_splat(EXP2_K, EXP2_K_C3);
+  const c2 = v128.load32_splat(EXP2_K, EXP2_K_C2);
+  const c1 = v128.load32_splat(EXP2_K, EXP2_K_C1);
+  const c0 = v128.load32_splat(EXP2_K, EXP2_K_ONE);
   const l2 = f32x4.splat(LOG2E);
   for (let r = 0; r < rows; r++) {
     const xr = x + ((<usize>r * <usize>ldx) << 2);

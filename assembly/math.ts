@@ -299,6 +299,64 @@ const K_SIGN = 40, K_EXP_BIAS = 41;
   return v128.bitselect(small, large, f32x4.lt(ax, k(K_ERF_SMALL)));
 }
 
+// ---------------------------------------------------------------- 2^y core (no range handling)
+//
+// For callers that know their argument's range and need speed more than exp_f32x4's full
+// range: softmax's exp(t - max t) (y <= 0, clamped below at -127 by the caller) and the
+// additive attention's tanh (0 <= y, clamped above at 40). 2^y = 2^n 2^f, n = round(y),
+// |f| <= 1/2, 2^f by a degree-5 minimax polynomial (fitted for this file, Lawson's algorithm;
+// f32 evaluation <= 1.8e-7 relative, exactly 1 at f = 0). Valid for y in [-127, 127]; y = -127
+// gives exactly 0 (the 2^n factor is the bit pattern 0), so results below ~2^-126 flush to 0.
+// A NaN y stays NaN. The caller forms y = x log2 e, whose rounding adds |y| 4e-8 relative.
+// Constants are loaded from EXP2_K once per call and passed in, so V8 keeps them in registers
+// across the caller's loop (a v128.const would be rebuilt at every use).
+
+// 1.5 * 2^23 + 127: y + EXP2_MAGIC rounds y to an integer and holds n + 127 in the low mantissa
+// bits, so shifting its bits left by 23 gives the f32 2^n directly.
+const EXP2_MAGIC: f32 = 12583039.0;
+// 2^f = 1 + f (X1 + X2 f + ... + X5 f^4) on |f| <= 1/2.
+const X1: f32 = 0.693147004;
+const X2: f32 = 0.240222424;
+const X3: f32 = 0.0555073358;
+const X4: f32 = 0.00967151206;
+const X5: f32 = 0.00132647157;
+/**
+ * [EXP2_MAGIC, X5, X4, X3, X2, X1, 1, -127]: the exp2_core_f32x4 arguments magic, c5..c1, one,
+ * and the lowest y, at byte offsets EXP2_K_MAGIC, EXP2_K_C5 ... EXP2_K_LO (for v128.load32_splat).
+ */
+export const EXP2_K = memory.data<f32>([EXP2_MAGIC, X5, X4, X3, X2, X1, 1.0, -127.0], 16);
+export const EXP2_K_MAGIC = 0;
+export const EXP2_K_C5 = 4;
+export const EXP2_K_C4 = 8;
+export const EXP2_K_C3 = 12;
+export const EXP2_K_C2 = 16;
+export const EXP2_K_C1 = 20;
+export const EXP2_K_ONE = 24;
+export const EXP2_K_LO = 28;
+
+/** 2^y per lane for y in [-127, 127] (see above); constants as loaded from EXP2_K. */
+// @ts-ignore: decorator
+@inline export function exp2_core_f32x4(y: v128, magic: v128, c5: v128, c4: v128, c3: v128, c2: v128, c1: v128, one: v128): v128 {
+  const b = f32x4.add(y, magic);
+  const f = f32x4.sub(y, f32x4.sub(b, magic));
+  let p = madd(f, c5, c4);
+  p = madd(f, p, c3);
+  p = madd(f, p, c2);
+  p = madd(f, p, c1);
+  p = madd(f, p, one);
+  // (n + 127) << 23 = 2^n: the shift drops EXP2_MAGIC's upper bits; n = -127 gives exactly 0.0.
+  return f32x4.mul(p, i32x4.shl(b, 23));
+}
+
+/** Scalar form of exp2_core_f32x4, the same formula (for loop tails). */
+// @ts-ignore: decorator
+@inline export function exp2_core_f32(y: f32): f32 {
+  const b = y + EXP2_MAGIC;
+  const f = y - (b - EXP2_MAGIC);
+  const p: f32 = <f32>1.0 + f * (X1 + f * (X2 + f * (X3 + f * (X4 + f * X5))));
+  return p * reinterpret<f32>(reinterpret<i32>(b) << 23);
+}
+
 /** ReLU per lane; NaN lanes stay NaN. */
 // @ts-ignore: decorator
 @inline export function relu_f32x4(x: v128): v128 {
