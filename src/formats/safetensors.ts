@@ -159,7 +159,8 @@ export function parseSafetensors(bytes: Uint8Array, file = "<bytes>"): Safetenso
     }
     const t = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof t !== "object" || t === null) fail(`tensor "${name}"`, "an object", JSON.stringify(raw));
-    if (typeof t.dtype !== "string" || !(t.dtype in DTYPE_BYTES || t.dtype in QUANT_DTYPES)) {
+    // Own keys only: "constructor" or "toString" must not pass as a dtype through the prototype.
+    if (typeof t.dtype !== "string" || !(Object.hasOwn(DTYPE_BYTES, t.dtype) || Object.hasOwn(QUANT_DTYPES, t.dtype))) {
       fail(`tensor "${name}".dtype`, "F32, F16, BF16, Q8_0 or Q4_0", JSON.stringify(t.dtype));
     }
     const dtype = t.dtype as SafetensorsDtype;

@@ -195,6 +195,16 @@ describe("untrusted model files loaded into wasm", () => {
     expect(stats.byKind["data bit flips"].loaded).toBeGreaterThan(0);
   }, 60_000);
 
+  it("dtype names that are Object.prototype keys are refused as dtypes", async () => {
+    const base = models[0].bytes;
+    const headerLen = Number(new DataView(base.buffer).getBigUint64(0, true));
+    const text = dec.decode(base.subarray(8, 8 + headerLen));
+    for (const name of ["constructor", "toString", "hasOwnProperty"]) {
+      const bytes = withHeader(text.replace('"F32"', JSON.stringify(name)), base.subarray(8 + headerLen));
+      await expect(Model.load(rt, bytes)).rejects.toThrow(`dtype: expected F32, F16, BF16, Q8_0 or Q4_0, found "${name}"`);
+    }
+  });
+
   it("fast-check headers: arbitrary tensor entries over the data of a valid model", async () => {
     const base = models[0];
     const headerLen = Number(new DataView(base.bytes.buffer).getBigUint64(0, true));
@@ -203,7 +213,7 @@ describe("untrusted model files loaded into wasm", () => {
     const names = Object.keys(header).filter((k) => k !== "__metadata__");
     const dim = fc.oneof(fc.integer({ min: 0, max: 64 }), fc.constantFrom(-1, 2 ** 31, 2 ** 53, 1.5));
     const entry = fc.record({
-      dtype: fc.constantFrom("F32", "F16", "BF16", "I32", "F8", ""),
+      dtype: fc.constantFrom("F32", "F16", "BF16", "Q8_0", "Q4_0", "I32", "F8", "", "constructor", "toString", "__proto__"),
       shape: fc.array(dim, { maxLength: 4 }),
       data_offsets: fc.tuple(fc.oneof(fc.integer({ min: 0, max: data.length + 8 }), fc.constantFrom(-8, 2 ** 40)), fc.oneof(fc.integer({ min: 0, max: data.length + 8 }), fc.constantFrom(-8, 2 ** 40))),
     });
