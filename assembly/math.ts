@@ -191,14 +191,14 @@ const ROUND_MAGIC: f32 = 12582912.0;
 
 /** Every SIMD constant, splat-loaded by `k(index)`. */
 const MATH_K = memory.data<f32>([
-  EXP_MIN, EXP_MAX, LOG2E, ROUND_MAGIC, LN2_HI, LN2_LO, E0, E1, //  0..7
+  EXP_MIN, EXP_MAX, LOG2E, ROUND_MAGIC, -LN2_HI, -LN2_LO, E0, E1, //  0..7
   E2, E3, E4, 1.0, 2.0, 0.5, 0.0, TANH_SMALL, //                    8..15
   T0, T1, T2, T3, T4, ERF_SMALL, -SQRT1_2, GELU_TANH_2C, //        16..23
   GELU_TANH_A, P0, P1, P2, P3, P4, P5, Q0, //                      24..31
   Q1, Q2, Q3, Q4, Q5, Q6, Q7, Q8, //                               32..39
   -0.0, ROUND_MAGIC - 254.0, //                                     40 (sign bit), 41 (bits: ROUND_BITS - 254)
 ], 16);
-const K_EXP_MIN = 0, K_EXP_MAX = 1, K_LOG2E = 2, K_MAGIC = 3, K_LN2_HI = 4, K_LN2_LO = 5;
+const K_EXP_MIN = 0, K_EXP_MAX = 1, K_LOG2E = 2, K_MAGIC = 3, K_NEG_LN2_HI = 4, K_NEG_LN2_LO = 5;
 const K_E0 = 6, K_E1 = 7, K_E2 = 8, K_E3 = 9, K_E4 = 10, K_ONE = 11, K_TWO = 12, K_HALF = 13, K_ZERO = 14;
 const K_TANH_SMALL = 15, K_T0 = 16, K_T1 = 17, K_T2 = 18, K_T3 = 19, K_T4 = 20;
 const K_ERF_SMALL = 21, K_NEG_SQRT1_2 = 22, K_GELU_TANH_2C = 23, K_GELU_TANH_A = 24;
@@ -219,7 +219,8 @@ const K_SIGN = 40, K_EXP_BIAS = 41;
   const magic = k(K_MAGIC);
   const b = f32x4.add(f32x4.mul(x, k(K_LOG2E)), magic);
   const n = f32x4.sub(b, magic);
-  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, k(K_LN2_HI))), f32x4.mul(n, k(K_LN2_LO)));
+  // x + n (-LN2_HI) is x - n LN2_HI exactly (strict build); relaxed fuses it (more accurate).
+  const r = madd(n, k(K_NEG_LN2_LO), madd(n, k(K_NEG_LN2_HI), x));
   let q = madd(r, k(K_E4), k(K_E3));
   q = madd(r, q, k(K_E2));
   q = madd(r, q, k(K_E1));
