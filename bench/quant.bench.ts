@@ -215,8 +215,22 @@ async function models(): Promise<ModelRow[]> {
       rt.dispose();
     }
   }
+  // Threads split every linear by output rows: wall time on the shared-memory relaxed build.
+  for (const type of TYPES) {
+    for (const threads of [1, 2]) {
+      const rt = await runtime("relaxed-shared", threads);
+      const model = Model.fromTensors(rt, config, source(tensors, type === "f32" ? undefined : quant.get(type)));
+      const r = await decode(model);
+      threadRows.push({ type, threads: rt.features.threads, wallMsPerToken: r.wallMs / TOKENS });
+      console.log(`relaxed-shared ${type} ${rt.features.threads} thread(s): ${(r.wallMs / TOKENS).toFixed(2)} ms/token wall`);
+      model.dispose();
+      rt.dispose();
+    }
+  }
   return rows;
 }
+
+const threadRows: Array<{ type: WeightType; threads: number; wallMsPerToken: number }> = [];
 
 // ---------------------------------------------------------------- report
 
@@ -258,6 +272,17 @@ lines.push(
 for (const r of modelRows) {
   const f = modelRows.find((x) => x.build === r.build && x.type === "f32")!;
   lines.push(`| ${r.build} | ${r.type} | ${r.weightMiB.toFixed(0)} | ${r.cpuMsPerToken.toFixed(2)} | ${r.tokensPerSecond.toFixed(1)} | ${(r.tokensPerSecond / f.tokensPerSecond).toFixed(2)}x | ${r.type === "f32" ? "-" : r.logitErr.toExponential(2)} | ${r.sameTokens}/${TOKENS + 2} |`);
+}
+lines.push(
+  "",
+  "### 1 and 2 threads (relaxed-shared build, wall time: noisy on a shared machine)",
+  "",
+  "| weights | threads | ms/token (wall) | tokens/s | vs f32 at the same threads |",
+  "|---|---|---|---|---|",
+);
+for (const r of threadRows) {
+  const f = threadRows.find((x) => x.type === "f32" && x.threads === r.threads)!;
+  lines.push(`| ${r.type} | ${r.threads} | ${r.wallMsPerToken.toFixed(2)} | ${(1000 / r.wallMsPerToken).toFixed(1)} | ${(f.wallMsPerToken / r.wallMsPerToken).toFixed(2)}x |`);
 }
 lines.push("");
 writeFileSync(join(ROOT, "bench", "results", "quant.md"), lines.join("\n"));
