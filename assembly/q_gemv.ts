@@ -1,8 +1,8 @@
 // Quantized GEMV / GEMM: y = act(x . W^T + bias) [+ y] with W in q8_0 or q4_0, packed by
-// q_pack.ts (panels of 4 rows, quants and f32 scales apart), and x quantized per block of 32
+// q_pack.ts (panels of 8 rows, quants and f32 scales apart), and x quantized per block of 32
 // to int8 by q8_quantize_row (records of XQ_BYTES, see q_pack.ts).
 //
-// Per block of 32 values and panel of 4 rows: each row's 32 integer products go into one
+// Per block of 32 values and group of 4 rows (half a panel): each row's 32 integer products go into one
 // i32x4 of partial sums, the four rows' vectors are transposed-and-added into one i32x4 of
 // block sums (rows 0..3), converted once to f32 and scaled by the 4 rows' scales times dx:
 // no horizontal sums, and the f32 accumulator holds 4 outputs.
@@ -18,7 +18,7 @@
 //           repack's clamp, so the negation fits int8).
 //   Integer sums are exact in every build, so the builds differ only in the f32 madd
 //   (fused in relaxed): strict and the scalar twin agree to the bit.
-// Threads split N by panels (row ranges starting at a multiple of 4); K is never split.
+// Threads split N by panels (row ranges starting at a multiple of 8); K is never split.
 //
 // Measured (dev box, Node 20, CPU time, x quantization included; bench/results/quant.md):
 // relaxed 768x768 / 768x3072: q8_0 24 / 98 us (28 / 27 GB/s of weights), q4_0 22 / 90 us
@@ -32,7 +32,7 @@
 // dequantize-then-f32-microkernel path could not beat it by more than its f32 speed; not built.
 import { madd } from "./common";
 import { PanelRow } from "./pack";
-import { QK, QR, XQ_BYTES } from "./q_pack";
+import { PR, QK, QR, XQ_BYTES } from "./q_pack";
 
 /**
  * Quantizes M rows of x (K floats each, row stride ldx; K a multiple of 32) per block of 32
@@ -156,10 +156,11 @@ function quantize_row(k: i32, x: usize, xq: usize): void {
   return pair(dot_q8(v128.load(qp), v128.load(qp, 16), x0, x1, x2, x3), dot_q8(v128.load(qp, 32), v128.load(qp, 48), x0, x1, x2, x3));
 }
 
-/** One panel (4 rows) against one quantized row of x: the four outputs, before the epilogue. */
+/** The first 4 rows of a panel against one quantized row of x: their outputs, before the epilogue. */
 // @ts-ignore: decorator
 @inline function panel(q4: bool, nb: i32, xq: usize, qp: usize, sp: usize): v128 {
-  const qstep: usize = q4 ? QR * 16 : QR * 32;
+  const qb: usize = q4 ? 16 : 32;
+  const qstep: usize = PR * qb;
   let acc = f32x4.splat(0);
   let xr = xq;
   const xend = xq + <usize>nb * XQ_BYTES;
@@ -168,39 +169,39 @@ function quantize_row(k: i32, x: usize, xq: usize): void {
     // V8 schedules every load of a basic block first, and all eight rows' loads at once
     // spill (measured: ~10 spill moves per step); the branch keeps two rows' loads live.
     let isum = half(q4, qp, xr);
-    if (qp) isum = rows4(isum, half(q4, qp + qstep / 2, xr));
+    if (qp) isum = rows4(isum, half(q4, qp + 2 * qb, xr));
     // q4_0: sum x (q - 8) = sum x q - 8 sum x.
     if (q4) isum = i32x4.sub(isum, i32x4.splat(load<i32>(xr, 100) << 3));
     const scale = f32x4.mul(v128.load(sp), v128.load32_splat(xr + 96));
     acc = madd(f32x4.convert_i32x4_s(isum), scale, acc);
     xr += XQ_BYTES;
     qp += qstep;
-    sp += QR * 4;
+    sp += PR * 4;
   }
   return acc;
 }
 
 /**
- * Two panels (8 rows, `pq` / `ps` bytes apart) in one pass over K: two streams of weights
- * in flight (one stream reached ~12 GB/s on weights from memory, half of what f32 streams).
+ * A whole panel (8 rows: two groups of 4, each its own f32x4) in one pass over K.
  * Stores the 8 (`cols` of them) outputs with the epilogue.
  */
 // @ts-ignore: decorator
-@inline function panels2(q4: bool, nb: i32, xq: usize, qp: usize, sp: usize, pq: usize, ps: usize, c: usize, bias: usize, flags: i32, cols: i32): void {
-  const qstep: usize = q4 ? QR * 16 : QR * 32;
+@inline function panels2(q4: bool, nb: i32, xq: usize, qp: usize, sp: usize, c: usize, bias: usize, flags: i32, cols: i32): void {
+  const qb: usize = q4 ? 16 : 32;
+  const qstep: usize = PR * qb;
   let acc0 = f32x4.splat(0);
   let acc1 = f32x4.splat(0);
   let xr = xq;
-  let qp1 = qp + pq;
-  let sp1 = sp + ps;
+  let qp1 = qp + QR * qb;
+  let sp1 = sp + QR * 4;
   const xend = xq + <usize>nb * XQ_BYTES;
   while (xr < xend) {
     // Each two rows behind their own always-taken branch (see panel()).
     let i0 = half(q4, qp, xr);
-    if (qp) i0 = rows4(i0, half(q4, qp + qstep / 2, xr));
+    if (qp) i0 = rows4(i0, half(q4, qp + 2 * qb, xr));
     let i1 = i32x4.splat(0);
     if (qp1) i1 = half(q4, qp1, xr);
-    if (sp1) i1 = rows4(i1, half(q4, qp1 + qstep / 2, xr));
+    if (sp1) i1 = rows4(i1, half(q4, qp1 + 2 * qb, xr));
     if (q4) {
       const off = i32x4.splat(load<i32>(xr, 100) << 3);
       i0 = i32x4.sub(i0, off);
@@ -212,8 +213,8 @@ function quantize_row(k: i32, x: usize, xq: usize): void {
     xr += XQ_BYTES;
     qp += qstep;
     qp1 += qstep;
-    sp += QR * 4;
-    sp1 += QR * 4;
+    sp += PR * 4;
+    sp1 += PR * 4;
   }
   PanelRow.store(acc0, acc1, c, bias, flags, cols);
 }
@@ -230,18 +231,18 @@ function quantize_row(k: i32, x: usize, xq: usize): void {
   const nb = k / QK;
   const xrow = <usize>nb * XQ_BYTES;
   const ldc4 = <usize>ldc << 2;
-  const pq = <usize>nb * (q4 ? QR * 16 : QR * 32);
-  const ps = <usize>nb * QR * 4;
-  for (let j = 0; j < n; j += 2 * QR) {
-    const cols = min(2 * QR, n - j);
-    const jp = <usize>(j / QR);
+  const pq = <usize>nb * (q4 ? PR * 16 : PR * 32);
+  const ps = <usize>nb * PR * 4;
+  for (let j = 0; j < n; j += PR) {
+    const cols = min(PR, n - j);
+    const jp = <usize>(j / PR);
     const q0 = quants + jp * pq;
     const s0 = scales + jp * ps;
     const bj = bias ? bias + (<usize>j << 2) : 0;
     let x = xq;
     let cj = c + (<usize>j << 2);
     for (let i = 0; i < m; i++) {
-      if (cols > QR) panels2(q4, nb, x, q0, s0, pq, ps, cj, bj, flags, cols);
+      if (cols > QR) panels2(q4, nb, x, q0, s0, cj, bj, flags, cols);
       else PanelRow.store(panel(q4, nb, x, q0, s0), f32x4.splat(0), cj, bj, flags, cols);
       x += xrow;
       cj += ldc4;

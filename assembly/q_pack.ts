@@ -6,21 +6,26 @@
 //   q8_0: 34 bytes, d + 32 x int8 q;                     w = d * q
 //   q4_0: 18 bytes, d + 16 bytes, byte t = q[t] | q[t+16] << 4; w = d * (q - 8)
 //
-// Packed (what the kernels read), rows grouped in panels of QR = 4 (N padded with zero rows):
-//   quants: panel p, block b holds the 4 rows' quants of that block back to back,
-//           at byte (p * nb + b) * 4 * QB (QB = 32 for q8_0, 16 for q4_0; nb = K / 32).
+// Packed (what the kernels read), rows grouped in panels of PR = 8 (N padded with zero rows):
+//   quants: panel p, block b holds the 8 rows' quants of that block back to back,
+//           at byte (p * nb + b) * 8 * QB (QB = 32 for q8_0, 16 for q4_0; nb = K / 32).
 //           q8_0 keeps int8 (-128 clamped to -127, see below); q4_0 keeps the GGUF nibble
 //           bytes (low nibble: value t, high: value t + 16), unsigned 0..15.
-//   scales: separate f32 array, panel p block b = 4 floats (the 4 rows) at float (p * nb + b) * 4.
-// So per step of K the kernel reads one contiguous run of quants (128 or 64 bytes) and one
-// v128 of scales, and combines 4 rows' integer sums into one f32x4 without horizontal sums.
-// A row range starting at a multiple of 4 is itself a packed matrix at quant byte j0 * K
+//   scales: separate f32 array, panel p block b = 8 floats (the 8 rows) at float (p * nb + b) * 8.
+// So per step of K the kernel reads one contiguous run of quants (256 or 128 bytes) and two
+// v128 of scales, and combines each 4 rows' integer sums into one f32x4 without horizontal
+// sums. The whole matrix is one sequential stream: panels of 4 rows read two at a time were
+// two 4 KiB streams per panel pair at K = 1024, which the hardware prefetchers kept
+// re-learning (a 100M-parameter decoder read its weights at ~11 GB/s; see q_gemv.ts).
+// A row range starting at a multiple of 8 is itself a packed matrix at quant byte j0 * K
 // (q8_0) or j0 * K / 2 (q4_0) and scale byte j0 * nb * 4: threads split N by panels.
 //
 // q8_0 clamps -128 to -127: the relaxed build multiplies |x| by q * sign(x), which has no
 // int8 for -(-128). GGUF quantizers never write -128 (q = round(w / (amax / 127))).
 
 /** Rows per panel of the packed layout. */
+export const PR: i32 = 8;
+/** Rows the kernels combine into one f32x4 (half a panel). */
 export const QR: i32 = 4;
 /** Values per quantization block. */
 export const QK: i32 = 32;
@@ -28,7 +33,7 @@ export const QK: i32 = 32;
 /** Rows N rounded up to whole panels. */
 // @ts-ignore: decorator
 @inline export function padded_rows(n: i32): usize {
-  return <usize>(((n + QR - 1) / QR) * QR);
+  return <usize>(((n + PR - 1) / PR) * PR);
 }
 
 /** Bytes of packed q8_0 quants for N x K (K a multiple of 32). */
@@ -70,12 +75,12 @@ export function q_scale_bytes(n: i32, k: i32): i32 {
   const bsz = <usize>(2 + qb);
   const rows = <i32>padded_rows(n);
   for (let r = 0; r < rows; r++) {
-    const p = r / QR;
-    const t = r % QR;
+    const p = r / PR;
+    const t = r % PR;
     for (let b = 0; b < nb; b++) {
       const slot = <usize>p * <usize>nb + <usize>b;
-      const qdst = quants + (slot * QR + <usize>t) * <usize>qb;
-      const sdst = scales + ((slot * QR + <usize>t) << 2);
+      const qdst = quants + (slot * PR + <usize>t) * <usize>qb;
+      const sdst = scales + ((slot * PR + <usize>t) << 2);
       if (r >= n) {
         memory.fill(qdst, 0, qb);
         store<f32>(sdst, 0);

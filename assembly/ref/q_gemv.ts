@@ -3,7 +3,7 @@
 // strict SIMD build, so the two agree to the bit.
 import { act_f32 } from "../math";
 import { GEMM_ACCUMULATE } from "../pack";
-import { QK, QR, XQ_BYTES } from "../q_pack";
+import { PR, QK, XQ_BYTES } from "../q_pack";
 
 /** Scalar twin of q8_quantize_rows. */
 export function q8_quantize_rows(m: i32, k: i32, x: usize, ldx: i32, xq: usize): void {
@@ -34,13 +34,13 @@ export function q8_quantize_rows(m: i32, k: i32, x: usize, ldx: i32, xq: usize):
 
 /** Row j of the packed W against one quantized row of x. */
 function rowDot(q4: bool, nb: i32, xq: usize, quants: usize, scales: usize, j: i32): f32 {
-  const p = <usize>(j / QR);
-  const t = <usize>(j % QR);
+  const p = <usize>(j / PR);
+  const t = <usize>(j % PR);
   const qb: usize = q4 ? 16 : 32;
   let acc: f32 = 0;
   for (let b = 0; b < nb; b++) {
     const slot = p * <usize>nb + <usize>b;
-    const qp = quants + (slot * QR + t) * qb;
+    const qp = quants + (slot * PR + t) * qb;
     const xr = xq + <usize>b * XQ_BYTES;
     let isum = 0;
     for (let u = 0; u < QK; u++) {
@@ -53,7 +53,7 @@ function rowDot(q4: bool, nb: i32, xq: usize, quants: usize, scales: usize, j: i
       }
       isum += w * <i32>load<i8>(xr + 64 + <usize>u);
     }
-    acc += <f32>isum * (load<f32>(scales + ((slot * QR + t) << 2)) * load<f32>(xr, 96));
+    acc += <f32>isum * (load<f32>(scales + ((slot * PR + t) << 2)) * load<f32>(xr, 96));
   }
   return acc;
 }

@@ -107,10 +107,10 @@ export interface KernelExports {
   // A weight W is N x K (out x in, K a multiple of 32), quantized per block of 32 along K.
   // GGUF blocks (file layout, row-major): q8_0 = f16 d + 32 int8 (34 bytes), w = d q;
   // q4_0 = f16 d + 16 bytes, byte t = q[t] | q[t+16] << 4 (18 bytes), w = d (q - 8).
-  // Packed (kernel layout, by the repacks): rows in panels of 4 (N padded with zero rows);
-  // `quants` holds per panel and block the 4 rows' quant bytes back to back (128 bytes q8_0,
-  // 64 q4_0), `scales` per panel and block the 4 rows' f32 scales. A row range starting at a
-  // multiple of 4 is itself packed at quant byte j0*K (q8_0) or j0*K/2 (q4_0) and scale byte
+  // Packed (kernel layout, by the repacks): rows in panels of 8 (N padded with zero rows);
+  // `quants` holds per panel and block the 8 rows' quant bytes back to back (256 bytes q8_0,
+  // 128 q4_0), `scales` per panel and block the 8 rows' f32 scales. A row range starting at a
+  // multiple of 8 is itself packed at quant byte j0*K (q8_0) or j0*K/2 (q4_0) and scale byte
   // j0*(K/32)*4: threads split N by panels. Activations are quantized per block of 32 to int8
   // (dx = max|x|/127, round to nearest even) into records of 112 bytes per block.
   /** Bytes of packed q8_0 quants for N x K. */

@@ -50,7 +50,7 @@ interface QuantPacked {
   scales: number;
 }
 
-/** Rows of W per task boundary of the quantized kernels: two panels of 4 (one epilogue store). */
+/** Rows of W per task boundary of the quantized kernels: one packed panel of 8. */
 const QUANT_ROWS = 8;
 
 /**
@@ -121,7 +121,7 @@ export class Linear {
     const kern = kernelsOf(this.engine);
     const xq = this.engine.scratch.alloc(m * kern.q8_xq_bytes(k));
     kern.q8_quantize_rows(m, k, r.a, r.lda, xq);
-    // Byte offsets of a row range [j0, ..) of W, j0 a multiple of 4 (a panel boundary).
+    // Byte offsets of a row range [j0, ..) of W, j0 a multiple of 8 (a panel boundary).
     const quantRow = q.type === "q8_0" ? k : k / 2;
     const scaleRow = (k / QUANT_BLOCK_VALUES) * 4;
     const ranges = splitRange(n, taskCount(this.engine, 2 * m * n * k, Math.ceil(n / QUANT_ROWS)), QUANT_ROWS);

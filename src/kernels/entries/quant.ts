@@ -14,9 +14,10 @@ import { type Dims, type KernelCase, type KernelEntry, stage } from "../kernel_e
 // times 1.2 (the activations' largest slope) where an activation is fused. Typically the
 // error is ~1/4 of the bound (rounding errors partly cancel); see tests/kernels/quant.test.ts.
 // Shapes: K over multiples of 32 (1, 3, 7, 13, 31 and 129 blocks), N over 1, 3, 4, 5, 7, 8, 9,
-// primes (panels of 4 rows, 8 rows per step).
+// primes (panels of 8 rows, combined 4 at a time).
 
-/** Rows per panel of the packed layout. */
+/** Rows per panel of the packed layout (the kernels combine half a panel, 4 rows, at a time). */
+const PR = 8;
 const QR = 4;
 const GUARD = 4;
 
@@ -162,7 +163,7 @@ function quantProduct(type: QuantType, gemm: boolean): KernelEntry {
 function repackEntry(type: QuantType): KernelEntry {
   return {
     name: `${type}_repack`,
-    tile: { n: QR, k: 32 },
+    tile: { n: PR, k: 32 },
     shapes: [[1, 32], [3, 64], [4, 32], [5, 96], [9, 32], [13, 160], [31, 1024]].map(([n, k]) => ({ n, k })),
     benchShapes: [{ n: 4096, k: 4096 }],
     flops: () => 0,
@@ -173,7 +174,7 @@ function repackEntry(type: QuantType): KernelEntry {
     },
     reference(c) {
       const { n, k } = c.dims;
-      const rows = Math.ceil(n / QR) * QR;
+      const rows = Math.ceil(n / PR) * PR;
       const out = new Float64Array(rows * k);
       out.set(c.inputs.w);
       return out;
@@ -191,17 +192,17 @@ function repackEntry(type: QuantType): KernelEntry {
 /** The values of a packed matrix (padded rows included), read through the documented layout. */
 export function unpackQuant(u8: Uint8Array, type: QuantType, n: number, k: number, quants: number, scales: number): Float32Array {
   const nb = k / 32;
-  const rows = Math.ceil(n / QR) * QR;
+  const rows = Math.ceil(n / PR) * PR;
   const qb = type === "q8_0" ? 32 : 16;
   const out = new Float32Array(rows * k);
   const sc = new Float32Array(u8.buffer, u8.byteOffset + scales, rows * nb);
   for (let r = 0; r < rows; r++) {
-    const p = Math.floor(r / QR);
-    const t = r % QR;
+    const p = Math.floor(r / PR);
+    const t = r % PR;
     for (let b = 0; b < nb; b++) {
       const slot = p * nb + b;
-      const d = sc[slot * QR + t];
-      const q0 = quants + (slot * QR + t) * qb;
+      const d = sc[slot * PR + t];
+      const q0 = quants + (slot * PR + t) * qb;
       for (let u = 0; u < 32; u++) {
         const q = type === "q8_0" ? (u8[q0 + u] << 24) >> 24 : (u < 16 ? u8[q0 + u] & 15 : u8[q0 + u - 16] >> 4) - 8;
         out[r * k + b * 32 + u] = d * q;
