@@ -21,12 +21,13 @@
 // Threads split N by panels (row ranges starting at a multiple of 8); K is never split.
 //
 // Measured (dev box, Node 20, CPU time, x quantization included; bench/results/quant.md):
-// relaxed 768x768 / 768x3072: q8_0 24 / 98 us (28 / 27 GB/s of weights), q4_0 22 / 90 us
-// (f32_gemv 33 / 132 us); 4096x4096 from memory: q8_0 ~1.4-1.6 ms (12-13 GB/s), q4_0 ~0.9 ms,
-// f32 ~2.5-3 ms (22-27 GB/s). The kernels are bound by instruction count (~80 x64 instructions
-// per 4 rows x 32 values relaxed), not by bandwidth: the integer dot, the four-row
-// transpose and the per-block f32 scaling all scale with the weights. Tried and dropped:
-// four panels per pass (no gain from memory), a software prefetch touch (slower).
+// relaxed 768x768 / 768x3072: q8_0 24 / 94 us (28 GB/s of weights), q4_0 22 / 86 us
+// (f32_gemv 33 / 132 us); 4096x4096 from memory: q8_0 ~0.9 ms (~22 GB/s), q4_0 ~0.6 ms,
+// f32 ~2.5 ms (~27 GB/s). Cache-resident, the kernels are bound by instruction count (~80 x64
+// instructions per 4 rows x 32 values relaxed: integer dots, the four-row transpose and the
+// per-block f32 scaling all scale with the weights). Tried and dropped: four panels per pass
+// and a software prefetch touch (neither helped from memory; the sequential 8-row panel
+// layout of q_pack.ts did, 11 -> 20+ GB/s).
 // GEMM (prefill) is the same panel loop over every row of X while two panels stay in L1:
 // 128x768x768 q8_0 2.9 ms relaxed / 3.6 ms strict, as fast as f32_gemm (3.0 / 3.8 ms), so a
 // dequantize-then-f32-microkernel path could not beat it by more than its f32 speed; not built.
