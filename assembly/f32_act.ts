@@ -1,5 +1,11 @@
 // Elementwise activations, f32x4, over the shared approximations of math.ts (accuracy
 // table there). out may alias the input; pointers need no alignment.
+//
+// The exp-based forms are latency-bound (a ~25-deep dependency chain per vector), so the loops
+// run several independent vectors per pass: 4 for silu, swiglu and gelu_tanh, 2 for gelu,
+// whose two polynomials and exp need more registers (4 spills and is slower). Measured per
+// element on 65536 floats (Node 20, loaded 2-core EPYC, CPU time), strict / relaxed:
+// gelu 2.67 / 2.2 ns, gelu_tanh 1.2 / 1.06, silu 1.07 / 0.88, swiglu 1.16 / 0.99, relu 0.10.
 import {
   gelu_f32, gelu_f32x4, gelu_tanh_f32, gelu_tanh_f32x4, relu_f32, relu_f32x4, silu_f32, silu_f32x4,
 } from "./math";
@@ -47,6 +53,17 @@ export function f32_gelu(n: i32, x: usize, out: usize): void {
 /** GELU, tanh approximation (GPT-2). */
 export function f32_gelu_tanh(n: i32, x: usize, out: usize): void {
   let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const o = <usize>i << 2;
+    const a = gelu_tanh_f32x4(v128.load(x + o));
+    const b = gelu_tanh_f32x4(v128.load(x + o, 16));
+    const c = gelu_tanh_f32x4(v128.load(x + o, 32));
+    const d = gelu_tanh_f32x4(v128.load(x + o, 48));
+    v128.store(out + o, a);
+    v128.store(out + o, b, 16);
+    v128.store(out + o, c, 32);
+    v128.store(out + o, d, 48);
+  }
   for (; i + 8 <= n; i += 8) {
     const o = <usize>i << 2;
     const a = gelu_tanh_f32x4(v128.load(x + o));
@@ -67,6 +84,17 @@ export function f32_gelu_tanh(n: i32, x: usize, out: usize): void {
 /** SiLU (swish): x sigmoid(x). */
 export function f32_silu(n: i32, x: usize, out: usize): void {
   let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const o = <usize>i << 2;
+    const a = silu_f32x4(v128.load(x + o));
+    const b = silu_f32x4(v128.load(x + o, 16));
+    const c = silu_f32x4(v128.load(x + o, 32));
+    const d = silu_f32x4(v128.load(x + o, 48));
+    v128.store(out + o, a);
+    v128.store(out + o, b, 16);
+    v128.store(out + o, c, 32);
+    v128.store(out + o, d, 48);
+  }
   for (; i + 8 <= n; i += 8) {
     const o = <usize>i << 2;
     const a = silu_f32x4(v128.load(x + o));
@@ -87,6 +115,17 @@ export function f32_silu(n: i32, x: usize, out: usize): void {
 /** out = silu(gate) * up (SwiGLU); out may alias gate or up. */
 export function f32_swiglu(n: i32, gate: usize, up: usize, out: usize): void {
   let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const o = <usize>i << 2;
+    const a = f32x4.mul(silu_f32x4(v128.load(gate + o)), v128.load(up + o));
+    const b = f32x4.mul(silu_f32x4(v128.load(gate + o, 16)), v128.load(up + o, 16));
+    const c = f32x4.mul(silu_f32x4(v128.load(gate + o, 32)), v128.load(up + o, 32));
+    const d = f32x4.mul(silu_f32x4(v128.load(gate + o, 48)), v128.load(up + o, 48));
+    v128.store(out + o, a);
+    v128.store(out + o, b, 16);
+    v128.store(out + o, c, 32);
+    v128.store(out + o, d, 48);
+  }
   for (; i + 8 <= n; i += 8) {
     const o = <usize>i << 2;
     const a = f32x4.mul(silu_f32x4(v128.load(gate + o)), v128.load(up + o));
