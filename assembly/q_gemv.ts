@@ -28,7 +28,7 @@
 // per-block f32 scaling all scale with the weights). Tried and dropped: four panels per pass
 // and a software prefetch touch (neither helped from memory; the sequential 8-row panel
 // layout of q_pack.ts did, 11 -> 20+ GB/s).
-// GEMM (prefill) is the same panel loop over every row of X while two panels stay in L1:
+// GEMM (prefill) is the same panel loop over every row of X while the 8-row panel stays in L1:
 // 128x768x768 q8_0 2.9 ms relaxed / 3.6 ms strict, as fast as f32_gemm (3.0 / 3.8 ms), so a
 // dequantize-then-f32-microkernel path could not beat it by more than its f32 speed; not built.
 import { madd } from "./common";
