@@ -183,7 +183,9 @@ const GELU_TANH_A: f32 = 0.044715;
 // even, as f32.nearest does, for |y| < 2^22) and its integer bits are n plus a constant; and
 // V8 rebuilds every v128.const at each use (3 instructions), so the constants are splat-loaded
 // from the data segment MATH_K (one load each). The values are those of the scalar forms, so
-// the strict build stays bit-identical to them.
+// the strict build stays bit-identical to them. Measured per element in f32_act's loops (65536
+// floats, Node 20, CPU time, strict / relaxed): gelu 5.2 / 4.7 ns -> 2.7 / 2.2 ns, silu
+// 2.9 / 2.6 -> 1.07 / 0.88; the GEMM GELU epilogue 5.7-6.6 / 5.1-5.5 -> 2.8-3.1 / 1.8-2.3.
 
 // 1.5 * 2^23: y + ROUND_MAGIC - ROUND_MAGIC = nearest(y), and the bits of y + ROUND_MAGIC are
 // 0x4b400000 + nearest(y); those of ROUND_MAGIC - 254 are 0x4b400000 - 254.
@@ -196,7 +198,7 @@ const MATH_K = memory.data<f32>([
   T0, T1, T2, T3, T4, ERF_SMALL, -SQRT1_2, GELU_TANH_2C, //        16..23
   GELU_TANH_A, P0, P1, P2, P3, P4, P5, Q0, //                      24..31
   Q1, Q2, Q3, Q4, Q5, Q6, Q7, Q8, //                               32..39
-  -0.0, ROUND_MAGIC - 254.0, //                                     40 (sign bit), 41 (bits: ROUND_BITS - 254)
+  -0.0, ROUND_MAGIC - 254.0, //                                     40 (sign bit), 41 (bits 0x4b400000 - 254)
 ], 16);
 const K_EXP_MIN = 0, K_EXP_MAX = 1, K_LOG2E = 2, K_MAGIC = 3, K_NEG_LN2_HI = 4, K_NEG_LN2_LO = 5;
 const K_E0 = 6, K_E1 = 7, K_E2 = 8, K_E3 = 9, K_E4 = 10, K_ONE = 11, K_TWO = 12, K_HALF = 13, K_ZERO = 14;
