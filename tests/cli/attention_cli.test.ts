@@ -3,20 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runCli, type CliIo } from "../../src/cli/main.js";
+import { runCli } from "../../src/cli/main.js";
+import { io } from "./io.js";
 import { parseXml } from "../viz/xml.js";
-
-function io(): CliIo & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out, err,
-    stdout: { write: (s: string) => out.push(s), isTTY: false, columns: 80 },
-    stderr: { write: (s: string) => err.push(s), isTTY: false, columns: 80 },
-    env: {},
-    version: "0.0.0-test",
-  };
-}
 
 const dir = mkdtempSync(join(tmpdir(), "simdformer-attn-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

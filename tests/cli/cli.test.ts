@@ -1,17 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DEMO_SENTENCES, runCli, type CliIo } from "../../src/cli/main.js";
-
-function io(tty = false): CliIo & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out, err,
-    stdout: { write: (s: string) => out.push(s), isTTY: tty, columns: 80 },
-    stderr: { write: (s: string) => err.push(s), isTTY: tty, columns: 80 },
-    env: {},
-    version: "0.0.0-test",
-  };
-}
+import { DEMO_SENTENCES, runCli } from "../../src/cli/main.js";
+import { io } from "./io.js";
 
 describe("simdformer CLI", () => {
   it("translates the given text as one JSON line with stats and the build", async () => {

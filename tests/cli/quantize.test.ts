@@ -3,24 +3,13 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runCli, type CliIo } from "../../src/cli/main.js";
+import { runCli } from "../../src/cli/main.js";
+import { io } from "./io.js";
 import { parseSafetensors } from "../../src/formats/safetensors.js";
 
 const model = new URL("../../models/default/translator.safetensors", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "simdformer-quantize-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function io(): CliIo & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out, err,
-    stdout: { write: (s: string) => out.push(s), isTTY: false, columns: 80 },
-    stderr: { write: (s: string) => err.push(s), isTTY: false, columns: 80 },
-    env: {},
-    version: "0.0.0-test",
-  };
-}
 
 describe("simdformer quantize", () => {
   it.each(["q8_0", "q4_0"] as const)("stores the linear weights as %s and nothing else, and the result translates", async (type) => {

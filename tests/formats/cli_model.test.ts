@@ -1,18 +1,9 @@
 // The CLI's --model takes any format by path: a Hugging Face directory, a .gguf, a llama2.c .bin
 // (with tokenizer.bin beside it); the same model gives the same text in each.
 import { describe, expect, it } from "vitest";
-import { type CliIo, runCli } from "../../src/cli/main.js";
+import { runCli } from "../../src/cli/main.js";
+import { io } from "../cli/io.js";
 import { FORMATS_DIR } from "./fixtures.js";
-
-function io(): CliIo & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out, err, env: {}, version: "0.0.0-test",
-    stdout: { write: (s: string) => out.push(s), isTTY: false, columns: 80 },
-    stderr: { write: (s: string) => err.push(s), isTTY: false, columns: 80 },
-  };
-}
 
 describe("simdformer generate --model <path>", () => {
   it("HF directory, GGUF file and llama2.c file give the same continuation", async () => {
