@@ -46,15 +46,9 @@ the weather is nice today and the sun is warm on the hills"""
 
 
 # ------------------------------------------------------------------------------------- tokenizers
-def train_sentencepiece_bpe(text, n_merges):
-    """Greedy BPE over words prefixed with the space marker; returns (alphabet, merges in order)."""
-    words = {}
-    for line in text.split("\n"):
-        for w in line.split(" "):
-            if w:
-                key = tuple(SP + w)
-                words[key] = words.get(key, 0) + 1
-    alphabet = sorted({c for w in words for c in w})
+def bpe_merges(words, n_merges):
+    """Greedy BPE: up to n_merges times merge the most frequent adjacent pair (ties: the smallest pair)
+    in `words` (symbol tuple -> count); returns the merges in order."""
     merges = []
     for _ in range(n_merges):
         pairs = {}
@@ -77,7 +71,19 @@ def train_sentencepiece_bpe(text, n_merges):
                     i += 1
             new[tuple(out)] = new.get(tuple(out), 0) + n
         words = new
-    return alphabet, merges
+    return merges
+
+
+def train_sentencepiece_bpe(text, n_merges):
+    """Greedy BPE over words prefixed with the space marker; returns (alphabet, merges in order)."""
+    words = {}
+    for line in text.split("\n"):
+        for w in line.split(" "):
+            if w:
+                key = tuple(SP + w)
+                words[key] = words.get(key, 0) + 1
+    alphabet = sorted({c for w in words for c in w})
+    return alphabet, bpe_merges(words, n_merges)
 
 
 def spm_vocab(alphabet, merges):
@@ -166,29 +172,8 @@ def gpt2_vocab(text, n_merges):
             key = tuple(b2u[b] for b in ((" " if k else "") + w).encode("utf-8"))
             words[key] = words.get(key, 0) + 1
     tokens = [b2u[b] for b in range(256)]
-    merges = []
-    for _ in range(n_merges):
-        pairs = {}
-        for w, n in words.items():
-            for a, b in zip(w, w[1:]):
-                pairs[(a, b)] = pairs.get((a, b), 0) + n
-        if not pairs:
-            break
-        best = max(sorted(pairs), key=lambda p: pairs[p])
-        merges.append(best)
-        tokens.append(best[0] + best[1])
-        new = {}
-        for w, n in words.items():
-            out, i = [], 0
-            while i < len(w):
-                if i + 1 < len(w) and (w[i], w[i + 1]) == best:
-                    out.append(w[i] + w[i + 1])
-                    i += 2
-                else:
-                    out.append(w[i])
-                    i += 1
-            new[tuple(out)] = new.get(tuple(out), 0) + n
-        words = new
+    merges = bpe_merges(words, n_merges)
+    tokens += [a + b for a, b in merges]
     tokens.append("<|endoftext|>")
     return tokens, merges
 
