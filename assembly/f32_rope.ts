@@ -7,6 +7,7 @@
 // lanes of minimax polynomials (fitted for this file, Lawson's algorithm) give sin and cos:
 // |error| <= 1.2e-7 (the f32 rounding of r included), about one ulp of the result. The
 // one-pair tails use the same formulas.
+import { rotatePair } from "./ref/f32_rope";
 
 const TWO_OVER_PI: f64 = 0.63661977236758134308;
 /** pi/2 = PIO2_HI + PIO2_LO; PIO2_HI has 33 bits, so k PIO2_HI is exact for |k| < 2^20. */
@@ -69,6 +70,24 @@ const K3: f32 = 0.0000244384501;
   return v128.xor(v128.bitselect(s, c, odd), i32x4.shl(v128.and(i32x4.add(q, i32x4.splat(1)), i32x4.splat(2)), 30));
 }
 
+/**
+ * sin (cosine false) or cos of the four angles pos freq ratio^j, j = 0..3, the powers taken by
+ * the same running products as the callers' recurrence. A sin and a cos call with the same
+ * arguments share all but the last step (the optimizer keeps one copy of the rest).
+ */
+// @ts-ignore: decorator
+@inline function sinCos4(pos: f64, freq: f64, ratio: f64, cosine: bool): v128 {
+  const f1 = freq * ratio, f2 = f1 * ratio, f3 = f2 * ratio;
+  const a0 = pos * freq, a1 = pos * f1, a2 = pos * f2, a3 = pos * f3;
+  const k0 = quadrant(a0), k1 = quadrant(a1), k2 = quadrant(a2), k3 = quadrant(a3);
+  const rv = lanes(reduced(a0, k0), reduced(a1, k1), reduced(a2, k2), reduced(a3, k3));
+  const q = lanesI(<i32>k0, <i32>k1, <i32>k2, <i32>k3);
+  const r2 = f32x4.mul(rv, rv);
+  const sp = sinPoly(rv, r2);
+  const cp = cosPoly(r2);
+  return cosine ? pickCos(sp, cp, q) : pickSin(sp, cp, q);
+}
+
 /** sin of one f64 angle, the same formulas as the lanes (for the tails). */
 function sin1(a: f64): f32 {
   const k = quadrant(a);
@@ -100,22 +119,9 @@ export function f32_rope(rows: i32, heads: i32, headDim: i32, x: usize, ldx: i32
     let freq: f64 = 1;
     let i = 0;
     for (; i + 4 <= half; i += 4) {
-      const a0 = pos * freq;
-      freq *= ratio;
-      const a1 = pos * freq;
-      freq *= ratio;
-      const a2 = pos * freq;
-      freq *= ratio;
-      const a3 = pos * freq;
-      freq *= ratio;
-      const k0 = quadrant(a0), k1 = quadrant(a1), k2 = quadrant(a2), k3 = quadrant(a3);
-      const rv = lanes(reduced(a0, k0), reduced(a1, k1), reduced(a2, k2), reduced(a3, k3));
-      const q = lanesI(<i32>k0, <i32>k1, <i32>k2, <i32>k3);
-      const r2 = f32x4.mul(rv, rv);
-      const sp = sinPoly(rv, r2);
-      const cp = cosPoly(r2);
-      const sv = pickSin(sp, cp, q);
-      const cv = pickCos(sp, cp, q);
+      const sv = sinCos4(pos, freq, ratio, false);
+      const cv = sinCos4(pos, freq, ratio, true);
+      freq = freq * ratio * ratio * ratio * ratio;
       if (interleaved != 0) {
         // (x0, x1) -> (x0 c - x1 s, x1 c + x0 s): v * [c, c] + swap(v) * [-s, s].
         const cA = v128.shuffle<f32>(cv, cv, 0, 0, 1, 1);
@@ -145,15 +151,7 @@ export function f32_rope(rows: i32, heads: i32, headDim: i32, x: usize, ldx: i32
     for (; i < half; i++) {
       const a = pos * freq;
       freq *= ratio;
-      const c = cos1(a), s = sin1(a);
-      for (let h = 0; h < heads; h++) {
-        const base = xr + ((<usize>h * <usize>headDim) << 2);
-        const p = interleaved != 0 ? base + (<usize>i << 3) : base + (<usize>i << 2);
-        const q = interleaved != 0 ? p + 4 : p + (<usize>half << 2);
-        const u = load<f32>(p), w = load<f32>(q);
-        store<f32>(p, u * c - w * s);
-        store<f32>(q, w * c + u * s);
-      }
+      rotatePair(xr, heads, headDim, i, cos1(a), sin1(a), interleaved);
     }
   }
 }
@@ -170,22 +168,9 @@ export function f32_sinusoidal(rows: i32, d: i32, pos0: i32, out: usize, ldo: i3
     let freq: f64 = 1;
     let c = 0;
     for (; c + 8 <= d; c += 8) {
-      const a0 = pos * freq;
-      freq *= ratio;
-      const a1 = pos * freq;
-      freq *= ratio;
-      const a2 = pos * freq;
-      freq *= ratio;
-      const a3 = pos * freq;
-      freq *= ratio;
-      const k0 = quadrant(a0), k1 = quadrant(a1), k2 = quadrant(a2), k3 = quadrant(a3);
-      const rv = lanes(reduced(a0, k0), reduced(a1, k1), reduced(a2, k2), reduced(a3, k3));
-      const q = lanesI(<i32>k0, <i32>k1, <i32>k2, <i32>k3);
-      const r2 = f32x4.mul(rv, rv);
-      const sp = sinPoly(rv, r2);
-      const cp = cosPoly(r2);
-      const sv = pickSin(sp, cp, q);
-      const cv = pickCos(sp, cp, q);
+      const sv = sinCos4(pos, freq, ratio, false);
+      const cv = sinCos4(pos, freq, ratio, true);
+      freq = freq * ratio * ratio * ratio * ratio;
       const o = or + (<usize>c << 2);
       v128.store(o, v128.shuffle<f32>(sv, cv, 0, 4, 1, 5));
       v128.store(o, v128.shuffle<f32>(sv, cv, 2, 6, 3, 7), 16);

@@ -1,5 +1,22 @@
 // Scalar twins of ../f32_rope.ts: the textbook formulas, one pow/sin/cos per element (f64).
 
+/**
+ * Turns pair i of every head in row xr by the angle with cosine c and sine s, pairs laid out
+ * as f32_rope's `interleaved` says. Also the SIMD f32_rope's one-pair tail.
+ */
+// @ts-ignore: decorator
+@inline export function rotatePair(xr: usize, heads: i32, headDim: i32, i: i32, c: f32, s: f32, interleaved: i32): void {
+  const half = headDim >> 1;
+  for (let h = 0; h < heads; h++) {
+    const base = xr + ((<usize>h * <usize>headDim) << 2);
+    const p = interleaved != 0 ? base + (<usize>i << 3) : base + (<usize>i << 2);
+    const q = interleaved != 0 ? p + 4 : p + (<usize>half << 2);
+    const u = load<f32>(p), w = load<f32>(q);
+    store<f32>(p, u * c - w * s);
+    store<f32>(q, w * c + u * s);
+  }
+}
+
 /** Scalar twin of f32_rope. */
 export function f32_rope(rows: i32, heads: i32, headDim: i32, x: usize, ldx: i32, pos0: i32, theta: f32, interleaved: i32): void {
   const half = headDim >> 1;
@@ -9,14 +26,7 @@ export function f32_rope(rows: i32, heads: i32, headDim: i32, x: usize, ldx: i32
     for (let i = 0; i < half; i++) {
       const a = pos * Math.pow(<f64>theta, -2.0 * <f64>i / <f64>headDim);
       const c = <f32>Math.cos(a), s = <f32>Math.sin(a);
-      for (let h = 0; h < heads; h++) {
-        const base = xr + ((<usize>h * <usize>headDim) << 2);
-        const p = interleaved != 0 ? base + (<usize>i << 3) : base + (<usize>i << 2);
-        const q = interleaved != 0 ? p + 4 : p + (<usize>half << 2);
-        const u = load<f32>(p), w = load<f32>(q);
-        store<f32>(p, u * c - w * s);
-        store<f32>(q, w * c + u * s);
-      }
+      rotatePair(xr, heads, headDim, i, c, s, interleaved);
     }
   }
 }
