@@ -79,6 +79,22 @@ interface KeyView {
   nk: number;
 }
 
+/** One attention pass over packed query segments, as the self and cross passes hand it to the scorers. */
+interface AttendJob {
+  segs: readonly Segment[];
+  /** Queries (byte offset), row stride ldq floats; head h at column h headDim. */
+  q: number;
+  ldq: number;
+  /** Keys/values of segment i for kv head g. */
+  keysOf: (i: number, g: number) => KeyView;
+  /** Context output, rows x qDim. */
+  out: number;
+  /** The f32_softmax `causal` argument of a segment (-1 = none). */
+  causalOf: (s: Segment) => number;
+  keyMask: readonly number[] | undefined;
+  hook: ProbsHook | undefined;
+}
+
 /** Projected keys/values of an encoder output, rows packed like the source segments. */
 export interface CrossKv {
   /** Byte offset of (source rows x 2 kvDim): keys in the first kvDim columns, values after. */
@@ -204,7 +220,9 @@ export class Attention {
       };
     }
     const ctx = this.engine.scratch.alloc(rows * this.qDim * 4);
-    await this.attend(segs, qkv, W, keysOf, ctx, (s) => (r.causal ? (r.cache ? s.past : 0) : -1), r.keyMask, r.probs);
+    await this.attend({
+      segs, q: qkv, ldq: W, keysOf, out: ctx, causalOf: (s) => (r.causal ? (r.cache ? s.past : 0) : -1), keyMask: r.keyMask, hook: r.probs,
+    });
     await this.outProj.run({ m: rows, a: ctx, lda: this.qDim, c: r.residual, ldc: r.ldr, accumulate: true });
   }
 
@@ -227,7 +245,7 @@ export class Attention {
       return { k: at, ldk: W, v: at + this.kvDim * 4, ldv: W, nk: m.length };
     };
     const ctx = this.engine.scratch.alloc(rows * this.qDim * 4);
-    await this.attend(segs, q, this.qDim, keysOf, ctx, () => -1, r.keyMask, r.probs);
+    await this.attend({ segs, q, ldq: this.qDim, keysOf, out: ctx, causalOf: () => -1, keyMask: r.keyMask, hook: r.probs });
     await this.outProj.run({ m: rows, a: ctx, lda: this.qDim, c: r.residual, ldc: r.ldr, accumulate: true });
   }
 
@@ -266,16 +284,8 @@ export class Attention {
    * (f32_gemm_nn), each stage one runTasks call over all heads. Keys are projected at every
    * call (a decode step re-projects the cached keys: the price of the MLP score).
    */
-  private async attendAdditive(
-    segs: readonly Segment[],
-    q: number,
-    ldq: number,
-    keysOf: (i: number, g: number) => KeyView,
-    out: number,
-    causalOf: (s: Segment) => number,
-    keyMask: readonly number[] | undefined,
-    hook: ProbsHook | undefined,
-  ): Promise<void> {
+  private async attendAdditive(job: AttendJob): Promise<void> {
+    const { segs, q, ldq, keysOf, out, causalOf, keyMask, hook } = job;
     const sc = this.score!;
     const hd = this.headDim;
     const A = sc.dim;
@@ -322,21 +332,14 @@ export class Attention {
   }
 
   /** One f32_attention task per (segment, head); probabilities go to scratch in bounded chunks. */
-  private async attend(
-    segs: readonly Segment[],
-    q: number,
-    ldq: number,
-    keysOf: (i: number, g: number) => KeyView,
-    out: number,
-    causalOf: (s: Segment) => number,
-    keyMask: readonly number[] | undefined,
-    hook: ProbsHook | undefined,
-  ): Promise<void> {
+  private async attend(job: AttendJob): Promise<void> {
+    const { segs, keysOf, out, causalOf, keyMask, hook } = job;
+    let { q, ldq } = job;
     const hd = this.headDim;
     const group = this.heads / this.kvHeads;
     let scale = 1 / Math.sqrt(hd);
     if (this.score) {
-      if (this.score.kind === "additive") return this.attendAdditive(segs, q, ldq, keysOf, out, causalOf, keyMask, hook);
+      if (this.score.kind === "additive") return this.attendAdditive(job);
       // dot: the fused kernel unscaled. general: q^T W k = (q W) . k, so the queries are
       // transformed once (the cached keys stay as they are) and scored by plain dot products.
       scale = 1;
