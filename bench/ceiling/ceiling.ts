@@ -180,3 +180,90 @@ export function read_sum_4streams(ptr: usize, bytes: usize): f32 {
   }
   return hsum(f32x4.add(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3)), f32x4.add(f32x4.add(s4, s5), f32x4.add(s6, s7))));
 }
+
+// GEMM-shaped probes: a 4 x 8 register tile over operands streamed from a 4 KiB
+// L1-resident buffer (b: 2 vectors, a: 4 broadcast floats per step), the loop a blocked
+// GEMM microkernel runs. The products do not depend on the accumulators, so only the adds
+// (or fused madds) chain: this reaches the FP pipes' peak where the chains above stay
+// latency-bound. The buffer holds small values: sums stay finite and normal.
+
+/** 4 x 8 tile, mul then add: 64 flops per iteration. */
+export function tile_mul_add_4x2(ptr: usize, iters: i32): f32 {
+  let c00 = f32x4.splat(0);
+  let c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0);
+  let c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0);
+  let c31 = f32x4.splat(0);
+  let off: usize = 0;
+  for (let i = 0; i < iters; i++) {
+    const p = ptr + off;
+    const b0 = v128.load(p, 0);
+    const b1 = v128.load(p, 16);
+    const a0 = v128.load32_splat(p, 32);
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    const a1 = v128.load32_splat(p, 36);
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    const a2 = v128.load32_splat(p, 40);
+    c20 = f32x4.add(c20, f32x4.mul(a2, b0));
+    c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+    const a3 = v128.load32_splat(p, 44);
+    c30 = f32x4.add(c30, f32x4.mul(a3, b0));
+    c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    off = (off + 48) & 4095;
+  }
+  let s = c00;
+  s = f32x4.add(s, c01);
+  s = f32x4.add(s, c10);
+  s = f32x4.add(s, c11);
+  s = f32x4.add(s, c20);
+  s = f32x4.add(s, c21);
+  s = f32x4.add(s, c30);
+  s = f32x4.add(s, c31);
+  return hsum(s);
+}
+
+
+/** 4 x 8 tile, relaxed_madd: 64 flops per iteration. */
+export function tile_relaxed_madd_4x2(ptr: usize, iters: i32): f32 {
+  let c00 = f32x4.splat(0);
+  let c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0);
+  let c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0);
+  let c31 = f32x4.splat(0);
+  let off: usize = 0;
+  for (let i = 0; i < iters; i++) {
+    const p = ptr + off;
+    const b0 = v128.load(p, 0);
+    const b1 = v128.load(p, 16);
+    const a0 = v128.load32_splat(p, 32);
+    c00 = f32x4.relaxed_madd(a0, b0, c00);
+    c01 = f32x4.relaxed_madd(a0, b1, c01);
+    const a1 = v128.load32_splat(p, 36);
+    c10 = f32x4.relaxed_madd(a1, b0, c10);
+    c11 = f32x4.relaxed_madd(a1, b1, c11);
+    const a2 = v128.load32_splat(p, 40);
+    c20 = f32x4.relaxed_madd(a2, b0, c20);
+    c21 = f32x4.relaxed_madd(a2, b1, c21);
+    const a3 = v128.load32_splat(p, 44);
+    c30 = f32x4.relaxed_madd(a3, b0, c30);
+    c31 = f32x4.relaxed_madd(a3, b1, c31);
+    off = (off + 48) & 4095;
+  }
+  let s = c00;
+  s = f32x4.add(s, c01);
+  s = f32x4.add(s, c10);
+  s = f32x4.add(s, c11);
+  s = f32x4.add(s, c20);
+  s = f32x4.add(s, c21);
+  s = f32x4.add(s, c30);
+  s = f32x4.add(s, c31);
+  return hsum(s);
+}
