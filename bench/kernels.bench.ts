@@ -386,7 +386,9 @@ function markdown(results: CaseResult[], ceil: Ceiling, machine: Record<string, 
     "\"% of ceiling\" is against the roofline bound of the case: min(FLOP ceiling of the build, arithmetic intensity x read bandwidth), " +
       "where intensity = flops / (input + output bytes) and the read bandwidth is the probe's, measured right after the case on a range " +
       "of the case's own working-set size (so it has the same share of cache hits between calls). Kernels without a flop count are " +
-      "compared in GB/s with that bandwidth. Peers are held to the strict mul+add ceiling. The table above gives the 1 MiB and 256 MiB points.",
+      "compared in GB/s with that bandwidth. Peers are held to the strict mul+add ceiling. The table above gives the 1 MiB and 256 MiB points. " +
+      "The probe's loops are simple, so they bound the true ceiling from below: a figure above 100% means the kernel's loop beats the probe's " +
+      "(e.g. GEMV streams more rows of B at once than the probe's four streams).",
     "",
   );
   L.push("## Summary: ours against the best peer", "", "| case | best peer | best peer time | strict SIMD | relaxed SIMD |", "|---|---|---:|---:|---:|");
