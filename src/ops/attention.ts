@@ -357,7 +357,8 @@ export class Attention {
     let used = 0;
     const flush = async () => {
       if (tasks.length === 0) return;
-      await this.engine.runTasks("f32_attention", tasks);
+      // nq x nk x d multiply-adds for the scores and as many for probs . v.
+      await this.engine.runTasks("f32_attention", tasks, tasks.reduce((w, t) => w + 4 * t[0] * t[1] * t[2], 0));
       if (hook) for (const [i, h, p, nq, nk] of owners) hook(i, h, readF32(this.engine, p, nq * nk), nq, nk);
       tasks = [];
       owners = [];

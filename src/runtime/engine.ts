@@ -246,8 +246,10 @@ export class Engine {
    * and calls queue in call order. Rejects with ArgumentError for an unknown export or a
    * wrong argument count, WorkerError if a worker trapped or died (the workers are then
    * restarted on the next call), or the wasm error of a task run on this thread.
+   * `work` (flops of all tasks together), when given, keeps a job too small to pay for a
+   * dispatch on this thread (see parallelWorthIt).
    */
-  async runTasks(kernel: string, tasks: ArrayLike<number>[]): Promise<void> {
+  async runTasks(kernel: string, tasks: ArrayLike<number>[], work = Infinity): Promise<void> {
     this.assertLive();
     const index = this.kernelIndex.get(kernel);
     if (index === undefined) throw new ArgumentError(`runTasks: expected the name of a wasm export, found "${kernel}"`);
@@ -257,8 +259,8 @@ export class Engine {
         throw new ArgumentError(`runTasks: ${kernel} takes ${fn.length} arguments, task ${i} has ${tasks[i].length}`);
       }
     }
-    // One task, or no workers: run here (no dispatch cost), unless a job is still running.
-    if (this.pool === null || (tasks.length <= 1 && !this.pool.busy)) {
+    // One task, little work, or no workers: run here (no dispatch cost), unless a job is still running.
+    if (this.pool === null || ((tasks.length <= 1 || work < this.minParallelWork) && !this.pool.busy)) {
       for (const t of tasks) fn(...(t as number[]));
       return;
     }
