@@ -83,7 +83,13 @@ export class SafetensorsFile {
     const out = new Float32Array(t.size);
     if (t.dtype === "F16") {
       const table = f16Table();
-      for (let i = 0; i < t.size; i++) out[i] = table[dv.getUint16(2 * i, true)];
+      if (littleEndian && src.byteOffset % 2 === 0) {
+        // Aligned: a Uint16Array view reads ~3x faster than DataView calls (cold start).
+        const halves = new Uint16Array(src.buffer, src.byteOffset, t.size);
+        for (let i = 0; i < t.size; i++) out[i] = table[halves[i]];
+      } else {
+        for (let i = 0; i < t.size; i++) out[i] = table[dv.getUint16(2 * i, true)];
+      }
     }
     else {
       const u32 = new Uint32Array(out.buffer);
@@ -103,11 +109,20 @@ function byteSwap32(a: Float32Array): Float32Array {
 
 let F16_TABLE: Float32Array | undefined;
 
-/** Every half value widened once (256 KiB): reading a large F16 file is then one lookup per value. */
+/**
+ * Every half value widened once (256 KiB): reading a large F16 file is then one lookup per
+ * value. Normal halves are built by moving bits (the exponent rebias is exact); only zero,
+ * subnormals, infinities and NaN go through f16ToF32.
+ */
 export function f16Table(): Float32Array {
   if (!F16_TABLE) {
     F16_TABLE = new Float32Array(65536);
-    for (let h = 0; h < 65536; h++) F16_TABLE[h] = f16ToF32(h);
+    const bits = new Uint32Array(F16_TABLE.buffer);
+    for (let h = 0; h < 65536; h++) {
+      const e = (h >> 10) & 0x1f;
+      if (e === 0 || e === 31) F16_TABLE[h] = f16ToF32(h);
+      else bits[h] = ((h & 0x8000) << 16) | ((e + 112) << 23) | ((h & 0x3ff) << 13);
+    }
   }
   return F16_TABLE;
 }
