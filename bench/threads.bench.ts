@@ -3,7 +3,9 @@
 // 1, 2 (and 3 where there are cores) threads, each in its own runtime, side by side.
 // Run with `npm run bench -- threads [--reps <n>]`; the worker script comes from dist/
 // (`node scripts/build.mjs` first), the wasm from the fresh build scripts/bench.mjs makes.
-import { availableParallelism } from "node:os";
+import { writeFileSync } from "node:fs";
+import { availableParallelism, cpus } from "node:os";
+import { join } from "node:path";
 import { MIN_PARALLEL_WORK } from "../src/runtime/pool.js";
 import { createRuntime, type Runtime } from "../src/simdformer.js";
 import { Rng } from "../src/util/rng.js";
@@ -12,6 +14,13 @@ const repsArg = process.argv.indexOf("--reps");
 const REPS = repsArg >= 0 ? Number(process.argv[repsArg + 1]) : 9;
 const wasmDir = process.env.SIMDFORMER_WASM_DIR;
 if (!wasmDir) throw new Error("run through scripts/bench.mjs: npm run bench -- threads");
+
+/** Every reported line, also written to bench/results/threads.md at the end. */
+const lines: string[] = [];
+const report = (line: string) => {
+  console.log(line);
+  lines.push(line);
+};
 
 const runtime = (threads: number): Promise<Runtime> => createRuntime({ threads, wasm: { url: `${wasmDir}/` } });
 
@@ -38,7 +47,7 @@ async function dispatch(): Promise<void> {
     for (let i = 0; i < jobs; i++) await e.runTasks("build_info", [[]]);
   }, 5);
   const us = (ms: number) => ((ms * 1000) / jobs).toFixed(1);
-  console.log(`dispatch (${rt.features.build}): 2 empty tasks on 2 threads ${us(two)} us/job, 1 task inline ${us(one)} us/job;` +
+  report(`dispatch (${rt.features.build}): 2 empty tasks on 2 threads ${us(two)} us/job, 1 task inline ${us(one)} us/job;` +
     ` MIN_PARALLEL_WORK ${MIN_PARALLEL_WORK.toExponential(1)} flops`);
   rt.dispose();
 }
@@ -86,12 +95,19 @@ async function gemm(m: number, n: number, k: number, threadCounts: number[]): Pr
   const cells = setups.map((s, i) =>
     `${threadCounts[i]}t ${s.ms.toFixed(2)} ms ${((2 * m * n * k) / s.ms / 1e6).toFixed(1)} GFLOP/s x${(setups[0].ms / s.ms).toFixed(2)} ` +
     `(cores ${(s.cpu / s.wall).toFixed(2)}, cpu/run ${(s.cpu / REPS).toFixed(2)} ms)`);
-  console.log(`f32_gemm ${m}x${n}x${k} (${setups[setups.length - 1].rt.features.build}): ${cells.join(" | ")}`);
+  report(`f32_gemm ${m}x${n}x${k} (${setups[setups.length - 1].rt.features.build}): ${cells.join(" | ")}`);
   for (const s of setups) s.rt.dispose();
 }
 
 const cores = availableParallelism();
-console.log(`${cores} cores reported; best of ${REPS}`);
+report(`${cores} cores reported (${cpus()[0]?.model.trim()}), Node ${process.version}; best of ${REPS}`);
 await dispatch();
 const counts = cores >= 3 ? [1, 2, 3] : [1, 2];
 for (const [m, n, k] of [[64, 768, 768], [128, 768, 768], [256, 768, 3072], [512, 1024, 1024]]) await gemm(m, n, k, counts);
+const root = process.env.SIMDFORMER_ROOT ?? process.cwd();
+writeFileSync(
+  join(root, "bench", "results", "threads.md"),
+  `# Thread pool\n\nWritten by \`npm run bench -- threads\` on ${new Date().toISOString()}. Shapes are M x N x K; ` +
+    "x = speed-up over 1 thread; cores = process CPU time / wall time (below the thread count when other work shares the machine).\n\n" +
+    lines.map((l) => `- ${l}`).join("\n") + "\n",
+);

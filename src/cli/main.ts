@@ -64,7 +64,6 @@ async function translate(rt: Runtime, a: CliArgs, io: CliIo, p: Painter): Promis
     if (a.attention !== undefined) checkAttentionArgs(tm, a);
     if (!a.json) io.stdout.write(header(rt, tm, p) + "\n");
     for (const sentence of sentences) {
-      const { unknown } = tm.encodeSource(sentence);
       if (a.json) {
         const t = await tm.translate(sentence, textOptions(a));
         io.stdout.write(JSON.stringify({ source: sentence, translation: t.text, ids: t.ids, unknownWords: t.unknownWords, stats: t.stats, build: rt.features.build, threads: rt.features.threads }) + "\n");
@@ -75,6 +74,8 @@ async function translate(rt: Runtime, a: CliArgs, io: CliIo, p: Painter): Promis
       let r = await gen.next();
       for (; !r.done; r = await gen.next()) io.stdout.write(r.value.text);
       io.stdout.write(`\n  ${statsLine(r.value, p)}\n`);
+      // stream() yields no tokenizer report; encoding the source again is one regex pass.
+      const { unknown } = tm.encodeSource(sentence);
       if (unknown.length > 0) {
         io.stdout.write(`  ${p.yellow(`unknown word${unknown.length > 1 ? "s" : ""} (read as <unk>): ${unknown.join(", ")}`)}\n`);
       }

@@ -76,8 +76,8 @@ export function ggufConfig(g: GgufFile): ModelConfig {
   const headDim = m.int(`${a}attention.key_length`, 1, d / heads);
   const rotDim = m.int(`${a}rope.dimension_count`, 1, headDim);
   if (rotDim !== headDim) m.fail(`${a}rope.dimension_count`, `${headDim} (rotary over the whole head; partial rotary is not supported)`, rotDim);
-  // Scaled rotary positions (Llama 3.1's per-dimension factors, linear / YaRN scaling) are not implemented:
-  // loading such a model as plain rotary would give wrong outputs without a word.
+  // Scaled rotary positions (Llama 3.1's per-dimension factors, linear / YaRN scaling) are refused with a
+  // typed error: loading such a model as plain rotary would give wrong outputs without a word.
   if (g.has("rope_freqs.weight")) throw new ModelFormatError(g.file, 'tensor "rope_freqs.weight"', "absent (per-dimension rotary scaling is not supported)", "present");
   const scaling = m.str(`${a}rope.scaling.type`);
   if (scaling !== undefined && scaling !== "none") m.fail(`${a}rope.scaling.type`, '"none" (scaled rotary positions are not supported)', scaling);

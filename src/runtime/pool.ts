@@ -12,13 +12,12 @@ import {
 /**
  * Work (in flops, or scalar operations for non-GEMM kernels) below which an op should
  * run as one task on the calling thread. Measured on the reference machine (Node 20,
- * 2-core AMD EPYC VM shared with other jobs; `npm run bench -- threads`): a job of two empty
- * tasks on 2 threads costs 11 us at best and 25-45 us under load, against 0.3 us for
- * one task run inline (Chromium, 3 threads, waitAsync: ~40 us). Splitting W flops over
- * 2 threads at ~45 GFLOP/s (relaxed GEMM) saves W / 90e9 s, which beats 11-45 us from
- * ~1-4 MFLOP; 2 MFLOP is the middle of that range.
+ * 2-core AMD EPYC VM, load average < 1; `npm run bench -- threads`, bench/results/threads.md):
+ * a job of two empty tasks on 2 threads costs 47-71 us (four runs), against 0.4-0.7 us for
+ * one task run inline. Splitting W flops over 2 threads at 40-50 GFLOP/s per thread (relaxed
+ * GEMM) saves W / 80e9..100e9 s, which pays for ~50-60 us from ~5 MFLOP.
  */
-export const MIN_PARALLEL_WORK = 2_000_000;
+export const MIN_PARALLEL_WORK = 5_000_000;
 
 /** How long the calling thread blocks in Atomics.wait before yielding to its event loop. */
 const BLOCK_MS = 50;
