@@ -1,18 +1,57 @@
-import { createRuntime } from "simdformer";
-import { loadOrt, loadTfjs } from "./peers.js";
+// The playground page: one simdformer runtime (threads where the page is cross-origin
+// isolated) and the default translator for the Translate, Attention and Your-own-model
+// panels; the kernel bench makes its own runtimes. Panels are tabs; the runtime's choices
+// and the reasons it did not take better ones (rt.features.notes) are shown up top.
+import { createRuntime, type Runtime } from "simdformer";
+import { setupAttention } from "./attention.js";
+import { setupBench } from "./bench.js";
+import { byId, el, errorText, fillDetails } from "./dom.js";
+import { setupOwnModel } from "./own_model.js";
+import { setupTranslate } from "./translate.js";
 
-const out = document.getElementById("out")!;
-const lines: string[] = [];
-const say = (s: string) => { lines.push(s); out.textContent = lines.join("\n"); };
-const rt = await createRuntime({ threads: "auto" });
-say(`${rt.features.build} ${rt.features.threads} ${rt.features.notes.join("; ")}`);
-const a = new Float32Array(64 * 64).map((_, i) => (i % 7) / 7), b = new Float32Array(64 * 64).map((_, i) => (i % 5) / 5);
-for (const load of [loadOrt, loadTfjs]) {
-  try {
-    const p = await load();
-    const op = await p.prepare({ op: "matmul", m: 64, k: 64, n: 64, a, b });
-    const y = await op!.output();
-    say(`${p.name} ${p.version} ok ${y[0]} ${p.notes.join(" | ")}`);
-  } catch (e) { say(`error ${(e as Error).message}`); }
+function setupTabs(): void {
+  const tabs = [...document.querySelectorAll<HTMLButtonElement>(".tabs button")];
+  const show = (name: string) => {
+    for (const t of tabs) {
+      const on = t.dataset.panel === name;
+      t.setAttribute("aria-selected", String(on));
+      byId(`panel-${t.dataset.panel}`).hidden = !on;
+    }
+    history.replaceState(null, "", `#${name}`);
+  };
+  for (const t of tabs) t.addEventListener("click", () => show(t.dataset.panel!));
+  const initial = location.hash.slice(1);
+  if (tabs.some((t) => t.dataset.panel === initial)) show(initial);
 }
-document.title = "done";
+
+function showRuntime(rt: Runtime): void {
+  const f = rt.features;
+  const isolated = globalThis.crossOriginIsolated === true;
+  byId("runtime").replaceChildren(
+    el("span", { class: "badge good" }, `build ${f.build}`),
+    el("span", { class: `badge ${f.threads > 1 ? "good" : "warn"}` }, `${f.threads} thread${f.threads > 1 ? "s" : ""}`),
+    el("span", { class: `badge ${isolated ? "good" : "warn"}` }, isolated ? "cross-origin isolated" : "not isolated"),
+  );
+  byId("footer-isolation").textContent = isolated ? "COOP/COEP on: threads available" : "no COOP/COEP: one thread";
+  const notes = f.notes.length ? el("ul", {}, ...f.notes.map((n) => el("li", {}, n))) : "none: the best build and every core";
+  fillDetails(byId("runtime-details"), [
+    ["build", `${f.build} (SIMD ${f.simd ? "on" : "off"}, relaxed SIMD ${f.relaxedSimd ? "on" : "off"}, ${f.sharedMemory ? "shared" : "unshared"} memory)`],
+    ["threads", `${f.threads} of ${f.host.hardwareConcurrency} logical cores`],
+    ["why not more", notes],
+  ]);
+}
+
+setupTabs();
+try {
+  const rt = await createRuntime({ threads: "auto" });
+  showRuntime(rt);
+  const tm = await rt.loadModel();
+  const attention = setupAttention();
+  setupTranslate(tm, attention.show);
+  setupOwnModel(rt);
+  setupBench();
+  document.body.dataset.ready = "true";
+} catch (e) {
+  byId("runtime").replaceChildren(el("span", { class: "badge warn" }, `could not start: ${errorText(e)}`));
+  document.body.dataset.ready = "failed";
+}
