@@ -3,9 +3,10 @@
 import { ArgumentError } from "../errors.js";
 import type { ModelFiles } from "./detect.js";
 import { parseJson } from "./hf.js";
+import { poolingConfigPath } from "./hf_encoders.js";
 
-/** Files read beside a weights file when present. */
-const COMPANIONS = ["config.json", "tokenizer.json", "tokenizer_config.json", "tokenizer.bin"];
+/** Files read beside a weights file when present (modules.json: a sentence-transformers folder). */
+const COMPANIONS = ["config.json", "tokenizer.json", "tokenizer_config.json", "tokenizer.bin", "modules.json"];
 
 /**
  * The files of the model at `path`: a directory's weights (model.safetensors.index.json and its
@@ -52,5 +53,8 @@ export async function readModelPath(path: string): Promise<ModelFiles> {
     files[main] = await read(path);
   }
   for (const c of COMPANIONS) if (c !== main && present.has(c)) files[c] = await read(p.join(dir, c));
+  // sentence-transformers: the Pooling module's config, where modules.json points.
+  const pooling = files["modules.json"] ? poolingConfigPath(parseJson(files["modules.json"], "modules.json")) : undefined;
+  if (pooling && present.has(pooling.split("/")[0])) files[pooling] = await read(p.join(dir, pooling));
   return { files, main };
 }
