@@ -18,7 +18,8 @@ export async function readModelPath(path: string): Promise<ModelFiles> {
   const p = await import("node:path");
   const read = async (f: string) => {
     try {
-      return new Uint8Array(await fs.readFile(f));
+      const b = await fs.readFile(f);
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength); // a view: copying a large model costs more than reading it
     } catch (e) {
       throw new ArgumentError(`${f}: expected a readable file, found ${(e as { code?: string }).code ?? (e as Error).message}`);
     }
