@@ -167,13 +167,26 @@ describe.skipIf(missing)("playground page in Chromium", () => {
     await page.close();
   }, 300_000);
 
-  test("not isolated: one thread, says why, still translates", async () => {
+  test("not isolated: one thread, says why, still translates; a peer that cannot load is reported", async () => {
     const { page, problems } = await open(plain!.url);
     expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(false);
     expect(await page.textContent("#translate-output")).toBe("我喜欢深度学习");
     expect(await page.textContent("#runtime")).toMatch(/1 thread(?!s)/);
     expect(await page.textContent("#runtime-details")).toMatch(/isolat|SharedArrayBuffer/i);
     expect(problems).toEqual([]);
+    // onnxruntime-web's files made unreachable: the bench says so and runs the others.
+    await page.route("**/vendor/onnxruntime-web/**", (route) => route.fulfill({ status: 404, body: "gone" }));
+    await tab(page, "bench");
+    await page.selectOption("#bench-size", "quick");
+    await page.click("#bench-run");
+    await page.waitForSelector("#bench-status[data-state=done], #bench-status[data-state=error]", { timeout: 180_000 });
+    expect(await page.getAttribute("#bench-status", "data-state"), await page.textContent("#bench-status") ?? "").toBe("done");
+    const failed = await page.locator("#bench-peers li.failed").allTextContents();
+    expect(failed.join("\n")).toMatch(/onnxruntime-web could not load/);
+    expect(failed.join("\n")).toMatch(/not cross-origin isolated/);
+    expect(await page.locator("#bench-chart svg text", { hasText: "tfjs-wasm · 1t" }).count()).toBe(5);
+    expect(await page.locator("#bench-chart svg text", { hasText: "onnxruntime-web" }).count()).toBe(0);
+    expect(await page.locator("#bench-chart svg text", { hasText: "· 2t" }).count()).toBe(0);
     await page.close();
-  }, 120_000);
+  }, 240_000);
 });
