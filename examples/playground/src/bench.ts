@@ -41,7 +41,7 @@ interface Impl {
   dispose: () => void;
 }
 
-/** Seeded uniform floats in [-1, 1): both sides get the very same inputs. */
+/** Seeded uniform floats in [-1, 1): both sides get the very same inputs (the package's Rng is internal, not in dist/). */
 function randomF32(n: number, seed: number): Float32Array {
   let s = seed >>> 0 || 1;
   const out = new Float32Array(n);
@@ -73,7 +73,7 @@ function cases(size: "standard" | "quick"): Case[] {
   ];
 }
 
-/** [start, end) ranges covering `n` in at most `parts` pieces, cut on multiples of `step`. */
+/** [start, end) ranges covering `n` in at most `parts` pieces, cut on multiples of `step` (as src/ops split work; that helper is not in dist/). */
 function ranges(n: number, parts: number, step: number): Array<[number, number]> {
   const units = Math.ceil(n / step);
   const p = Math.max(1, Math.min(parts, units));
