@@ -82,11 +82,11 @@ export class Runtime {
     const tokenizer = options.tokenizer ?? opened.tokenizer;
     if (!tokenizer) {
       if (opened.tokenizerError) throw opened.tokenizerError;
-      throw new ModelFormatError(opened.file, "tokenizer", "tokenizer.json, tokenizer.bin or GGUF tokenizer metadata with the model (or options.tokenizer)", "none");
+      throw new ModelFormatError(opened.file, "tokenizer", "tokenizer.json, tokenizer.bin or GGUF tokenizer metadata with the model (or another file named as the tokenizer: options.tokenizer, { files, tokenizer }, the CLI's --tokenizer PATH)", "none");
     }
     const model = Model.fromTensors(this, opened.config, opened.tensors, opened.metadata);
     try {
-      return TextModel.fromModel(model, { tgt: tokenizer, src: options.srcTokenizer }, opened.file);
+      return TextModel.fromModel(model, { tgt: tokenizer, src: options.srcTokenizer, stop: opened.stopIds }, opened.file);
     } catch (e) {
       model.dispose();
       throw e;

@@ -5,7 +5,7 @@ import type { ModelFiles } from "./detect.js";
 import { parseJson } from "./hf.js";
 
 /** Files read beside a weights file when present. */
-const COMPANIONS = ["config.json", "tokenizer.json", "tokenizer_config.json", "tokenizer.bin"];
+const COMPANIONS = ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "tokenizer.bin"];
 
 /**
  * The files of the model at `path`: a directory's weights (model.safetensors.index.json and its
