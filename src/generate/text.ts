@@ -40,6 +40,13 @@ export interface TextOptions extends SamplingOptions, DecodeControl {
   /** GNMT length penalty of beam search (see BeamOptions); default 1. */
   lengthPenalty?: number;
   /**
+   * Ids that end the text (not handed out). Default {@link TextModel.stop}, from the model's
+   * format: llama2.c BOS (1) and EOS (2); GGUF tokenizer.ggml.eos_token_id plus eot/eom ids;
+   * Hugging Face generation_config.json's eos_token_id (one or a list, else config.json's);
+   * simdformer safetensors the config's eos_id (docs/formats.md).
+   */
+  stop?: readonly number[];
+  /**
    * translate() only: also return the attention probabilities behind the output
    * (`Translation.attention`). Default false; when set, one extra teacher-forced forward pass
    * over the chosen tokens computes them after decoding (the same numbers the decoding steps
