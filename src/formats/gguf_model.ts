@@ -145,6 +145,22 @@ export function ggufTokenizer(g: GgufFile, config?: ModelConfig): FormatTokenize
   return m.fail("tokenizer.ggml.model", '"llama" or "gpt2"', model);
 }
 
+/** Keys of the ids that end a text, as llama.cpp reads them: end of sequence, of turn, of message. */
+const STOP_KEYS = ["tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"];
+
+/** The ids that end a generation: tokenizer.ggml.eos_token_id and, where present, the eot and eom ids (each < vocab_size). */
+export function ggufStopIds(g: GgufFile, config: ModelConfig): number[] {
+  const m = meta(g);
+  const ids: number[] = [];
+  for (const key of STOP_KEYS) {
+    if (g.get(key) === undefined) continue;
+    const id = m.int(key, 0);
+    if (id >= config.vocab_size) throw new ModelFormatError(g.file, `metadata "${key}"`, `a token id < ${config.vocab_size} (the vocabulary size)`, String(id));
+    if (!ids.includes(id)) ids.push(id);
+  }
+  return ids;
+}
+
 /** Opens a GGUF model: config, tensors (as "hf-llama"), tokenizer; every tensor shape checked. */
 export function openGguf(bytes: Uint8Array, file = "<bytes>"): OpenedModel {
   const g = parseGguf(bytes, file);
@@ -153,7 +169,7 @@ export function openGguf(bytes: Uint8Array, file = "<bytes>"): OpenedModel {
   const names = new Map<string, string>();
   for (const [hf] of expected) names.set(hf, ggufName(hf)!);
   checkShapes(file, g, expected.map(([hf, shape]) => [names.get(hf)!, shape] as const));
-  const opened = { format: "gguf" as const, file, config, tensors: new RenamedSource(file, g, names), metadata: {} };
+  const opened = { format: "gguf" as const, file, config, tensors: new RenamedSource(file, g, names), metadata: {}, stopIds: ggufStopIds(g, config) };
   // A tokenizer we cannot build (e.g. an unknown pre-tokenizer) does not stop the weights from loading.
   try {
     return { ...opened, tokenizer: ggufTokenizer(g, config) };

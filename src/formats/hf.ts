@@ -54,7 +54,7 @@ export function hfConfig(json: unknown, file = "config.json"): ModelConfig {
     }
     return a!;
   };
-  /** A token id (eos_token_id may be a list: the first one stops generation). */
+  /** A token id (eos_token_id may be a list: eos_id is its first, and hfStopIds takes them all). */
   const tokenId = (key: string): number => {
     let v = j[key];
     if (Array.isArray(v)) v = v[0];
@@ -120,6 +120,21 @@ export function hfConfig(json: unknown, file = "config.json"): ModelConfig {
     }, where);
   }
   return fail("model_type", '"gpt2" | "llama" | "mistral" | "bert" | "roberta" | "xlm-roberta" | "camembert" | "distilbert"', type);
+}
+
+/**
+ * The ids that end a generation: generation_config.json's eos_token_id when the file has one,
+ * else config.json's; either may be one id or a list. Every id must be < the vocabulary size.
+ */
+export function hfStopIds(config: unknown, generationConfig: unknown, vocabSize: number): number[] {
+  const fromGeneration = (generationConfig as Json | undefined)?.eos_token_id;
+  const [file, v] = fromGeneration != null ? ["generation_config.json", fromGeneration] : ["config.json", (config as Json).eos_token_id];
+  if (v == null) return [];
+  const ids = Array.isArray(v) ? v : [v];
+  if (!ids.every((id) => Number.isInteger(id) && id >= 0 && id < vocabSize)) {
+    throw new ModelFormatError(file, "eos_token_id", `a token id or a list of them, each in 0..${vocabSize - 1}`, JSON.stringify(v));
+  }
+  return [...new Set(ids as number[])];
 }
 
 /** Tensors spread over several safetensors shards, found through the index's weight_map. */
@@ -221,6 +236,7 @@ export class HfTokenizer implements FormatTokenizer {
   }
 
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
+    if (ids.length === 0) return ""; // the library refuses an empty list
     return this.impl.decode(Array.from(ids), { skip_special_tokens: options.skipSpecial ?? true, clean_up_tokenization_spaces: false });
   }
 }
@@ -228,13 +244,17 @@ export class HfTokenizer implements FormatTokenizer {
 /**
  * Opens a Hugging Face checkpoint from its files (names as in the model directory):
  * config.json, model.safetensors or model.safetensors.index.json + shards, and optionally
- * tokenizer.json (+ tokenizer_config.json).
+ * tokenizer.json (+ tokenizer_config.json) and generation_config.json (the stop ids).
  */
 export function openHf(files: Readonly<Record<string, Uint8Array>>, main?: string): OpenedModel {
   const configBytes = files["config.json"];
   if (!configBytes) throw new ModelFormatError(main ?? "model", "config.json", "a Hugging Face config.json beside the safetensors", "none");
   const json = parseJson(configBytes, "config.json") as Json;
   const config = hfConfig(json);
+  const generation = files["generation_config.json"] ? parseJson(files["generation_config.json"], "generation_config.json") : undefined;
+  if (generation !== undefined && (typeof generation !== "object" || generation === null || Array.isArray(generation))) {
+    throw new ModelFormatError("generation_config.json", "contents", "a JSON object", JSON.stringify(generation));
+  }
   let tensors: TensorSource;
   let file: string;
   if (files["model.safetensors.index.json"]) {
@@ -252,5 +272,5 @@ export function openHf(files: Readonly<Record<string, Uint8Array>>, main?: strin
     tokenizer = new HfTokenizer(parseJson(files["tokenizer.json"], "tokenizer.json"), tc);
   }
   if (config.arch === "encoder") tensors = encoderTensors(json, tensors);
-  return { format: "hf", file, config, tensors, metadata: {}, tokenizer, hfConfig: json };
+  return { format: "hf", file, config, tensors, metadata: {}, tokenizer, hfConfig: json, stopIds: hfStopIds(json, generation, config.vocab_size) };
 }

@@ -21,6 +21,12 @@ export interface OpenedModel {
   readonly file: string;
   readonly config: ModelConfig;
   readonly tensors: TensorSource;
+  /**
+   * The ids that end a text in this format, generation's default `stop` (docs/formats.md):
+   * llama2.c BOS and EOS, GGUF's eos/eot/eom ids, a Hugging Face generation_config.json's
+   * eos_token_id (one or a list; else config.json's). Absent: the config's eos_id.
+   */
+  readonly stopIds?: readonly number[];
   /** String metadata (the simdformer safetensors header; empty for the others). */
   readonly metadata: Record<string, string>;
   /** The tokenizer the files carry, if any. */
