@@ -242,6 +242,7 @@ describe("byte-mutation fuzz: a correct load or a ModelFormatError, nothing else
   const cases: Array<[string, () => ModelFiles, string]> = [
     ["llama.gguf", () => ({ files: { "llama.gguf": fixtureBytes("llama.gguf") } }), "llama.gguf"],
     ["llama_q.gguf", () => ({ files: { "llama_q.gguf": fixtureBytes("llama_q.gguf") } }), "llama_q.gguf"],
+    ["kquant_llama.gguf (Q4_K / Q5_K / Q6_K)", () => ({ files: { "kquant_llama.gguf": fixtureBytes("kquant_llama.gguf") } }), "kquant_llama.gguf"],
     ["llama2.c model.bin", () => fixtureDir("llama2c"), "model.bin"],
     ["llama2.c tokenizer.bin", () => fixtureDir("llama2c"), "tokenizer.bin"],
     ["HF model.safetensors", () => fixtureDir("llama"), "model.safetensors"],
