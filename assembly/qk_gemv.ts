@@ -50,52 +50,107 @@ const Q6K: i32 = 6;
   return sdot_u(v0, v1, xr);
 }
 
-/** Q4_K (hi5 false) or Q5_K: one row of nsb super-blocks at w against x. */
+/**
+ * Q4_K / Q5_K: the 8 6-bit scales (lanes 0..7) and 8 mins (lanes 8..15) of the 12 bytes at s,
+ * unpacked at once: j < 4 from the low 6 bits of bytes j / j + 4; j >= 4 from the nibbles of byte
+ * j + 4 and the top 2 bits of bytes j - 4 / j (ggml's get_scale_min_k4).
+ */
+// @ts-ignore: decorator
+@inline function scales_mins(s: usize): v128 {
+  const v = v128.load(s);
+  const a = i8x16.swizzle(v, i8x16(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11));
+  const b = i8x16.swizzle(v, i8x16(16, 16, 16, 16, 0, 1, 2, 3, 16, 16, 16, 16, 4, 5, 6, 7));
+  const low = v128.and(a, i8x16(63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 0, 0, 0, 0));
+  const high = v128.and(i8x16.shr_u(a, 4), i8x16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1));
+  return v128.or(v128.or(low, high), i8x16.shl(i8x16.shr_u(b, 6), 4));
+}
+
+/** Lanes 0..3 (lo) or 4..7 (hi) of 8 u8 lanes at the bottom of v, as f32 times f. */
+// @ts-ignore: decorator
+@inline function u8_quarter(v: v128, hi: bool, f: f32): v128 {
+  const h = i16x8.extend_low_i8x16_u(v);
+  return f32x4.mul(f32x4.convert_i32x4_u(hi ? i32x4.extend_high_i16x8_u(h) : i32x4.extend_low_i16x8_u(h)), f32x4.splat(f));
+}
+
+/** The dx of 4 records from xr on (f32 at 96 of each). */
+// @ts-ignore: decorator
+@inline function dx4(xr: usize): v128 {
+  let v = f32x4.splat(load<f32>(xr, 96));
+  v = f32x4.replace_lane(v, 1, load<f32>(xr, 96 + XQ_BYTES));
+  v = f32x4.replace_lane(v, 2, load<f32>(xr, 96 + 2 * XQ_BYTES));
+  return f32x4.replace_lane(v, 3, load<f32>(xr, 96 + 3 * XQ_BYTES));
+}
+
+/** dx * (sum of quants) of 4 records from xr on: the x side of the min term. */
+// @ts-ignore: decorator
+@inline function xsum4(xr: usize, dx: v128): v128 {
+  let v = i32x4.splat(load<i32>(xr, 100));
+  v = i32x4.replace_lane(v, 1, load<i32>(xr, 100 + XQ_BYTES));
+  v = i32x4.replace_lane(v, 2, load<i32>(xr, 100 + 2 * XQ_BYTES));
+  v = i32x4.replace_lane(v, 3, load<i32>(xr, 100 + 3 * XQ_BYTES));
+  return f32x4.mul(dx, f32x4.convert_i32x4_s(v));
+}
+
+/** Q5_K: the fifth bit of sub-block j (bit j of each qh byte) as 16 (bit 4), else 0. */
+// @ts-ignore: decorator
+@inline function bit5(h: v128, j: i32): v128 {
+  return v128.and(j <= 4 ? i8x16.shl(h, <u32>(4 - j)) : i8x16.shr_u(h, <u32>(j - 4)), i8x16.splat(16));
+}
+
+/**
+ * Q4_K / Q5_K: sub-blocks 2c (low nibbles) and 2c + 1 (high) of one super-block, the 32 bytes
+ * at q, against records xr and xr + 1, scaled by sa / sb (d sc dx, in every lane) into acc.
+ */
+// @ts-ignore: decorator
+@inline function pair45(acc: v128, hi5: bool, q: usize, h0: v128, h1: v128, c: i32, xr: usize, sa: v128, sb: v128): v128 {
+  const low = i8x16.splat(0x0f);
+  const v0 = v128.load(q);
+  const v1 = v128.load(q, 16);
+  let a0 = v128.and(v0, low), a1 = v128.and(v1, low);
+  let b0 = i8x16.shr_u(v0, 4), b1 = i8x16.shr_u(v1, 4);
+  if (hi5) {
+    a0 = v128.or(a0, bit5(h0, 2 * c));
+    a1 = v128.or(a1, bit5(h1, 2 * c));
+    b0 = v128.or(b0, bit5(h0, 2 * c + 1));
+    b1 = v128.or(b1, bit5(h1, 2 * c + 1));
+  }
+  acc = madd(f32x4.convert_i32x4_s(udot(a0, a1, xr)), sa, acc);
+  return madd(f32x4.convert_i32x4_s(udot(b0, b1, xr + XQ_BYTES)), sb, acc);
+}
+
+/**
+ * Q4_K (hi5 false) or Q5_K: one row of nsb super-blocks at w against x. Per super-block the 16
+ * scales and mins are unpacked in SIMD and turned into f32x4s of d sc dx (4 sub-blocks each) and
+ * dmin m; the min term sum_j dmin m_j dx_j sum(q x_j) is a vector madd per 4 sub-blocks.
+ */
 // @ts-ignore: decorator
 @inline function row_q45(hi5: bool, nsb: i32, xq: usize, w: usize): f32 {
   let acc = f32x4.splat(0);
-  let mins: f32 = 0;
+  let mins = f32x4.splat(0);
   let xr = xq;
-  const low = i8x16.splat(0x0f);
-  const sixteen = i8x16.splat(16);
   const bsz: usize = hi5 ? Q5_K_BYTES : Q4_K_BYTES;
   const wend = w + <usize>nsb * bsz;
   while (w < wend) {
     const d = f16_to_f32(<u32>load<u16>(w));
     const dmin = f16_to_f32(<u32>load<u16>(w, 2));
-    const s = w + 4;
-    let q = w + (hi5 ? 48 : 16);
+    const sm = scales_mins(w + 4);
+    const mn = i8x16.shuffle(sm, sm, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
+    const dxA = dx4(xr), dxB = dx4(xr + 4 * XQ_BYTES);
+    const svA = f32x4.mul(u8_quarter(sm, false, d), dxA);
+    const svB = f32x4.mul(u8_quarter(sm, true, d), dxB);
+    const q = w + (hi5 ? 48 : 16);
     const h0 = hi5 ? v128.load(w, 16) : i8x16.splat(0);
     const h1 = hi5 ? v128.load(w, 32) : i8x16.splat(0);
-    for (let j = 0; j < 8; j += 2) {
-      const v0 = v128.load(q);
-      const v1 = v128.load(q, 16);
-      let a0 = v128.and(v0, low), a1 = v128.and(v1, low);
-      let b0 = i8x16.shr_u(v0, 4), b1 = i8x16.shr_u(v1, 4);
-      if (hi5) {
-        // The fifth bit: bit j of qh for sub-block j, j + 1 for the next.
-        const bit: i32 = 1 << j;
-        const ba = i8x16.splat(<i8>bit), bb = i8x16.splat(<i8>(bit << 1));
-        a0 = v128.or(a0, v128.and(i8x16.eq(v128.and(h0, ba), ba), sixteen));
-        a1 = v128.or(a1, v128.and(i8x16.eq(v128.and(h1, ba), ba), sixteen));
-        b0 = v128.or(b0, v128.and(i8x16.eq(v128.and(h0, bb), bb), sixteen));
-        b1 = v128.or(b1, v128.and(i8x16.eq(v128.and(h1, bb), bb), sixteen));
-      }
-      const xb = xr + XQ_BYTES;
-      const ia = udot(a0, a1, xr);
-      const ib = udot(b0, b1, xb);
-      const dxa = load<f32>(xr, 96);
-      const dxb = load<f32>(xb, 96);
-      acc = madd(f32x4.convert_i32x4_s(ia), f32x4.splat(d * <f32>k_scale(s, j) * dxa), acc);
-      acc = madd(f32x4.convert_i32x4_s(ib), f32x4.splat(d * <f32>k_scale(s, j + 1) * dxb), acc);
-      mins += dmin * <f32>k_min(s, j) * dxa * <f32>load<i32>(xr, 100);
-      mins += dmin * <f32>k_min(s, j + 1) * dxb * <f32>load<i32>(xb, 100);
-      q += 32;
-      xr += 2 * XQ_BYTES;
-    }
+    acc = pair45(acc, hi5, q, h0, h1, 0, xr, i32x4.shuffle(svA, svA, 0, 0, 0, 0), i32x4.shuffle(svA, svA, 1, 1, 1, 1));
+    acc = pair45(acc, hi5, q + 32, h0, h1, 1, xr + 2 * XQ_BYTES, i32x4.shuffle(svA, svA, 2, 2, 2, 2), i32x4.shuffle(svA, svA, 3, 3, 3, 3));
+    acc = pair45(acc, hi5, q + 64, h0, h1, 2, xr + 4 * XQ_BYTES, i32x4.shuffle(svB, svB, 0, 0, 0, 0), i32x4.shuffle(svB, svB, 1, 1, 1, 1));
+    acc = pair45(acc, hi5, q + 96, h0, h1, 3, xr + 6 * XQ_BYTES, i32x4.shuffle(svB, svB, 2, 2, 2, 2), i32x4.shuffle(svB, svB, 3, 3, 3, 3));
+    mins = madd(u8_quarter(mn, false, dmin), xsum4(xr, dxA), mins);
+    mins = madd(u8_quarter(mn, true, dmin), xsum4(xr + 4 * XQ_BYTES, dxB), mins);
+    xr += 8 * XQ_BYTES;
     w += bsz;
   }
-  return hsum(acc) - mins;
+  return hsum(acc) - hsum(mins);
 }
 
 /** Q6_K: 32 quants (0..63; v0 values 0..15, v1 16..31) with scales sc0, sc1 against one record. */

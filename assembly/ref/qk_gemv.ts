@@ -1,6 +1,7 @@
 // Scalar twins of ../qk_gemv.ts: same stored layout (../qk_blocks.ts), same ABI. The strict SIMD
 // build's four lanes are kept (value t of a sub-block of 32 goes to lane (t & 7) >> 1, whose integer
-// sum is exact) with its f32 steps in its order, so the two agree to the bit.
+// sum is exact; Q4_K / Q5_K's min term of sub-block j goes to lane j & 3) with its f32 steps in its
+// order, so the two agree to the bit.
 import { act_f32 } from "../math";
 import { GEMM_ACCUMULATE } from "../pack";
 import { f16_to_f32, QK, XQ_BYTES } from "../q_pack";
@@ -32,7 +33,7 @@ function quant(type: i32, w: usize, t: i32): i32 {
 function rowDot(type: i32, nsb: i32, xq: usize, w: usize): f32 {
   const bsz: usize = type == Q4K ? Q4_K_BYTES : type == Q5K ? Q5_K_BYTES : Q6_K_BYTES;
   let a0: f32 = 0, a1: f32 = 0, a2: f32 = 0, a3: f32 = 0;
-  let mins: f32 = 0;
+  let m0: f32 = 0, m1: f32 = 0, m2: f32 = 0, m3: f32 = 0;
   for (let b = 0; b < nsb; b++) {
     const wb = w + <usize>b * bsz;
     const d = f16_to_f32(<u32>load<u16>(wb + <usize>(type == Q6K ? 208 : 0)));
@@ -57,10 +58,17 @@ function rowDot(type: i32, nsb: i32, xq: usize, w: usize): f32 {
       a1 = a1 + <f32>i1 * sc;
       a2 = a2 + <f32>i2 * sc;
       a3 = a3 + <f32>i3 * sc;
-      if (type != Q6K) mins += dmin * <f32>k_min(wb + 4, j) * dx * <f32>load<i32>(xr, 100);
+      if (type != Q6K) {
+        // The min term in the SIMD builds' lanes (sub-block j in lane j & 3) and order.
+        const t = <f32>k_min(wb + 4, j) * dmin * (dx * <f32>load<i32>(xr, 100));
+        if ((j & 3) == 0) m0 += t;
+        else if ((j & 3) == 1) m1 += t;
+        else if ((j & 3) == 2) m2 += t;
+        else m3 += t;
+      }
     }
   }
-  return a0 + a1 + (a2 + a3) - mins;
+  return a0 + a1 + (a2 + a3) - (m0 + m1 + (m2 + m3));
 }
 
 function qk_gemm(type: i32, m: i32, n: i32, k: i32, xq: usize, w: usize, c: usize, ldc: i32, bias: usize, flags: i32): void {
