@@ -7,6 +7,12 @@
 // quantization of x serves every weight type of a mixed file, and the record's sum of quants gives
 // Q4_K / Q5_K their min term (dmin m sum x) for free. The price: one f32 multiply-add per 32 values
 // and row, where Q8_K folds the 8 integer sub-block scales first and scales once per 256.
+// Tried and dropped (2026-12-07): Q8_K-style records (i8 per 256, sums of 16, one f32 step per
+// super-block) measured the same on relaxed (768x768 q4_k ~39 vs ~39 us), 20% slower on strict
+// (widening x in the loop), and the Q4_K_M fixture's logit error went 0.017 -> 0.043.
+// Where its time went (relaxed, 768x768 q4_k, by removing parts): the integer dots ~60%, the
+// per-super-block scale/min unpacking and min term ~40%. Either way one row per pass reloads x for
+// every row; q8_0 (4 rows per pass) stays ~2x faster on cache-resident shapes. Next step: 4 rows.
 //
 // One row of W at a time, every row of X against it (GEMM: the row stays in L1 while X sweeps past;
 // GEMV: the weight is one sequential stream). Per sub-block of 32 values: an exact integer dot in an
