@@ -12,10 +12,12 @@
 // (widening x in the loop), and the Q4_K_M fixture's logit error went 0.017 -> 0.043.
 // Where its time went (relaxed, 768x768 q4_k, by removing parts): the integer dots ~60%, the
 // per-super-block scale/min unpacking and min term ~40%. Either way one row per pass reloads x for
-// every row; q8_0 (4 rows per pass) stays ~2x faster on cache-resident shapes. Next step: 4 rows.
+// every row; q8_0 (4 rows per pass, one transposed f32 step per 4 rows) stays ~2x faster on
+// cache-resident shapes. Next step: 4 rows with q8_0's transposed sums.
 //
-// One row of W at a time, every row of X against it (GEMM: the row stays in L1 while X sweeps past;
-// GEMV: the weight is one sequential stream). Per sub-block of 32 values: an exact integer dot in an
+// Rows of W two at a time for Q4_K / Q5_K (each x vector loaded once for both: 768x768 q4_k relaxed
+// 56 -> 48 us measured), one at a time for Q6_K and an odd last row; every row of X against them
+// (GEMM: the rows stay in L1 while X sweeps past; GEMV: the weight is one sequential stream). Per sub-block of 32 values: an exact integer dot in an
 // i32x4 of partial sums, converted and scaled by d sc dx into an f32x4 accumulator; one horizontal
 // sum per output.
 //   strict SIMD: quants widened to i16 against x's i16 copy, i32x4.dot_i16x8_s. Q6_K subtracts 32
@@ -159,6 +161,104 @@ const Q6K: i32 = 6;
   return hsum(acc) - hsum(mins);
 }
 
+/** The 4 x vectors a dot of 32 values reads from record xr: relaxed i8 (first two used), strict i16. */
+// @ts-ignore: decorator
+@inline function xload(xr: usize, i: i32): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i == 0 ? v128.load(xr, 64) : v128.load(xr, 80);
+  return i == 0 ? v128.load(xr) : i == 1 ? v128.load(xr, 16) : i == 2 ? v128.load(xr, 32) : v128.load(xr, 48);
+}
+
+/** udot against x already loaded (relaxed: the 32 i8 in xa, xb; strict: the 32 i16 in xa..xd). */
+// @ts-ignore: decorator
+@inline function udot_x(v0: v128, v1: v128, xa: v128, xb: v128, xc: v128, xd: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return i32x4.dot_i16x8_s(i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(xa, v0), i16x8.relaxed_dot_i8x16_i7x16_s(xb, v1)), i16x8.splat(1));
+  }
+  return i32x4.add(
+    i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(v0), xa), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(v0), xb)),
+    i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(v1), xc), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(v1), xd)),
+  );
+}
+
+/** Sub-block 2c (high false) or 2c + 1 of a Q4_K / Q5_K super-block at w: its 32 quants as v0 (values 0..15) and v1. */
+// @ts-ignore: decorator
+@inline function idot45(hi5: bool, w: usize, c: i32, high: bool, xa: v128, xb: v128, xc: v128, xd: v128): v128 {
+  const q = w + <usize>((hi5 ? 48 : 16) + 32 * c);
+  const u0 = v128.load(q), u1 = v128.load(q, 16);
+  let v0 = high ? i8x16.shr_u(u0, 4) : v128.and(u0, i8x16.splat(0x0f));
+  let v1 = high ? i8x16.shr_u(u1, 4) : v128.and(u1, i8x16.splat(0x0f));
+  if (hi5) {
+    v0 = v128.or(v0, bit5(v128.load(w, 16), 2 * c + (high ? 1 : 0)));
+    v1 = v128.or(v1, bit5(v128.load(w, 32), 2 * c + (high ? 1 : 0)));
+  }
+  return udot_x(v0, v1, xa, xb, xc, xd);
+}
+
+/**
+ * Q4_K / Q5_K: two rows (w0, w1) of nsb super-blocks against one row of x, each x vector loaded
+ * once for both; lanes 0 and 1 of the result are the two rows' dots, each in row_q45's f32 order.
+ */
+// @ts-ignore: decorator
+@inline function row2_q45(hi5: bool, nsb: i32, xq: usize, w0: usize, w1: usize): v128 {
+  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+  let mins0 = f32x4.splat(0), mins1 = f32x4.splat(0);
+  let xr = xq;
+  const bsz: usize = hi5 ? Q5_K_BYTES : Q4_K_BYTES;
+  const wend = w0 + <usize>nsb * bsz;
+  while (w0 < wend) {
+    const dxA = dx4(xr), dxB = dx4(xr + 4 * XQ_BYTES);
+    const sm0 = scales_mins(w0 + 4), sm1 = scales_mins(w1 + 4);
+    const d0 = f16_to_f32(<u32>load<u16>(w0)), d1 = f16_to_f32(<u32>load<u16>(w1));
+    const svA0 = f32x4.mul(u8_quarter(sm0, false, d0), dxA), svB0 = f32x4.mul(u8_quarter(sm0, true, d0), dxB);
+    const svA1 = f32x4.mul(u8_quarter(sm1, false, d1), dxA), svB1 = f32x4.mul(u8_quarter(sm1, true, d1), dxB);
+    let x: usize, xa: v128, xb: v128, xc: v128, xd: v128;
+    x = xr + 0 * XQ_BYTES;
+    xa = xload(x, 0); xb = xload(x, 1); xc = xload(x, 2); xd = xload(x, 3);
+    acc0 = madd(f32x4.convert_i32x4_s(idot45(hi5, w0, 0, false, xa, xb, xc, xd)), i32x4.shuffle(svA0, svA0, 0, 0, 0, 0), acc0);
+    acc1 = madd(f32x4.convert_i32x4_s(idot45(hi5, w1, 0, false, xa, xb, xc, xd)), i32x4.shuffle(svA1, svA1, 0, 0, 0, 0), acc1);
+    x = xr + 1 * XQ_BYTES;
+    xa = xload(x, 0); xb = xload(x, 1); xc = xload(x, 2); xd = xload(x, 3);
+    acc0 = madd(f32x4.convert_i32x4_s(idot45(hi5, w0, 0, true, xa, xb, xc, xd)), i32x4.shuffle(svA0, svA0, 1, 1, 1, 1), acc0);
+    acc1 = madd(f32x4.convert_i32x4_s(idot45(hi5, w1, 0, true, xa, xb, xc, xd)), i32x4.shuffle(svA1, svA1, 1, 1, 1, 1), acc1);
+    x = xr + 2 * XQ_BYTES;
+    xa = xload(x, 0); xb = xload(x, 1); xc = xload(x, 2); xd = xload(x, 3);
+    acc0 = madd(f32x4.convert_i32x4_s(idot45(hi5, w0, 1, false, xa, xb, xc, xd)), i32x4.shuffle(svA0, svA0, 2, 2, 2, 2), acc0);
+    acc1 = madd(f32x4.convert_i32x4_s(idot45(hi5, w1, 1, false, xa, xb, xc, xd)), i32x4.shuffle(svA1, svA1, 2, 2, 2, 2), acc1);
+    x = xr + 3 * XQ_BYTES;
+    xa = xload(x, 0); xb = xload(x, 1); xc = xload(x, 2); xd = xload(x, 3);
+    acc0 = madd(f32x4.convert_i32x4_s(idot45(hi5, w0, 1, true, xa, xb, xc, xd)), i32x4.shuffle(svA0, svA0, 3, 3, 3, 3), acc0);
+    acc1 = madd(f32x4.convert_i32x4_s(idot45(hi5, w1, 1, true, xa, xb, xc, xd)), i32x4.shuffle(svA1, svA1, 3, 3, 3, 3), acc1);
+    x = xr + 4 * XQ_BYTES;
+    xa = xload(x, 0); xb = xload(x, 1); xc = xload(x, 2); xd = xload(x, 3);
+    acc0 = madd(f32x4.convert_i32x4_s(idot45(hi5, w0, 2, false, xa, xb, xc, xd)), i32x4.shuffle(svB0, svB0, 0, 0, 0, 0), acc0);
+    acc1 = madd(f32x4.convert_i32x4_s(idot45(hi5, w1, 2, false, xa, xb, xc, xd)), i32x4.shuffle(svB1, svB1, 0, 0, 0, 0), acc1);
+    x = xr + 5 * XQ_BYTES;
+    xa = xload(x, 0); xb = xload(x, 1); xc = xload(x, 2); xd = xload(x, 3);
+    acc0 = madd(f32x4.convert_i32x4_s(idot45(hi5, w0, 2, true, xa, xb, xc, xd)), i32x4.shuffle(svB0, svB0, 1, 1, 1, 1), acc0);
+    acc1 = madd(f32x4.convert_i32x4_s(idot45(hi5, w1, 2, true, xa, xb, xc, xd)), i32x4.shuffle(svB1, svB1, 1, 1, 1, 1), acc1);
+    x = xr + 6 * XQ_BYTES;
+    xa = xload(x, 0); xb = xload(x, 1); xc = xload(x, 2); xd = xload(x, 3);
+    acc0 = madd(f32x4.convert_i32x4_s(idot45(hi5, w0, 3, false, xa, xb, xc, xd)), i32x4.shuffle(svB0, svB0, 2, 2, 2, 2), acc0);
+    acc1 = madd(f32x4.convert_i32x4_s(idot45(hi5, w1, 3, false, xa, xb, xc, xd)), i32x4.shuffle(svB1, svB1, 2, 2, 2, 2), acc1);
+    x = xr + 7 * XQ_BYTES;
+    xa = xload(x, 0); xb = xload(x, 1); xc = xload(x, 2); xd = xload(x, 3);
+    acc0 = madd(f32x4.convert_i32x4_s(idot45(hi5, w0, 3, true, xa, xb, xc, xd)), i32x4.shuffle(svB0, svB0, 3, 3, 3, 3), acc0);
+    acc1 = madd(f32x4.convert_i32x4_s(idot45(hi5, w1, 3, true, xa, xb, xc, xd)), i32x4.shuffle(svB1, svB1, 3, 3, 3, 3), acc1);
+    const xsA = xsum4(xr, dxA), xsB = xsum4(xr + 4 * XQ_BYTES, dxB);
+    const mn0 = i8x16.shuffle(sm0, sm0, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
+    const mn1 = i8x16.shuffle(sm1, sm1, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
+    const dmin0 = f16_to_f32(<u32>load<u16>(w0, 2)), dmin1 = f16_to_f32(<u32>load<u16>(w1, 2));
+    mins0 = madd(u8_quarter(mn0, false, dmin0), xsA, mins0);
+    mins0 = madd(u8_quarter(mn0, true, dmin0), xsB, mins0);
+    mins1 = madd(u8_quarter(mn1, false, dmin1), xsA, mins1);
+    mins1 = madd(u8_quarter(mn1, true, dmin1), xsB, mins1);
+    xr += 8 * XQ_BYTES;
+    w0 += bsz;
+    w1 += bsz;
+  }
+  return f32x4.replace_lane(f32x4.splat(hsum(acc0) - hsum(mins0)), 1, hsum(acc1) - hsum(mins1));
+}
+
 /** Q6_K: 32 quants (0..63; v0 values 0..15, v1 16..31) with scales sc0, sc1 against one record. */
 // @ts-ignore: decorator
 @inline function dot6(v0: v128, v1: v128, sc0: i32, sc1: i32, xr: usize): v128 {
@@ -229,21 +329,40 @@ const Q6K: i32 = 6;
   const wrow = <usize>nsb * bsz;
   const xrow = <usize>(k / QK) * XQ_BYTES;
   const code = flags & 0xff;
-  for (let j = 0; j < n; j++) {
+  // Q4_K / Q5_K: rows of W in pairs (x loaded once for both); Q6_K and an odd last row one at a time.
+  const pairs = type == Q6K ? 0 : n >> 1;
+  for (let p = 0; p < pairs; p++) {
+    const j = 2 * p;
     const wr = w + <usize>j * wrow;
-    const bj: f32 = bias ? load<f32>(bias + (<usize>j << 2)) : 0;
     let x = xq;
     let cp = c + (<usize>j << 2);
     for (let i = 0; i < m; i++) {
-      let s = type == Q6K ? row_q6(nsb, x, wr) : row_q45(type == Q5K, nsb, x, wr);
-      if (bias) s += bj;
-      s = act_f32(s, code);
-      if (flags & GEMM_ACCUMULATE) s += load<f32>(cp);
-      store<f32>(cp, s);
+      const s2 = row2_q45(type == Q5K, nsb, x, wr, wr + wrow);
+      epilogue(f32x4.extract_lane(s2, 0), cp, bias, j, code, flags);
+      epilogue(f32x4.extract_lane(s2, 1), cp + 4, bias, j + 1, code, flags);
       x += xrow;
       cp += <usize>ldc << 2;
     }
   }
+  for (let j = 2 * pairs; j < n; j++) {
+    const wr = w + <usize>j * wrow;
+    let x = xq;
+    let cp = c + (<usize>j << 2);
+    for (let i = 0; i < m; i++) {
+      epilogue(type == Q6K ? row_q6(nsb, x, wr) : row_q45(type == Q5K, nsb, x, wr), cp, bias, j, code, flags);
+      x += xrow;
+      cp += <usize>ldc << 2;
+    }
+  }
+}
+
+/** Stores act(s + bias[j]) [+ *cp] at cp. */
+// @ts-ignore: decorator
+@inline function epilogue(s: f32, cp: usize, bias: usize, j: i32, code: i32, flags: i32): void {
+  if (bias) s += load<f32>(bias + (<usize>j << 2));
+  s = act_f32(s, code);
+  if (flags & GEMM_ACCUMULATE) s += load<f32>(cp);
+  store<f32>(cp, s);
 }
 
 /**
