@@ -338,9 +338,9 @@ def write_gguf(path, kvs, tensors, alignment=32):
             data, deq = quant_q8_0(arr)
         elif t == "Q4_0":
             data, deq = quant_q4_0(arr)
-        elif t in ("Q4_K", "Q6_K"):  # arr is already the raw blocks; shape given separately
+        elif t in ("Q4_K", "Q5_K", "Q6_K"):  # arr is already the raw blocks; shape given separately
             data, deq = arr.tobytes(), None
-        code = {"F32": 0, "F16": 1, "Q4_0": 2, "Q8_0": 8, "Q4_K": 12, "Q6_K": 14}[t]
+        code = {"F32": 0, "F16": 1, "Q4_0": 2, "Q8_0": 8, "Q4_K": 12, "Q5_K": 13, "Q6_K": 14}[t]
         dims = list(reversed(shape[0] if shape else arr.shape))
         infos.append(gguf_str(name) + struct.pack("<I", len(dims)) + b"".join(struct.pack("<Q", d) for d in dims)
                      + struct.pack("<IQ", code, off))

@@ -135,4 +135,19 @@ export interface KernelExports {
   q8_0_gemm(m: number, n: number, k: number, xq: number, quants: number, scales: number, c: number, ldc: number, bias: number, flags: number): void;
   /** q8_0_gemm with W in q4_0. */
   q4_0_gemm(m: number, n: number, k: number, xq: number, quants: number, scales: number, c: number, ldc: number, bias: number, flags: number): void;
+  /**
+   * y (N) = act(W . x + bias) [+ y] with W (N x K, K a multiple of 256) in Q4_K super-blocks exactly as
+   * GGUF stores them (no repack; any alignment; a row range is itself a weight); x as q8_quantize_rows made it.
+   */
+  q4_k_gemv(n: number, k: number, xq: number, w: number, y: number, bias: number, flags: number): void;
+  /** q4_k_gemv with W in Q5_K. */
+  q5_k_gemv(n: number, k: number, xq: number, w: number, y: number, bias: number, flags: number): void;
+  /** q4_k_gemv with W in Q6_K. */
+  q6_k_gemv(n: number, k: number, xq: number, w: number, y: number, bias: number, flags: number): void;
+  /** C (M x N, stride ldc) = act(X . W^T + bias) [+ C], W in Q4_K as stored; X as M quantized rows at xq. */
+  q4_k_gemm(m: number, n: number, k: number, xq: number, w: number, c: number, ldc: number, bias: number, flags: number): void;
+  /** q4_k_gemm with W in Q5_K. */
+  q5_k_gemm(m: number, n: number, k: number, xq: number, w: number, c: number, ldc: number, bias: number, flags: number): void;
+  /** q4_k_gemm with W in Q6_K. */
+  q6_k_gemm(m: number, n: number, k: number, xq: number, w: number, c: number, ldc: number, bias: number, flags: number): void;
 }

@@ -2,8 +2,8 @@ import { ShapeError } from "../errors.js";
 import type { Engine } from "../runtime/engine.js";
 import { readF32 } from "../kernels/bindings.js";
 import { Linear, type LinearWeights } from "./linear.js";
-import { dequantizeMatrix, quantBytes, type QuantizedMatrix } from "../formats/quant_blocks.js";
 import { splitRange, taskCount } from "./parallel.js";
+import { StackedLinear } from "./stacked_linear.js";
 import type { Segment } from "./segments.js";
 import type { WeightBlocks } from "./weight_blocks.js";
 
@@ -153,10 +153,10 @@ export class Attention {
     readonly heads: number,
     readonly kvHeads: number,
     readonly headDim: number,
-    /** Self: q;k;v fused. Cross: q alone. */
-    private readonly inProj: Linear,
-    /** Cross only: k;v fused, applied once to the memory. */
-    private readonly kvProj: Linear | undefined,
+    /** Self: q;k;v stacked. Cross: q alone. */
+    private readonly inProj: Linear | StackedLinear,
+    /** Cross only: k;v stacked, applied once to the memory. */
+    private readonly kvProj: StackedLinear | undefined,
     private readonly outProj: Linear,
     /** Absent for scaled_dot, which stays the one fused f32_attention call. */
     private readonly score: PackedScore | undefined,
@@ -180,13 +180,12 @@ export class Attention {
     check("k", w.k, kvHeads * headDim, w.k.inFeatures);
     check("v", w.v, kvHeads * headDim, w.k.inFeatures);
     check("o", w.o, d, heads * headDim);
-    const kv = concat([w.k, w.v]);
     const score = packScore(blocks, w);
     if (cross) {
-      return new Attention(engine, heads, kvHeads, headDim, Linear.create(engine, blocks, w.q), Linear.create(engine, blocks, kv), Linear.create(engine, blocks, w.o), score);
+      return new Attention(engine, heads, kvHeads, headDim, Linear.create(engine, blocks, w.q), StackedLinear.create(engine, blocks, [w.k, w.v]), Linear.create(engine, blocks, w.o), score);
     }
     if (w.k.inFeatures !== d) throw new ShapeError(`self-attention k: expected in features ${d}, found ${w.k.inFeatures}`);
-    return new Attention(engine, heads, kvHeads, headDim, Linear.create(engine, blocks, concat([w.q, w.k, w.v])), undefined, Linear.create(engine, blocks, w.o), score);
+    return new Attention(engine, heads, kvHeads, headDim, StackedLinear.create(engine, blocks, [w.q, w.k, w.v]), undefined, Linear.create(engine, blocks, w.o), score);
   }
 
   /** The scoring function of this block. */
@@ -413,42 +412,4 @@ function packScore(blocks: WeightBlocks, w: AttentionWeights): PackedScore | und
     default:
       throw new ShapeError(`attention score: expected "scaled_dot" | "dot" | "general" | "additive", found ${JSON.stringify((sc as ScoreWeights).kind)}`);
   }
-}
-
-/**
- * Stacks linears with the same input along the output axis (fused projections). Quantized
- * parts of one type stack their blocks (rows are whole blocks); a mix is dequantized to float.
- */
-function concat(parts: LinearWeights[]): LinearWeights {
-  const k = parts[0].inFeatures;
-  const n = parts.reduce((a, p) => a + p.outFeatures, 0);
-  const q0 = parts[0].weight;
-  if (!(q0 instanceof Float32Array) && parts.every((p) => !(p.weight instanceof Float32Array) && p.weight.type === q0.type && p.inFeatures === k)) {
-    const blocks = new Uint8Array(quantBytes(q0.type, n, k));
-    const bias = parts.some((p) => p.bias) ? new Float32Array(n) : undefined;
-    let at = 0;
-    for (const p of parts) {
-      blocks.set((p.weight as QuantizedMatrix).blocks, quantBytes(q0.type, at, k));
-      if (p.bias) bias!.set(p.bias, at);
-      at += p.outFeatures;
-    }
-    return { weight: { type: q0.type, rows: n, cols: k, blocks }, bias, inFeatures: k, outFeatures: n };
-  }
-  parts = parts.map((p) => (p.weight instanceof Float32Array ? p : { ...p, weight: dequantizeMatrix(p.weight) }));
-  const weight = new Float32Array(n * k);
-  const hasBias = parts.some((p) => p.bias);
-  const bias = hasBias ? new Float32Array(n) : undefined;
-  let at = 0;
-  for (const p of parts) {
-    if (p.inFeatures !== k) throw new ShapeError(`fused projection: expected in features ${k}, found ${p.inFeatures}`);
-    if (p.inOut) {
-      const w = p.weight as Float32Array;
-      for (let i = 0; i < k; i++) for (let j = 0; j < p.outFeatures; j++) weight[(at + j) * k + i] = w[i * p.outFeatures + j];
-    } else {
-      weight.set(p.weight as Float32Array, at * k);
-    }
-    if (p.bias) bias!.set(p.bias, at);
-    at += p.outFeatures;
-  }
-  return { weight, bias, inFeatures: k, outFeatures: n };
 }

@@ -100,10 +100,10 @@ describe("GGUF defects", () => {
     const at = tensorInfoAt(good, "blk.0.attn_q.weight");
     const t99 = copy(good);
     dv(t99).setUint32(at.type, 99, true);
-    expect(formatError(() => openModel(t99, F))).toMatchObject({ field: 'tensor "blk.0.attn_q.weight" type', expected: "F32, F16, BF16, Q8_0, Q4_0, Q4_K or Q6_K", found: "unknown ggml type 99" });
+    expect(formatError(() => openModel(t99, F))).toMatchObject({ field: 'tensor "blk.0.attn_q.weight" type', expected: "F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K", found: "unknown ggml type 99" });
     const k4 = copy(good);
-    dv(k4).setUint32(at.type, 13, true);
-    expect(formatError(() => openModel(k4, F)).found).toBe("Q5_K (ggml type 13, not supported)");
+    dv(k4).setUint32(at.type, 11, true);
+    expect(formatError(() => openModel(k4, F)).found).toBe("Q3_K (ggml type 11, not supported)");
     const mis = copy(good);
     dv(mis).setBigUint64(at.offset, dv(good).getBigUint64(at.offset, true) + 4n, true);
     expect(formatError(() => openModel(mis, F))).toMatchObject({ field: 'tensor "blk.0.attn_q.weight" offset', expected: "a multiple of 64 (general.alignment)" });
@@ -242,6 +242,7 @@ describe("byte-mutation fuzz: a correct load or a ModelFormatError, nothing else
   const cases: Array<[string, () => ModelFiles, string]> = [
     ["llama.gguf", () => ({ files: { "llama.gguf": fixtureBytes("llama.gguf") } }), "llama.gguf"],
     ["llama_q.gguf", () => ({ files: { "llama_q.gguf": fixtureBytes("llama_q.gguf") } }), "llama_q.gguf"],
+    ["kquant_llama.gguf (Q4_K / Q5_K / Q6_K)", () => ({ files: { "kquant_llama.gguf": fixtureBytes("kquant_llama.gguf") } }), "kquant_llama.gguf"],
     ["llama2.c model.bin", () => fixtureDir("llama2c"), "model.bin"],
     ["llama2.c tokenizer.bin", () => fixtureDir("llama2c"), "tokenizer.bin"],
     ["HF model.safetensors", () => fixtureDir("llama"), "model.safetensors"],
