@@ -8,5 +8,13 @@ v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
 
 const { runCli } = await import("./cli/main.js");
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
-const code = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, version });
+const stdin = {
+  isTTY: process.stdin.isTTY,
+  async text() {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString("utf8");
+  },
+};
+const code = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, version, stdin });
 process.exitCode = code;

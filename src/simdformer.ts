@@ -4,6 +4,9 @@ import { type ModelFiles, openModel } from "./formats/detect.js";
 import { readModelPath } from "./formats/files.js";
 import type { SafetensorsFile } from "./formats/safetensors.js";
 import { TextModel, type TextModelOptions } from "./generate/text.js";
+import { Encoder } from "./encode/encoder.js";
+import { HfTokenizer, parseJson } from "./formats/hf.js";
+import { classifierHead, sentencePooling } from "./formats/hf_encoders.js";
 import { Model } from "./model/model.js";
 import { kernelsOf } from "./kernels/bindings.js";
 import type { KernelExports } from "./kernels/exports.js";
@@ -62,18 +65,8 @@ export class Runtime {
       }
       bytes = await readBytes(defaultModelUrl);
       file ??= "translator.safetensors";
-    } else if (source instanceof Uint8Array) bytes = source;
-    else if (source instanceof ArrayBuffer) bytes = new Uint8Array(source);
-    else if (typeof source === "string" && hasFileSystem() && !/^[a-z][a-z0-9+.-]+:/i.test(source)) {
-      bytes = await readModelPath(source); // a file with its companions, or a directory
-      file ??= source;
-    } else if (typeof source === "string" || source instanceof URL) {
-      bytes = await readBytes(source);
-      file ??= String(source);
-    } else if (typeof source === "object" && source !== null && typeof (source as ModelFiles).files === "object" && (source as ModelFiles).files !== null) {
-      bytes = source as ModelFiles;
     } else {
-      throw new ArgumentError(`loadModel: expected bytes, { files }, a path or a URL, found ${Object.prototype.toString.call(source)}`);
+      ({ bytes, file } = await readSource("loadModel", source, file));
     }
     // A config given in the options belongs to a simdformer safetensors (whose own may be absent).
     if (options.config !== undefined && bytes instanceof Uint8Array) return TextModel.load(this, bytes, { ...options, file });
@@ -93,6 +86,36 @@ export class Runtime {
     }
   }
 
+  /**
+   * Loads a sentence encoder from a Hugging Face folder (a path, a URL of its main file, or
+   * `{ files }` by name): config.json with model_type "bert", "roberta", "xlm-roberta",
+   * "camembert" or "distilbert", model.safetensors, tokenizer.json, and optionally the
+   * sentence-transformers modules.json + 1_Pooling/config.json. A checkpoint with a
+   * sequence-classification head (BertForSequenceClassification and kin) also reranks (one logit)
+   * or classifies (id2label).
+   *
+   * @example
+   * const enc = await rt.loadEncoder("./all-MiniLM-L6-v2");
+   * const { vectors } = await enc.embed(["a cat sat", "a dog ran"]);
+   */
+  async loadEncoder(source: ModelSource, opts?: { file?: string }): Promise<Encoder> {
+    this.engine.assertLive();
+    const options = optionsObject("loadEncoder", opts, ["file"]);
+    const { bytes, file } = await readSource("loadEncoder", source, options.file);
+    const opened = openModel(bytes, file ?? "<bytes>");
+    if (opened.format !== "hf" || opened.config.arch !== "encoder" || !opened.hfConfig) {
+      throw new ModelFormatError(opened.file, "format", "a Hugging Face encoder folder (config.json model_type bert, roberta, xlm-roberta, camembert or distilbert)", `${opened.format} ${opened.config.arch}`);
+    }
+    if (!(opened.tokenizer instanceof HfTokenizer)) {
+      throw new ModelFormatError(opened.file, "tokenizer.json", "a tokenizer.json beside the model", "none");
+    }
+    const files = bytes instanceof Uint8Array ? {} : bytes.files;
+    const pooling = sentencePooling(files, parseJson);
+    const head = classifierHead(opened.hfConfig, opened.tensors, opened.config.d_model);
+    const model = Model.fromTensors(this, opened.config, opened.tensors, opened.metadata);
+    return new Encoder(model, opened.tokenizer, pooling, head, opened.file);
+  }
+
   /** Stops worker threads and releases the runtime. Further calls throw DisposedError. */
   dispose(): void {
     this.engine.dispose();
@@ -110,6 +133,20 @@ export class Runtime {
  */
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   return new Runtime(await Engine.create(options));
+}
+
+/** The bytes or files of a model source (see {@link ModelSource}), with the name to report. */
+async function readSource(where: string, source: ModelSource, file?: string): Promise<{ bytes: Uint8Array | ModelFiles; file?: string }> {
+  if (source instanceof Uint8Array) return { bytes: source, file };
+  if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), file };
+  if (typeof source === "string" && hasFileSystem() && !/^[a-z][a-z0-9+.-]+:/i.test(source)) {
+    return { bytes: await readModelPath(source), file: file ?? source }; // a file with its companions, or a directory
+  }
+  if (typeof source === "string" || source instanceof URL) return { bytes: await readBytes(source), file: file ?? String(source) };
+  if (typeof source === "object" && source !== null && typeof (source as ModelFiles).files === "object" && (source as ModelFiles).files !== null) {
+    return { bytes: source as ModelFiles, file };
+  }
+  throw new ArgumentError(`${where}: expected bytes, { files }, a path or a URL, found ${Object.prototype.toString.call(source)}`);
 }
 
 /** Node, Deno and Bun read paths with node:fs; browsers and isolates take URLs. */

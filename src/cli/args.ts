@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { ArgumentError } from "../errors.js";
 
 /** Commands of the `simdformer` CLI. */
-export const COMMANDS = ["translate", "generate", "bench", "info", "quantize"] as const;
+export const COMMANDS = ["translate", "generate", "bench", "info", "quantize", "embed", "rerank", "classify"] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** Parsed and validated command line. */
@@ -23,6 +23,17 @@ export interface CliArgs {
   attention?: string;
   attentionLayer?: number;
   attentionHead?: number;
+  /** embed / rerank / classify: one JSON object per line instead of one document (--json). */
+  jsonl: boolean;
+  /** embed / rerank / classify: read the texts (passages) from this file, one a line. */
+  file?: string;
+  /** embed: pooling instead of the model folder's. */
+  pooling?: "mean" | "cls" | "last";
+  /** embed: unit-length vectors (true) or not (false) instead of the folder's choice. */
+  normalize?: boolean;
+  /** embed / rerank / classify: cut inputs longer than the model takes instead of failing. */
+  truncate: boolean;
+  batchSize?: number;
   /** quantize: the block type (default q8_0). */
   quantType: "q8_0" | "q4_0";
   help: boolean;
@@ -38,6 +49,10 @@ Commands:
   bench [filter]        time the kernels on this machine (filter: kernel name substring)
   info                  print the runtime's features and the model's config
   quantize <in> <out>   store a .safetensors model's linear weights as q8_0 / q4_0 blocks (--type)
+  embed [texts...]      sentence vectors with an encoder folder (--model); texts from the arguments,
+                        --file (one a line, progress bar on a TTY) or stdin lines
+  rerank <query> [passages...]  order passages by a cross-encoder's score (--model)
+  classify [texts...]   labels with scores from a sequence classifier (--model)
 
 Options:
   --model PATH          model file or folder (.safetensors, HF folder with config.json, .gguf,
@@ -50,7 +65,14 @@ Options:
   --top-p P             nucleus sampling, 0 < P <= 1
   --seed S              sampling seed (default 0)
   --beam N              beam search width for translation (default 1 = greedy)
-  --json                machine-readable output, one JSON object per line
+  --json                machine-readable output, one JSON object per line (embed / rerank /
+                        classify: one JSON document)
+  --jsonl               embed / rerank / classify: one JSON object per text
+  --file PATH           embed / rerank / classify: texts from a file, one a line
+  --pooling mean|cls|last   embed: pooling (default: the folder's 1_Pooling, else mean)
+  --normalize, --no-normalize   embed: unit-length vectors or not (default: the folder's)
+  --truncate            cut texts longer than the model takes (default: an error)
+  --batch-size N        texts per forward pass (default 32)
   --attention FILE      write an SVG heatmap of the decoder's cross-attention
   --attention-layer N   layer for --attention (default: average of all)
   --attention-head H    head for --attention (default: all heads + average)
@@ -98,6 +120,13 @@ export function parseCli(argv: string[]): CliArgs {
         "attention-layer": { type: "string" },
         "attention-head": { type: "string" },
         type: { type: "string" },
+        jsonl: { type: "boolean" },
+        file: { type: "string" },
+        pooling: { type: "string" },
+        normalize: { type: "boolean" },
+        "no-normalize": { type: "boolean" },
+        truncate: { type: "boolean" },
+        "batch-size": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -116,6 +145,12 @@ export function parseCli(argv: string[]): CliArgs {
   if (command === "quantize" && text.length !== 2 && !o.help) {
     throw new ArgumentError(`quantize: expected <in.safetensors> <out.safetensors>, found ${text.length} path${text.length === 1 ? "" : "s"}`);
   }
+  const encoding = command === "embed" || command === "rerank" || command === "classify";
+  if (encoding && o.model === undefined && !o.help) throw new ArgumentError(`${command}: expected --model DIR (a Hugging Face encoder folder), found none`);
+  if (command === "rerank" && text.length === 0 && !o.help) throw new ArgumentError("rerank: expected a query, found none");
+  if (o.pooling !== undefined && !["mean", "cls", "last"].includes(o.pooling)) throw new ArgumentError(`--pooling: expected mean|cls|last, found "${o.pooling}"`);
+  if (o.normalize && o["no-normalize"]) throw new ArgumentError("--normalize and --no-normalize: expected one of them, found both");
+  if (o.json && o.jsonl) throw new ArgumentError("--json and --jsonl: expected one of them, found both");
   const quantType = o.type ?? "q8_0";
   if (quantType !== "q8_0" && quantType !== "q4_0") throw new ArgumentError(`--type: expected q8_0|q4_0, found "${quantType}"`);
   const simd = o.simd ?? "auto";
@@ -139,6 +174,12 @@ export function parseCli(argv: string[]): CliArgs {
     attention: o.attention,
     attentionLayer: intArg("attention-layer", o["attention-layer"], 0, 1024),
     attentionHead: intArg("attention-head", o["attention-head"], 0, 1024),
+    jsonl: o.jsonl ?? false,
+    file: o.file,
+    pooling: o.pooling as CliArgs["pooling"],
+    normalize: o.normalize ? true : o["no-normalize"] ? false : undefined,
+    truncate: o.truncate ?? false,
+    batchSize: intArg("batch-size", o["batch-size"], 1, 1 << 16),
     quantType,
     help: o.help ?? false,
     version: o.version ?? false,

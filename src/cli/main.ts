@@ -1,4 +1,4 @@
-// The `simdformer` command: translate (default), generate, bench, info, quantize.
+// The `simdformer` command: translate (default), generate, bench, info, quantize, embed, rerank, classify.
 import { runKernelSuite, formatKernelRows } from "../bench/kernel_timer.js";
 import { writeFile } from "node:fs/promises";
 import { ArgumentError, SimdformerError } from "../errors.js";
@@ -8,6 +8,7 @@ import { createRuntime, type Runtime } from "../simdformer.js";
 import { type CliArgs, parseCli, USAGE } from "./args.js";
 import { painter, type Painter, ProgressBar, useColor } from "./term.js";
 import { formatBytes, quantizeFile } from "./quantize.js";
+import { encodeCommand } from "./encode.js";
 import { meanOf, renderAttentionSvg } from "../viz/attention_svg.js";
 
 /** Sentences `npm start` translates when no text is given. */
@@ -25,6 +26,8 @@ export interface CliIo {
   stderr: { write(s: string): unknown; isTTY?: boolean; columns?: number };
   env: Record<string, string | undefined>;
   version: string;
+  /** Standard input, read whole by embed / rerank / classify when no texts are given (and it is not a TTY). */
+  stdin?: { isTTY?: boolean; text(): Promise<string> };
 }
 
 function textOptions(a: CliArgs): TextOptions {
@@ -210,6 +213,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     try {
       if (a.command === "info") return await info(rt, a, io);
       if (a.command === "generate") return await generate(rt, a, io, p);
+      if (a.command === "embed" || a.command === "rerank" || a.command === "classify") return await encodeCommand(rt, a, io, p);
       return await translate(rt, a, io, p);
     } finally {
       rt.dispose();

@@ -3,9 +3,10 @@
 import { ArgumentError } from "../errors.js";
 import type { ModelFiles } from "./detect.js";
 import { parseJson } from "./hf.js";
+import { poolingConfigPath } from "./hf_encoders.js";
 
-/** Files read beside a weights file when present. */
-const COMPANIONS = ["config.json", "tokenizer.json", "tokenizer_config.json", "tokenizer.bin"];
+/** Files read beside a weights file when present (modules.json: a sentence-transformers folder). */
+const COMPANIONS = ["config.json", "tokenizer.json", "tokenizer_config.json", "tokenizer.bin", "modules.json"];
 
 /**
  * The files of the model at `path`: a directory's weights (model.safetensors.index.json and its
@@ -17,7 +18,8 @@ export async function readModelPath(path: string): Promise<ModelFiles> {
   const p = await import("node:path");
   const read = async (f: string) => {
     try {
-      return new Uint8Array(await fs.readFile(f));
+      const b = await fs.readFile(f);
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength); // a view: copying a large model costs more than reading it
     } catch (e) {
       throw new ArgumentError(`${f}: expected a readable file, found ${(e as { code?: string }).code ?? (e as Error).message}`);
     }
@@ -52,5 +54,8 @@ export async function readModelPath(path: string): Promise<ModelFiles> {
     files[main] = await read(path);
   }
   for (const c of COMPANIONS) if (c !== main && present.has(c)) files[c] = await read(p.join(dir, c));
+  // sentence-transformers: the Pooling module's config, where modules.json points.
+  const pooling = files["modules.json"] ? poolingConfigPath(parseJson(files["modules.json"], "modules.json")) : undefined;
+  if (pooling && present.has(pooling.split("/")[0])) files[pooling] = await read(p.join(dir, pooling));
   return { files, main };
 }

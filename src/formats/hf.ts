@@ -7,6 +7,7 @@ import { ModelFormatError } from "../errors.js";
 import { type Activation, type ModelConfig, parseConfig } from "../model/config.js";
 import type { TensorSource } from "../model/weights.js";
 import type { QuantizedMatrix } from "./quant_blocks.js";
+import { encoderTensors, positionOffset, ROBERTA_TYPES } from "./hf_encoders.js";
 import { parseSafetensors, type SafetensorsFile } from "./safetensors.js";
 import type { FormatTokenizer, OpenedModel } from "./source.js";
 import type { DecodeOptions, Encoding } from "./tokenizers/vocab.js";
@@ -19,7 +20,9 @@ const ACTIVATIONS: Record<string, Activation> = {
 };
 
 /**
- * Maps a Hugging Face config.json (model_type "gpt2", "llama", "mistral" or "bert") to our config.
+ * Maps a Hugging Face config.json (model_type "gpt2", "llama", "mistral", "bert", "roberta",
+ * "xlm-roberta", "camembert" or "distilbert") to our config. The encoders all take our "hf-bert"
+ * names; openHf presents RoBERTa's and DistilBERT's tensors under them (src/formats/hf_encoders.ts).
  * `file` names config.json in errors.
  */
 export function hfConfig(json: unknown, file = "config.json"): ModelConfig {
@@ -92,18 +95,31 @@ export function hfConfig(json: unknown, file = "config.json"): ModelConfig {
       bos_id: tokenId("bos_token_id"), eos_id: tokenId("eos_token_id"), pad_id: tokenId("pad_token_id"),
     }, where);
   }
-  if (type === "bert") {
+  if (type === "bert" || ROBERTA_TYPES.includes(type as string)) {
     const pe = j.position_embedding_type ?? "absolute";
     if (pe !== "absolute") fail("position_embedding_type", '"absolute"', pe);
+    // RoBERTa counts positions from padding_idx + 1: those first rows of the table are never used.
+    const skipped = type === "bert" ? 0 : positionOffset(j, fail);
+    const max = int("max_position_embeddings", 512);
+    if (max <= skipped) fail("max_position_embeddings", `more than padding_idx + 1 = ${skipped}`, max);
     return parseConfig({
       arch: "encoder", naming: "hf-bert", d_model: int("hidden_size"), n_heads: int("num_attention_heads"), d_ff: int("intermediate_size"),
       encoder_layers: int("num_hidden_layers"), activation: act("hidden_act", "gelu", ["gelu", "gelu_tanh", "relu"]),
       norm: "layernorm", norm_eps: num("layer_norm_eps", 1e-12), norm_position: "post", encoder_final_norm: false,
+      embed_norm: true, positions: "learned", max_positions: max - skipped, lm_head: false,
+      vocab_size: int("vocab_size"), pad_id: tokenId("pad_token_id"),
+    }, where);
+  }
+  if (type === "distilbert") {
+    return parseConfig({
+      arch: "encoder", naming: "hf-bert", d_model: int("dim"), n_heads: int("n_heads"), d_ff: int("hidden_dim"),
+      encoder_layers: int("n_layers"), activation: act("activation", "gelu", ["gelu", "gelu_tanh", "relu"]),
+      norm: "layernorm", norm_eps: 1e-12, norm_position: "post", encoder_final_norm: false,
       embed_norm: true, positions: "learned", max_positions: int("max_position_embeddings", 512), lm_head: false,
       vocab_size: int("vocab_size"), pad_id: tokenId("pad_token_id"),
     }, where);
   }
-  return fail("model_type", '"gpt2" | "llama" | "mistral" | "bert"', type);
+  return fail("model_type", '"gpt2" | "llama" | "mistral" | "bert" | "roberta" | "xlm-roberta" | "camembert" | "distilbert"', type);
 }
 
 /** Tensors spread over several safetensors shards, found through the index's weight_map. */
@@ -194,6 +210,16 @@ export class HfTokenizer implements FormatTokenizer {
     return { ids: e.ids, tokens: e.tokens, unknown: [] };
   }
 
+  /**
+   * Ids and token types of a text (or a pair) with the special tokens the file's post-processor
+   * adds: "[CLS] a [SEP] b [SEP]" for BERT, "<s> a </s></s> b </s>" for RoBERTa. Types are all 0
+   * when the template gives none.
+   */
+  encodeWithSpecials(text: string, pair?: string): { ids: number[]; types: number[] } {
+    const e = this.impl.encode(text, { text_pair: pair ?? null, add_special_tokens: true, return_token_type_ids: true });
+    return { ids: e.ids, types: e.token_type_ids ?? e.ids.map(() => 0) };
+  }
+
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
     return this.impl.decode(Array.from(ids), { skip_special_tokens: options.skipSpecial ?? true, clean_up_tokenization_spaces: false });
   }
@@ -207,7 +233,8 @@ export class HfTokenizer implements FormatTokenizer {
 export function openHf(files: Readonly<Record<string, Uint8Array>>, main?: string): OpenedModel {
   const configBytes = files["config.json"];
   if (!configBytes) throw new ModelFormatError(main ?? "model", "config.json", "a Hugging Face config.json beside the safetensors", "none");
-  const config = hfConfig(parseJson(configBytes, "config.json"));
+  const json = parseJson(configBytes, "config.json") as Json;
+  const config = hfConfig(json);
   let tensors: TensorSource;
   let file: string;
   if (files["model.safetensors.index.json"]) {
@@ -224,5 +251,6 @@ export function openHf(files: Readonly<Record<string, Uint8Array>>, main?: strin
     const tc = files["tokenizer_config.json"] ? parseJson(files["tokenizer_config.json"], "tokenizer_config.json") : {};
     tokenizer = new HfTokenizer(parseJson(files["tokenizer.json"], "tokenizer.json"), tc);
   }
-  return { format: "hf", file, config, tensors, metadata: {}, tokenizer };
+  if (config.arch === "encoder") tensors = encoderTensors(json, tensors);
+  return { format: "hf", file, config, tensors, metadata: {}, tokenizer, hfConfig: json };
 }

@@ -27,6 +27,8 @@ export interface OpenedModel {
   readonly tokenizer?: FormatTokenizer;
   /** Why the files' tokenizer could not be built (the model itself loads; pass a tokenizer of your own). */
   readonly tokenizerError?: ModelFormatError;
+  /** A Hugging Face folder's config.json as parsed (heads and labels beyond the transformer: id2label, architectures). */
+  readonly hfConfig?: Readonly<Record<string, unknown>>;
 }
 
 /** The read side of a file: anything with has/shape/read under its own names. */

@@ -45,6 +45,11 @@ export interface ModelWeights {
   positions?: Float32Array;
   /** Norm over the summed embeddings (BERT). */
   embedNorm?: NormWeights;
+  /**
+   * Token-type table minus its row 0 (types x d_model; row 0 is zeros): row 0 is folded into
+   * `positions`, so only tokens of another type (a pair's second segment) add a row. BERT only.
+   */
+  tokenTypes?: Float32Array;
   encoder: LayerWeights[];
   decoder: LayerWeights[];
   encoderNorm?: NormWeights;
@@ -318,7 +323,7 @@ function hfLlama(c: ModelConfig, r: Reader): ModelWeights {
  * Hugging Face BERT names (optionally under "bert."): embeddings.{word,position,token_type}_embeddings,
  * embeddings.LayerNorm, encoder.layer.<i>.attention.self.{query,key,value},
  * attention.output.{dense,LayerNorm}, intermediate.dense, output.{dense,LayerNorm}.
- * Every token is of type 0: that row is folded into the position table.
+ * Token type 0 is folded into the position table; the other types keep their difference to it.
  */
 function hfBert(c: ModelConfig, r: Reader): ModelWeights {
   const p = c.tensor_names.prefix ?? (r.has("bert.embeddings.word_embeddings.weight") ? "bert." : "");
@@ -346,8 +351,10 @@ function hfBert(c: ModelConfig, r: Reader): ModelWeights {
     w.positions = r.get(`${e}position_embeddings.weight`, [c.max_positions, d]);
     const types = `${e}token_type_embeddings.weight`;
     if (r.has(types)) {
-      const type0 = r.get(types, [r.rows(types, d), d]).subarray(0, d);
+      const table = r.get(types, [r.rows(types, d), d]);
+      const type0 = table.slice(0, d);
       for (let i = 0; i < w.positions.length; i++) w.positions[i] += type0[i % d];
+      if (table.length > d) w.tokenTypes = table.map((v, i) => v - type0[i % d]);
     }
   }
   if (c.embed_norm) w.embedNorm = r.norm(`${e}LayerNorm`, c, d);
