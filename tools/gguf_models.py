@@ -214,11 +214,13 @@ def write_model(path, model, size, ftype, seed):
         kind = tensor_type(ftype, name, shape, tied, SIZES[size][4])
         # A tied embedding is the output matrix too: small, so that a token's own embedding does not
         # dominate the residual stream (the model would repeat its input), with the final norm scaling
-        # the logits as llama's output matrix does.
+        # the logits as llama's output matrix does. Gemma multiplies embeddings by sqrt(d) on the way in:
+        # smaller by as much, and the final norm larger.
+        embed_scale = np.sqrt(SIZES[size][0]) if kvs[0][2].startswith("gemma") else 1.0
         if tied and name == "token_embd.weight":
-            init = normal(0.1)
+            init = normal(0.1 / embed_scale)
         if tied and name == "output_norm.weight":
-            init = (lambda base: lambda rng, s: base(rng, s) * np.float32(40.0 / np.sqrt(s[-1])))(init)
+            init = (lambda base, f: lambda rng, s: base(rng, s) * np.float32(f * 40.0 / np.sqrt(s[-1])))(init, embed_scale)
         rng_seed = (seed * 7919 + zlib.crc32(name.encode())) & 0xFFFFFFFF
         out.append((name, kind, shape, (lambda init, shape, kind, s: lambda: quantize(kind, init(np.random.default_rng(s), shape))[0])(init, shape, kind, rng_seed)))
     write_gguf(path, kvs, out)

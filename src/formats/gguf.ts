@@ -3,7 +3,7 @@
 // the fastest-varying first, ggml type, offset), padding to general.alignment, then tensor data.
 // Every count, length and offset is checked against the bytes left before it is used, so a
 // damaged file is a ModelFormatError, never a huge allocation, a hang or an out-of-bounds read.
-import { ModelFormatError } from "../errors.js";
+import { ModelFormatError, UnsupportedFeatureError } from "../errors.js";
 import { dequantizeMatrix, type QuantizedMatrix, quantizeMatrix } from "./quant_blocks.js";
 import { f16Table, f16ToF32 } from "./safetensors.js";
 
@@ -344,7 +344,9 @@ export function parseGguf(bytes: Uint8Array, file = "<bytes>"): GgufFile {
     const t = GGML_TYPES[typeId];
     if (!t) {
       const known = OTHER_GGML_TYPES[typeId];
-      c.fail(`tensor "${name}" type`, "F32, F16, BF16, Q8_0, Q4_0, Q4_K or Q6_K", known ? `${known} (ggml type ${typeId}, not supported)` : `unknown ggml type ${typeId}`);
+      // A real ggml type we do not read is a missing feature, not a damaged file.
+      if (known) throw new UnsupportedFeatureError(`${file}: tensor "${name}" type: ${known} (ggml type ${typeId}) is not supported; expected F32, F16, BF16, Q8_0, Q4_0, Q4_K or Q6_K`);
+      c.fail(`tensor "${name}" type`, "F32, F16, BF16, Q8_0, Q4_0, Q4_K or Q6_K", `unknown ggml type ${typeId}`);
     }
     if (dims[0] % t.block !== 0) c.fail(`tensor "${name}" dims[0]`, `a multiple of ${t.block} (${t.name} blocks)`, String(dims[0]));
     const offset = c.u64(`tensor "${name}" offset`);
