@@ -5,8 +5,11 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UnsupportedFeatureError } from "../../src/errors.js";
+import { openModel } from "../../src/formats/detect.js";
 import { openGguf } from "../../src/formats/gguf_model.js";
-import type { OpenedModel } from "../../src/formats/source.js";
+import { writeSafetensors } from "../../src/formats/safetensors.js";
+import { llamaTensors, type OpenedModel } from "../../src/formats/source.js";
+import type { ModelConfig } from "../../src/model/config.js";
 import { greedy } from "../../src/generate/greedy.js";
 import { createRuntime, type Runtime } from "../../src/index.js";
 import { Model } from "../../src/model/model.js";
@@ -106,6 +109,60 @@ describe("GGUF models against llama.cpp", () => {
       const ours = tokenizer!.encode(text).ids;
       // llama.cpp's tokenize() adds no BOS; ours adds the file's when add_bos_token says so.
       expect(config.bos_id >= 0 && ours[0] === config.bos_id ? ours.slice(1) : ours, JSON.stringify(text)).toEqual(ids);
+    }
+  });
+});
+
+/**
+ * The same weights as a Hugging Face folder: config.json as transformers writes it for the
+ * architecture, model.safetensors under HF names (Gemma's norms as stored there: w of 1 + w).
+ * llama is left out: llama.cpp's converter permutes its q/k rows, so its GGUF is not HF's layout.
+ */
+function asHuggingFace(arch: string, o: OpenedModel): { files: Record<string, Uint8Array> } {
+  const c: ModelConfig = o.config;
+  const fused = { qkv: o.tensors.has("model.layers.0.self_attn.qkv_proj.weight"), gateUp: o.tensors.has("model.layers.0.mlp.gate_up_proj.weight") };
+  const gemma = arch.startsWith("gemma");
+  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+  for (const [name, shape] of llamaTensors(c, fused)) {
+    const data = o.tensors.read(name);
+    tensors[name] = { shape, data: gemma && /norm\.weight$/.test(name) ? data.map((w) => w - 1) : data };
+  }
+  const config: Record<string, unknown> = {
+    model_type: arch, hidden_size: c.d_model, num_attention_heads: c.n_heads, num_key_value_heads: c.n_kv_heads, head_dim: c.head_dim,
+    intermediate_size: c.d_ff, num_hidden_layers: c.decoder_layers, rms_norm_eps: c.norm_eps, rope_theta: c.rope_theta,
+    max_position_embeddings: c.max_positions, vocab_size: c.vocab_size, tie_word_embeddings: c.tied_output,
+    hidden_act: gemma ? "gelu_pytorch_tanh" : "silu",
+  };
+  if (arch === "gemma2") {
+    Object.assign(config, { attn_logit_softcapping: c.attention_softcap, final_logit_softcapping: c.final_softcap, sliding_window: c.sliding_window, query_pre_attn_scalar: c.head_dim });
+  }
+  return { files: { "config.json": new TextEncoder().encode(JSON.stringify(config)), "model.safetensors": writeSafetensors(tensors) } };
+}
+
+describe("Hugging Face safetensors + config.json of the same architectures", () => {
+  let rt: Runtime;
+  beforeAll(async () => {
+    rt = await createRuntime({ threads: 1 });
+  });
+  afterAll(() => rt.dispose());
+
+  it.each(["qwen2", "qwen3", "gemma", "gemma2", "phi3"])("%s: the same logits as its GGUF", async (arch) => {
+    const gguf = fixture(`${arch}_f32`);
+    const hf = openModel(asHuggingFace(arch, gguf));
+    expect(hf.format).toBe("hf");
+    const { prompt } = models[`${arch}_f32`];
+    const a = Model.fromTensors(rt, gguf.config, gguf.tensors);
+    const b = Model.fromTensors(rt, hf.config, hf.tensors);
+    try {
+      const want = (await a.forward({ tokens: [prompt] })).logits![0];
+      const got = (await b.forward({ tokens: [prompt] })).logits![0];
+      // Gemma's 1 + w is re-added in float32: its norms may round differently by an ulp.
+      let err = 0;
+      for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
+      expect(err).toBeLessThan(1e-4);
+    } finally {
+      a.dispose();
+      b.dispose();
     }
   });
 });
