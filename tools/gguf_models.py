@@ -43,7 +43,7 @@ from gguf_writer import quantize, write_gguf  # noqa: E402
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "gguf")
 BENCH = os.path.join(ROOT, "bench", "models")
-CONTEXT = 64  # fixtures: prompt + 40 steps; bench models get 1024
+CONTEXT = {"small": 64, "k": 64}  # fixtures: prompt + 40 steps; bench models get 1024
 
 # name: d_model, heads, kv_heads, d_ff, layers, vocab (None: the tokenizer's own)
 SIZES = {
@@ -124,6 +124,7 @@ def architecture(model, size):
     """(metadata, [(name, shape, init)], prompt): init(rng, shape) -> float32 weights."""
     arch = FIXTURE_MODELS.get(model, (model,))[0]
     d, H, KV, FF, L, vocab = SIZES[size]
+    context = CONTEXT.get(size, 1024)
     if model == "smollm":
         KV = 1
     hd = d // H
@@ -134,7 +135,7 @@ def architecture(model, size):
         tok_kvs, V, prompt = bpe_tokenizer(vocab, "gpt-2" if arch == "gpt2" else "qwen2")
     a = arch
     kvs = [("general.architecture", "str", arch), ("general.name", "str", f"simdformer random {model} {size}"),
-           (f"{a}.context_length", "u32", CONTEXT), (f"{a}.embedding_length", "u32", d),
+           (f"{a}.context_length", "u32", context), (f"{a}.embedding_length", "u32", d),
            (f"{a}.block_count", "u32", L), (f"{a}.feed_forward_length", "u32", FF),
            (f"{a}.attention.head_count", "u32", H)]
     if arch == "gpt2":
@@ -163,7 +164,7 @@ def architecture(model, size):
 
     t = [("token_embd.weight", (V, d), normal(1.0))]
     if arch == "gpt2":
-        t.append(("position_embd.weight", (CONTEXT, d), normal(0.3)))
+        t.append(("position_embd.weight", (context, d), normal(0.3)))
     for i in range(L):
         b = f"blk.{i}."
         if arch == "gpt2":
