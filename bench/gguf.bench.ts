@@ -3,7 +3,7 @@
 // CPU) as the ceiling, on the same random-weight files of tools/gguf_models.py (llama and qwen2, ~15M and
 // ~100M parameters, Q4_K_M / Q8_0 / F16). `npm run bench -- gguf [--sizes 15m,100m] [--types q4_k_m,q8_0,f16]
 // [--archs llama,qwen2] [--threads 1,2] [--steps 32]`. Serves the repository's dist/ (run `npm run build` first).
-// Per model and thread count: load (bytes in memory -> ready), prefill tokens/s of a ~60-token prompt, decode
+// Per model and thread count: load (bytes in memory -> ready), prefill tokens/s of an 86-token prompt, decode
 // tokens/s of `steps` greedy tokens, time to first token; each after one warm-up generation. The page is
 // reloaded per implementation (fresh workers and memory), the two alternating. Writes bench/results/gguf.json
 // (flat `rows`) and gguf.md.
@@ -29,7 +29,7 @@ const TYPES = list("types", ["q4_k_m", "q8_0", "f16"]);
 const ARCHS = list("archs", ["llama", "qwen2"]);
 const THREADS = list("threads", ["1", "2"]).map(Number);
 const STEPS = Number(list("steps", ["32"])[0]);
-// A prompt of ~60 tokens in both tokenizers (each tokenizes it itself; the counts are in the report).
+// A prompt of 86 tokens in the bench vocabularies (each tokenizes it itself; the counts are in the report).
 const TEXT = "the cat sat on the mat and the dog sat on the log ".repeat(5).trim();
 const FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-quic"];
 
@@ -119,17 +119,30 @@ async function main(): Promise<void> {
       await p.close();
     }
   };
+  // A failure of one implementation on one cell is noted and the run goes on; results are rewritten after every cell.
+  const attempt = async (c: string, impl: Impl, threads: number, run: () => Promise<Result>): Promise<Result | undefined> => {
+    try {
+      const r = await run();
+      record(c, impl, threads, r);
+      return r;
+    } catch (e) {
+      const msg = String((e as Error).message).split("\n")[0];
+      notes.push(`- ${c}, ${threads} thread(s): ${impl} failed: ${msg}`);
+      console.log(`${c} ${threads}t: ${impl} failed: ${msg}`);
+      return undefined;
+    }
+  };
   try {
     for (const file of files) {
       const c = file.replace(/\.gguf$/, "");
       for (const threads of THREADS) {
-        const ours = await page(file, threads, "simdformer");
-        const peer = await page(file, threads, "wllama");
-        const ceiling = await native(file, threads);
-        record(c, "simdformer", threads, ours);
-        record(c, "wllama", threads, peer);
-        record(c, "llama.cpp (native)", threads, ceiling);
-        console.log(`${c} ${threads}t: decode ours ${ours.decodeTokS.toFixed(1)} / wllama ${peer.decodeTokS.toFixed(1)} (${(ours.decodeTokS / peer.decodeTokS).toFixed(2)}x) / native ${ceiling.decodeTokS.toFixed(1)} tok/s; prefill ${ours.prefillTokS.toFixed(0)} / ${peer.prefillTokS.toFixed(0)} / ${ceiling.prefillTokS.toFixed(0)}; prompt ${ours.promptTokens} / ${peer.promptTokens} / ${ceiling.promptTokens} tokens; build ${ours.build}`);
+        const ours = await attempt(c, "simdformer", threads, () => page(file, threads, "simdformer"));
+        const peer = await attempt(c, "wllama", threads, () => page(file, threads, "wllama"));
+        const ceiling = await attempt(c, "llama.cpp (native)", threads, () => native(file, threads));
+        const load = os.loadavg()[0].toFixed(2);
+        notes.push(`- ${c}, ${threads} thread(s): load average (1 min) ${load} after the cell`);
+        console.log(`${c} ${threads}t: decode ours ${ours?.decodeTokS.toFixed(1)} / wllama ${peer?.decodeTokS.toFixed(1)} / native ${ceiling?.decodeTokS.toFixed(1)} tok/s; prefill ${ours?.prefillTokS.toFixed(0)} / ${peer?.prefillTokS.toFixed(0)} / ${ceiling?.prefillTokS.toFixed(0)}; prompt ${ours?.promptTokens} / ${peer?.promptTokens} / ${ceiling?.promptTokens} tokens; build ${ours?.build}; load ${load}`);
+        write(files, browser);
       }
     }
   } finally {
@@ -138,6 +151,12 @@ async function main(): Promise<void> {
     rmSync(profile, { recursive: true, force: true });
     rmSync(site, { recursive: true, force: true });
   }
+  write(files, browser);
+  console.log(`wrote bench/results/gguf.{json,md} (load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")})`);
+}
+
+/** Writes bench/results/gguf.json (flat rows) and gguf.md from what has been measured so far. */
+function write(files: string[], browser: string): void {
   const load = os.loadavg().map((x) => x.toFixed(2)).join(" ");
   const out = join(ROOT, "bench", "results");
   mkdirSync(out, { recursive: true });
@@ -151,7 +170,7 @@ async function main(): Promise<void> {
     "# GGUF: simdformer vs llama.cpp (wasm: wllama; native: node-llama-cpp)",
     "",
     `Chromium ${browser}, cross-origin isolated page; wllama ${versions["@wllama/wllama"]}; node-llama-cpp ${versions["node-llama-cpp"]} (CPU); ${os.cpus().length} cores, load average ${load} at the end.`,
-    `Random-weight models (tools/gguf_models.py); prompt ${JSON.stringify(TEXT.slice(0, 40))}... (~60 tokens), ${STEPS} greedy tokens, after one warm-up run.`,
+    `Random-weight models (tools/gguf_models.py); prompt ${JSON.stringify(TEXT.slice(0, 40))}... (86 tokens in these vocabularies), ${STEPS} greedy tokens, after one warm-up run.`,
     "simdformer reads Q4_K / Q6_K tensors requantized to q8_0 until the k-quant kernels land.",
     "",
     "| model | threads | decode tok/s: ours | wllama | native | ours / wllama | ours / native | prefill tok/s: ours | wllama | native | first token ms: ours | wllama | load ms: ours | wllama |",
@@ -160,6 +179,7 @@ async function main(): Promise<void> {
   for (const file of files) {
     const c = file.replace(/\.gguf$/, "");
     for (const t of THREADS) {
+      if (!rows.some((r) => r.case === c && r.threads === t)) continue;
       const v = (impl: Impl, m: string) => value(c, impl, t, m);
       const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
       md.push(`| ${c} | ${t} | ${f(v("simdformer", "decode"))} | ${f(v("wllama", "decode"))} | ${f(v("llama.cpp (native)", "decode"))} | ${(v("simdformer", "decode") / v("wllama", "decode")).toFixed(2)}x | ${(v("simdformer", "decode") / v("llama.cpp (native)", "decode")).toFixed(2)}x | ${f(v("simdformer", "prefill"))} | ${f(v("wllama", "prefill"))} | ${f(v("llama.cpp (native)", "prefill"))} | ${f(v("simdformer", "time_to_first_token"))} | ${f(v("wllama", "time_to_first_token"))} | ${f(v("simdformer", "load"))} | ${f(v("wllama", "load"))} |`);
@@ -167,7 +187,6 @@ async function main(): Promise<void> {
   }
   md.push("", ...notes);
   writeFileSync(join(out, "gguf.md"), md.join("\n") + "\n");
-  console.log(`wrote bench/results/gguf.{json,md} (load average ${load})`);
 }
 
 await main();

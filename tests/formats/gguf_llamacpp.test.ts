@@ -6,9 +6,11 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UnsupportedFeatureError } from "../../src/errors.js";
 import { openModel } from "../../src/formats/detect.js";
+import { parseGguf } from "../../src/formats/gguf.js";
 import { openGguf } from "../../src/formats/gguf_model.js";
 import { writeSafetensors } from "../../src/formats/safetensors.js";
 import { llamaTensors, type OpenedModel } from "../../src/formats/source.js";
+import { weightBytes } from "../../src/model/budget.js";
 import type { ModelConfig } from "../../src/model/config.js";
 import { greedy } from "../../src/generate/greedy.js";
 import { createRuntime, type Runtime } from "../../src/index.js";
@@ -103,6 +105,14 @@ describe("GGUF models against llama.cpp", () => {
   });
 
   const tokenizerCases = Object.entries(models).filter(([, info]) => info.type === "F32");
+  it.each(tokenizerCases)("%s: budget's weightBytes is the float32 size of the file's tensors", (name) => {
+    const { config } = fixture(name);
+    const g = parseGguf(new Uint8Array(readFileSync(new URL(`${name}.gguf`, DIR))), name);
+    let floats = 0;
+    for (const t of g.tensors.values()) floats += t.size;
+    expect(weightBytes(config)).toBe(floats * 4);
+  });
+
   it.each(tokenizerCases)("%s: the file's tokenizer splits text as llama.cpp's does", (name) => {
     const { tokenizer, config } = fixture(name);
     for (const { text, ids } of answer(name).tokens) {
