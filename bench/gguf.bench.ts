@@ -176,13 +176,14 @@ function write(files: string[], browser: string): void {
     "| model | threads | decode tok/s: ours | wllama | native | ours / wllama | ours / native | prefill tok/s: ours | wllama | native | first token ms: ours | wllama | load ms: ours | wllama |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
+  const ratio = (a: number, b: number) => (Number.isNaN(a / b) ? "—" : `${(a / b).toFixed(2)}x`);
   for (const file of files) {
     const c = file.replace(/\.gguf$/, "");
     for (const t of THREADS) {
       if (!rows.some((r) => r.case === c && r.threads === t)) continue;
       const v = (impl: Impl, m: string) => value(c, impl, t, m);
-      const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
-      md.push(`| ${c} | ${t} | ${f(v("simdformer", "decode"))} | ${f(v("wllama", "decode"))} | ${f(v("llama.cpp (native)", "decode"))} | ${(v("simdformer", "decode") / v("wllama", "decode")).toFixed(2)}x | ${(v("simdformer", "decode") / v("llama.cpp (native)", "decode")).toFixed(2)}x | ${f(v("simdformer", "prefill"))} | ${f(v("wllama", "prefill"))} | ${f(v("llama.cpp (native)", "prefill"))} | ${f(v("simdformer", "time_to_first_token"))} | ${f(v("wllama", "time_to_first_token"))} | ${f(v("simdformer", "load"))} | ${f(v("wllama", "load"))} |`);
+      const f = (x: number) => (Number.isNaN(x) ? "—" : x >= 100 ? x.toFixed(0) : x.toFixed(1));
+      md.push(`| ${c} | ${t} | ${f(v("simdformer", "decode"))} | ${f(v("wllama", "decode"))} | ${f(v("llama.cpp (native)", "decode"))} | ${ratio(v("simdformer", "decode"), v("wllama", "decode"))} | ${ratio(v("simdformer", "decode"), v("llama.cpp (native)", "decode"))} | ${f(v("simdformer", "prefill"))} | ${f(v("wllama", "prefill"))} | ${f(v("llama.cpp (native)", "prefill"))} | ${f(v("simdformer", "time_to_first_token"))} | ${f(v("wllama", "time_to_first_token"))} | ${f(v("simdformer", "load"))} | ${f(v("wllama", "load"))} |`);
     }
   }
   md.push("", ...notes);
