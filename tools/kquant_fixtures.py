@@ -21,37 +21,11 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from format_fixtures import OUT, dequant_q4_k, dequant_q6_k, write_gguf  # noqa: E402
+from format_fixtures import OUT, write_gguf  # noqa: E402
+from gguf_writer import dequantize  # noqa: E402
 from torch_fixtures import Llama, write_safetensors  # noqa: E402
 
 BYTES = {"Q4_K": 144, "Q5_K": 176, "Q6_K": 210}
-
-
-def dequant_q5_k(raw):
-    """ggml dequantize_row_q5_K: Q4_K's header, 32 bytes qh (bit j of byte l: value l of sub-block j), 128 of nibbles."""
-    f32 = np.float32
-    out = []
-    for b in raw.reshape(-1, 176):
-        d, dmin = (f32(x) for x in b[:4].view(np.float16))
-        sc = b[4:16].astype(np.int32)
-        qh = b[16:48].astype(np.int32)
-        qs = b[48:].astype(np.int32)
-
-        def scale_min(j):
-            if j < 4:
-                return sc[j] & 63, sc[j + 4] & 63
-            return (sc[j + 4] & 15) | ((sc[j - 4] >> 6) << 4), (sc[j + 4] >> 4) | ((sc[j] >> 6) << 4)
-        for c in range(4):
-            s1, n1 = scale_min(2 * c)
-            s2, n2 = scale_min(2 * c + 1)
-            d1, m1, d2, m2 = f32(d * f32(s1)), f32(dmin * f32(n1)), f32(d * f32(s2)), f32(dmin * f32(n2))
-            q = qs[32 * c: 32 * c + 32]
-            out += [f32(d1 * f32(x)) - m1 for x in (q & 15) | (((qh >> (2 * c)) & 1) << 4)]
-            out += [f32(d2 * f32(x)) - m2 for x in (q >> 4) | (((qh >> (2 * c + 1)) & 1) << 4)]
-    return np.array(out, dtype=np.float32)
-
-
-DEQUANT = {"Q4_K": dequant_q4_k, "Q5_K": dequant_q5_k, "Q6_K": dequant_q6_k}
 
 
 def blocks(rng, kind, rows, cols):
@@ -91,7 +65,7 @@ def main():
         shape = tuple(sd[f"{h}.weight"].shape)
         if g in kinds:
             raw = blocks(rng, kinds[g], *shape)
-            deq[g] = DEQUANT[kinds[g]](raw).reshape(shape)
+            deq[g] = dequantize(kinds[g], raw).reshape(shape)
             tensors.append((f"{g}.weight", raw, kinds[g], shape))
         else:
             deq[g] = rng.uniform(0.8, 1.2, size=shape).astype(np.float32)

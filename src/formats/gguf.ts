@@ -3,7 +3,7 @@
 // the fastest-varying first, ggml type, offset), padding to general.alignment, then tensor data.
 // Every count, length and offset is checked against the bytes left before it is used, so a
 // damaged file is a ModelFormatError, never a huge allocation, a hang or an out-of-bounds read.
-import { ModelFormatError } from "../errors.js";
+import { ModelFormatError, UnsupportedFeatureError } from "../errors.js";
 import { badKQuantScale, isKQuant } from "./kquant_blocks.js";
 import { dequantizeMatrix, type QuantizedMatrix, type QuantType } from "./quant_blocks.js";
 import { f16Table } from "./safetensors.js";
@@ -298,7 +298,10 @@ export function parseGguf(bytes: Uint8Array, file = "<bytes>"): GgufFile {
     const t = GGML_TYPES[typeId];
     if (!t) {
       const known = OTHER_GGML_TYPES[typeId];
-      c.fail(`tensor "${name}" type`, "F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K", known ? `${known} (ggml type ${typeId}, not supported)` : `unknown ggml type ${typeId}`);
+      // A real ggml type we do not read is a missing feature, not a damaged file.
+      const expected = "F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K";
+      if (known) throw new UnsupportedFeatureError(`${file}: tensor "${name}" type: ${known} (ggml type ${typeId}) is not supported; expected ${expected}`);
+      c.fail(`tensor "${name}" type`, expected, `unknown ggml type ${typeId}`);
     }
     if (dims[0] % t.block !== 0) c.fail(`tensor "${name}" dims[0]`, `a multiple of ${t.block} (${t.name} blocks)`, String(dims[0]));
     const offset = c.u64(`tensor "${name}" offset`);

@@ -1,5 +1,6 @@
 // Hugging Face checkpoints: config.json + model.safetensors (or shards listed by
-// model.safetensors.index.json) + tokenizer.json, for the GPT-2, Llama and BERT families.
+// model.safetensors.index.json) + tokenizer.json, for the GPT-2, Llama (with Mistral, Qwen2/3,
+// Gemma/Gemma 2, Phi-3) and BERT families.
 // config.json fields map to our ModelConfig; tensor names are our "hf-gpt2" / "hf-llama" /
 // "hf-bert" schemes (src/model/weights.ts).
 import { Tokenizer as HfTokenizerImpl } from "@huggingface/tokenizers";
@@ -19,8 +20,12 @@ const ACTIVATIONS: Record<string, Activation> = {
   gelu: "gelu", gelu_new: "gelu_tanh", gelu_pytorch_tanh: "gelu_tanh", gelu_fast: "gelu_tanh", relu: "relu", silu: "swiglu", swish: "swiglu",
 };
 
+/** model_type values read as Llama-style decoders (the "hf-llama" names with their variants). */
+const LLAMA_FAMILY = ["llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "phi3"];
+
 /**
- * Maps a Hugging Face config.json (model_type "gpt2", "llama", "mistral", "bert", "roberta",
+ * Maps a Hugging Face config.json (model_type "gpt2", "llama", "mistral", "qwen2", "qwen3",
+ * "gemma", "gemma2", "phi3", "bert", "roberta",
  * "xlm-roberta", "camembert" or "distilbert") to our config. The encoders all take our "hf-bert"
  * names; openHf presents RoBERTa's and DistilBERT's tensors under them (src/formats/hf_encoders.ts).
  * `file` names config.json in errors.
@@ -77,21 +82,45 @@ export function hfConfig(json: unknown, file = "config.json"): ModelConfig {
       bos_id: -1, eos_id: tokenId("eos_token_id"),
     }, where);
   }
-  if (type === "llama" || type === "mistral") {
+  if (typeof type === "string" && LLAMA_FAMILY.includes(type)) {
     if (j.rope_scaling != null) fail("rope_scaling", "null (scaled rotary positions are not supported)", j.rope_scaling);
+    if (j.partial_rotary_factor != null && j.partial_rotary_factor !== 1) fail("partial_rotary_factor", "1 (partial rotary is not supported)", j.partial_rotary_factor);
+    const gemma = type === "gemma" || type === "gemma2";
     // Mistral's sliding window equals full attention up to the window: positions are capped there.
     const window = type === "mistral" && j.sliding_window != null ? int("sliding_window") : Infinity;
     const heads = int("num_attention_heads");
-    const bias = bool("attention_bias", false);
+    const headDim = j.head_dim != null ? int("head_dim") : int("hidden_size") / heads;
+    // Qwen2 always has q/k/v biases (and none on o_proj); the others say so in attention_bias.
+    const bias = type === "qwen2" || bool("attention_bias", false);
     if (bool("mlp_bias", false)) fail("mlp_bias", "false", true);
+    let activation: Activation = "swiglu";
+    if (gemma) {
+      // Gemma's gated GELU is the tanh form whatever hidden_act says (transformers overrides "gelu").
+      const key = j.hidden_activation != null ? "hidden_activation" : "hidden_act";
+      if (!["gelu", "gelu_pytorch_tanh"].includes(j[key] as string)) fail(key, '"gelu_pytorch_tanh" | "gelu"', j[key]);
+      activation = "geglu";
+    } else activation = act("hidden_act", "silu", ["swiglu"]);
+    const variant = type === "gemma2" ? {
+      post_norms: true,
+      attention_softcap: j.attn_logit_softcapping == null ? 0 : num("attn_logit_softcapping", 50),
+      final_softcap: j.final_logit_softcapping == null ? 0 : num("final_logit_softcapping", 30),
+      sliding_window: j.sliding_window == null ? 0 : int("sliding_window"),
+      sliding_window_global_every: 2,
+    } : type === "phi3" && j.sliding_window != null ? { sliding_window: int("sliding_window") } : {};
+    if (type === "gemma2" && j.query_pre_attn_scalar != null && j.query_pre_attn_scalar !== headDim) {
+      fail("query_pre_attn_scalar", `${headDim} (head_dim: scores are scaled by 1/sqrt(head_dim))`, j.query_pre_attn_scalar);
+    }
     return parseConfig({
       arch: "decoder", naming: "hf-llama", d_model: int("hidden_size"), n_heads: heads, n_kv_heads: int("num_key_value_heads", heads),
-      ...(j.head_dim != null ? { head_dim: int("head_dim") } : {}),
-      d_ff: int("intermediate_size"), decoder_layers: int("num_hidden_layers"), activation: act("hidden_act", "silu", ["swiglu"]),
+      ...(j.head_dim != null ? { head_dim: headDim } : {}),
+      d_ff: int("intermediate_size"), decoder_layers: int("num_hidden_layers"), activation,
       norm: "rmsnorm", norm_eps: num("rms_norm_eps", 1e-6), norm_position: "pre", decoder_final_norm: true,
+      // Gemma stores w of its (1 + w) norm scale and multiplies the embeddings by sqrt(hidden_size).
+      norm_weight_offset: gemma ? 1 : 0, embed_scale: gemma, qk_norm: type === "qwen3",
       positions: "rotary", rope_theta: num("rope_theta", 10000), rope_interleaved: false,
-      max_positions: Math.min(int("max_position_embeddings", 2048), window), tied_output: bool("tie_word_embeddings", false), output_bias: false,
-      attention_bias: bias, ffn_bias: false, vocab_size: int("vocab_size"),
+      max_positions: Math.min(int("max_position_embeddings", 2048), window), tied_output: bool("tie_word_embeddings", gemma), output_bias: false,
+      attention_bias: bias, attention_out_bias: type === "qwen2" ? false : bias, ffn_bias: false, vocab_size: int("vocab_size"),
+      ...variant,
       bos_id: tokenId("bos_token_id"), eos_id: tokenId("eos_token_id"), pad_id: tokenId("pad_token_id"),
     }, where);
   }
@@ -119,7 +148,7 @@ export function hfConfig(json: unknown, file = "config.json"): ModelConfig {
       vocab_size: int("vocab_size"), pad_id: tokenId("pad_token_id"),
     }, where);
   }
-  return fail("model_type", '"gpt2" | "llama" | "mistral" | "bert" | "roberta" | "xlm-roberta" | "camembert" | "distilbert"', type);
+  return fail("model_type", ["gpt2", ...LLAMA_FAMILY, "bert", ...ROBERTA_TYPES, "distilbert"].map((t) => `"${t}"`).join(" | "), type);
 }
 
 /**

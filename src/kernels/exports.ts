@@ -69,6 +69,10 @@ export interface KernelExports {
   f32_silu(n: number, x: number, out: number): void;
   /** out = silu(gate) * up (SwiGLU). */
   f32_swiglu(n: number, gate: number, up: number, out: number): void;
+  /** out = gelu_tanh(gate) * up (GeGLU, Gemma). */
+  f32_geglu(n: number, gate: number, up: number, out: number): void;
+  /** out = cap tanh(scale x / cap), cap > 0 (Gemma 2 soft-capping). */
+  f32_softcap(n: number, x: number, out: number, scale: number, cap: number): void;
 
   // --- positions and embeddings (f32_rope.ts, f32_embed.ts)
   /** out[r] = the classic sin/cos encoding of position pos0 + r (sin on even dims, cos on odd). */

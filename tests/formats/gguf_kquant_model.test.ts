@@ -3,7 +3,7 @@
 // k-quant kernels as its file bytes (no requantization to q8_0), the weights region holds about
 // the file's size, and the logits match torch on the dequantized weights.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ModelFormatError } from "../../src/errors.js";
+import { ModelFormatError, UnsupportedFeatureError } from "../../src/errors.js";
 import { openModel } from "../../src/formats/detect.js";
 import { parseGguf } from "../../src/formats/gguf.js";
 import { parseSafetensors } from "../../src/formats/safetensors.js";
@@ -88,7 +88,7 @@ describe("a Q4_K_M-style GGUF, as stored", () => {
     expect(() => parseGguf(bytes.subarray(0, last.end - 100), FILE)).toThrow(ModelFormatError);
   });
 
-  it("a tensor type the kernels lack (Q3_K, IQ4_XS) is a ModelFormatError naming it", () => {
+  it("a known ggml type the kernels lack (Q3_K, IQ4_XS) is an UnsupportedFeatureError naming it and the supported types", () => {
     const g = parseGguf(bytes, FILE);
     // The type id follows the name, n_dims and dims in the tensor info.
     const name = new TextEncoder().encode("blk.0.attn_q.weight");
@@ -98,7 +98,8 @@ describe("a Q4_K_M-style GGUF, as stored", () => {
     for (const [id, label] of [[11, "Q3_K"], [23, "IQ4_XS"]] as const) {
       const b = new Uint8Array(bytes);
       new DataView(b.buffer).setUint32(at + name.length + 4 + 16, id, true);
-      expect(() => parseGguf(b, FILE)).toThrow(new RegExp(`tensor "blk\\.0\\.attn_q\\.weight" type: expected .*Q4_K, Q5_K or Q6_K, found ${label} \\(ggml type ${id}, not supported\\)`));
+      expect(() => parseGguf(b, FILE)).toThrow(UnsupportedFeatureError);
+      expect(() => parseGguf(b, FILE)).toThrow(new RegExp(`tensor "blk\\.0\\.attn_q\\.weight" type: ${label} \\(ggml type ${id}\\) is not supported; expected .*Q4_K.*Q6_K`));
     }
   });
 
