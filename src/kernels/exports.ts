@@ -131,6 +131,8 @@ export interface KernelExports {
   q4_0_repack(n: number, k: number, blocks: number, quants: number, scales: number): void;
   /** M rows of x (K floats, row stride ldx) -> M records of q8_xq_bytes(K) at xq, back to back. */
   q8_quantize_rows(m: number, k: number, x: number, ldx: number, xq: number): void;
+  /** q8_quantize_rows for the k-quant kernels (K a multiple of 256): one scale per 256 values, ggml's Q8_K rule. */
+  q8k_quantize_rows(m: number, k: number, x: number, ldx: number, xq: number): void;
   /** y (N) = act(W . x + bias) [+ y]; x as quantized by q8_quantize_rows; bias 0 = none. */
   q8_0_gemv(n: number, k: number, xq: number, quants: number, scales: number, y: number, bias: number, flags: number): void;
   /** q8_0_gemv with W in q4_0. */
@@ -141,7 +143,7 @@ export interface KernelExports {
   q4_0_gemm(m: number, n: number, k: number, xq: number, quants: number, scales: number, c: number, ldc: number, bias: number, flags: number): void;
   /**
    * y (N) = act(W . x + bias) [+ y] with W (N x K, K a multiple of 256) in Q4_K super-blocks exactly as
-   * GGUF stores them (no repack; any alignment; a row range is itself a weight); x as q8_quantize_rows made it.
+   * GGUF stores them (no repack; any alignment; a row range is itself a weight); x as q8k_quantize_rows made it.
    */
   q4_k_gemv(n: number, k: number, xq: number, w: number, y: number, bias: number, flags: number): void;
   /** q4_k_gemv with W in Q5_K. */

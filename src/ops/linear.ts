@@ -60,7 +60,7 @@ const QUANT_ROWS = 8;
 /**
  * y = act(x W^T + b) [+ y]: the weight is packed once (f32_gemm_pack_bt, or q8_0/q4_0 repack;
  * k-quant blocks are copied as they are) into the weights region; each run is one GEMM (or GEMV for one row) split over tasks by
- * rows or panels. Quantized weights quantize x per block of 32 first (q8_quantize_rows) and
+ * rows or panels. Quantized weights quantize x to int8 records first (q8_quantize_rows, q8k_quantize_rows) and
  * split by output rows only.
  */
 export class Linear {
@@ -132,7 +132,8 @@ export class Linear {
     const k = this.inFeatures;
     const kern = kernelsOf(this.engine);
     const xq = this.engine.scratch.alloc(m * kern.q8_xq_bytes(k));
-    kern.q8_quantize_rows(m, k, r.a, r.lda, xq);
+    // Per weight type, llama.cpp's activation rounding (Q8_K for the k-quants, q8_0 for the others).
+    (isKQuant(q.type) ? kern.q8k_quantize_rows : kern.q8_quantize_rows)(m, k, r.a, r.lda, xq);
     const ranges = splitRange(n, taskCount(this.engine, 2 * m * n * k, Math.ceil(n / QUANT_ROWS)), QUANT_ROWS);
     const bias = (j0: number) => (this.bias ? this.bias + j0 * 4 : 0);
     if (isKQuant(q.type)) {

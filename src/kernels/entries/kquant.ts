@@ -37,7 +37,7 @@ function kquantProduct(type: KQuantType, gemm: boolean): KernelEntry {
       const p = stage(engine, staged);
       const m = d.m ?? 1;
       const xq = engine.scratch.alloc(m * k.q8_xq_bytes(d.k));
-      k.q8_quantize_rows(m, d.k, p.x, ldx(d), xq);
+      k.q8k_quantize_rows(m, d.k, p.x, ldx(d), xq);
       if (!gemm) {
         k[`${type}_gemv`](d.n, d.k, xq, p.blocks, p.c0, p.bias ?? 0, flagsOf(d));
         return readF32(engine, p.c0, d.n + GUARD);
