@@ -7,7 +7,7 @@ export {
 export { f32_softmax, f32_log_softmax } from "./f32_softmax";
 export { f32_layernorm } from "./f32_layernorm";
 export { f32_rmsnorm } from "./f32_rmsnorm";
-export { f32_relu, f32_gelu, f32_gelu_tanh, f32_silu, f32_swiglu, f32_geglu, f32_softcap } from "./f32_act";
+export { f32_relu, f32_gelu, f32_gelu_tanh, f32_silu, f32_swiglu, f32_geglu, f32_geglu_f16, f32_softcap } from "./f32_act";
 export { f32_rope, f32_sinusoidal } from "./f32_rope";
 export { f32_embed } from "./f32_embed";
 export { f32_attention } from "./f32_attention";

@@ -9,6 +9,8 @@ export const ACT_RELU = 1;
 export const ACT_GELU = 2;
 export const ACT_GELU_TANH = 3;
 export const ACT_SILU = 4;
+/** GELU as ggml's CPU backend computes it: tanh form at f16(x), rounded to f16 (GGUF models, to match llama.cpp). */
+export const ACT_GELU_F16 = 5;
 /** Epilogue flag: add the result to what C already holds (residual add), after bias and activation. */
 export const GEMM_ACCUMULATE = 0x100;
 
@@ -71,6 +73,8 @@ export interface KernelExports {
   f32_swiglu(n: number, gate: number, up: number, out: number): void;
   /** out = gelu_tanh(gate) * up (GeGLU, Gemma). */
   f32_geglu(n: number, gate: number, up: number, out: number): void;
+  /** f32_geglu with ggml's f16-table GELU (ACT_GELU_F16). */
+  f32_geglu_f16(n: number, gate: number, up: number, out: number): void;
   /** out = cap tanh(scale x / cap), cap > 0 (Gemma 2 soft-capping). */
   f32_softcap(n: number, x: number, out: number, scale: number, cap: number): void;
 

@@ -338,7 +338,7 @@ function hfLlama(c: ModelConfig, r: Reader): ModelWeights {
         score: scoreWeights(c, r, `${l}self_attn`),
       },
       ffnNorm: r.norm(c.post_norms ? `${l}pre_feedforward_layernorm` : `${l}post_attention_layernorm`, c, d),
-      ffn: { activation: c.activation, up, gate, down: r.linear(`${l}mlp.down_proj`, c.d_ff, d, c.ffn_bias) },
+      ffn: { activation: c.activation, geluF16: c.gelu_f16, up, gate, down: r.linear(`${l}mlp.down_proj`, c.d_ff, d, c.ffn_bias) },
     };
     if (c.post_norms) {
       layer.selfPostNorm = r.norm(`${l}post_attention_layernorm`, c, d);

@@ -1,4 +1,4 @@
-import { ACT_GELU, ACT_GELU_TANH, ACT_NONE, ACT_RELU, ACT_SILU, GEMM_ACCUMULATE } from "../kernels/exports.js";
+import { ACT_GELU, ACT_GELU_F16, ACT_GELU_TANH, ACT_NONE, ACT_RELU, ACT_SILU, GEMM_ACCUMULATE } from "../kernels/exports.js";
 import { kernelsOf } from "../kernels/bindings.js";
 import { ShapeError } from "../errors.js";
 import { isKQuant } from "../formats/kquant_blocks.js";
@@ -8,10 +8,10 @@ import { splitRange, taskCount } from "./parallel.js";
 import type { WeightBlocks } from "./weight_blocks.js";
 
 /** Activation fused into a linear's epilogue. */
-export type LinearActivation = "none" | "relu" | "gelu" | "gelu_tanh" | "silu";
+export type LinearActivation = "none" | "relu" | "gelu" | "gelu_tanh" | "gelu_f16" | "silu";
 
 const ACT_CODE: Record<LinearActivation, number> = {
-  none: ACT_NONE, relu: ACT_RELU, gelu: ACT_GELU, gelu_tanh: ACT_GELU_TANH, silu: ACT_SILU,
+  none: ACT_NONE, relu: ACT_RELU, gelu: ACT_GELU, gelu_tanh: ACT_GELU_TANH, gelu_f16: ACT_GELU_F16, silu: ACT_SILU,
 };
 
 /** A dense weight as stored in a checkpoint. */
