@@ -165,6 +165,29 @@ describe("quantized Linear", () => {
     expect(q.some((v, i) => v !== f[i])).toBe(true);
   });
 
+  // Strict SIMD and scalar evaluate ggml's GELU the same way in the epilogue and in f32_geglu_f16.
+  it.each(["scalar", "simd"] as const)("the gelu_f16 epilogue is f32_geglu_f16 of the plain output (%s)", async (build) => {
+    const rt = await runtime({ build, threads: 1 });
+    const e = rt.engine;
+    const blocks = new WeightBlocks(e);
+    const lin = Linear.create(e, blocks, { weight: quantizeMatrix("q8_0", w, n, k), bias, inFeatures: k, outFeatures: n });
+    const m = 3;
+    const a = e.scratch.alloc(m * k * 4);
+    e.mem.f32.set(new Rng(6).f32(m * k, -8, 8), a >> 2);
+    const [plain, fused, ones] = [e.scratch.alloc(m * n * 4), e.scratch.alloc(m * n * 4), e.scratch.alloc(m * n * 4)];
+    e.mem.f32.fill(1, ones >> 2, (ones >> 2) + m * n);
+    await lin.run({ m, a, lda: k, c: plain, ldc: n });
+    await lin.run({ m, a, lda: k, c: fused, ldc: n, act: "gelu_f16" });
+    rt.kernels.f32_geglu_f16(m * n, plain, ones, plain);
+    const [want, got] = [e.mem.f32.slice(plain >> 2, (plain >> 2) + m * n), e.mem.f32.slice(fused >> 2, (fused >> 2) + m * n)];
+    expect(new Uint32Array(got.buffer)).toEqual(new Uint32Array(want.buffer));
+    // Below 10 every output is a half (the table's values times 1); from 10 up x itself.
+    expect(got.every((v) => v >= 10 || f16ToF32(f32ToF16(v)) === v)).toBe(true);
+    expect(got.some((v) => v >= 10) && got.some((v) => v < 10 && v !== 0)).toBe(true);
+    e.scratch.reset();
+    blocks.dispose();
+  });
+
   it.each(["q8_0", "q4_0"] as const)("%s gives the same bits on 1, 2 and 3 threads (N split by 8-row ranges)", async (type) => {
     for (const m of [1, 7]) {
       const x = new Rng(4).f32(m * k);
