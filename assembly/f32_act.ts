@@ -169,6 +169,7 @@ export function f32_swiglu(n: i32, gate: usize, up: usize, out: usize): void {
   }
 }
 
+/** geglu's GELU per lane. */
 // @ts-ignore: decorator
 @inline function gelu4(f16: bool, x: v128): v128 {
   return f16 ? gelu_f16_f32x4(x) : gelu_tanh_f32x4(x);
