@@ -7,7 +7,7 @@
 // element on 65536 floats (Node 20, loaded 2-core EPYC, CPU time), strict / relaxed:
 // gelu 2.67 / 2.2 ns, gelu_tanh 1.2 / 1.06, silu 1.07 / 0.88, swiglu 1.16 / 0.99, relu 0.10.
 import {
-  gelu_f32, gelu_f32x4, gelu_tanh_f32, gelu_tanh_f32x4, relu_f32, relu_f32x4, silu_f32, silu_f32x4, tanh_f32, tanh_f32x4,
+  gelu_f16_f32, gelu_f16_f32x4, gelu_f32, gelu_f32x4, gelu_tanh_f32, gelu_tanh_f32x4, relu_f32, relu_f32x4, silu_f32, silu_f32x4, tanh_f32, tanh_f32x4,
 } from "./math";
 
 /** out[i] = max(x[i], 0); NaN stays NaN. */
@@ -143,15 +143,16 @@ export function f32_swiglu(n: i32, gate: usize, up: usize, out: usize): void {
   }
 }
 
-/** out = gelu_tanh(gate) * up (GeGLU, Gemma's gated FFN); out may alias gate or up. */
-export function f32_geglu(n: i32, gate: usize, up: usize, out: usize): void {
+/** out = gelu(gate) * up, gelu the tanh form or (f16) ggml's; out may alias gate or up. */
+// @ts-ignore: decorator
+@inline function geglu(f16: bool, n: i32, gate: usize, up: usize, out: usize): void {
   let i = 0;
   for (; i + 16 <= n; i += 16) {
     const o = <usize>i << 2;
-    const a = f32x4.mul(gelu_tanh_f32x4(v128.load(gate + o)), v128.load(up + o));
-    const b = f32x4.mul(gelu_tanh_f32x4(v128.load(gate + o, 16)), v128.load(up + o, 16));
-    const c = f32x4.mul(gelu_tanh_f32x4(v128.load(gate + o, 32)), v128.load(up + o, 32));
-    const d = f32x4.mul(gelu_tanh_f32x4(v128.load(gate + o, 48)), v128.load(up + o, 48));
+    const a = f32x4.mul(gelu4(f16, v128.load(gate + o)), v128.load(up + o));
+    const b = f32x4.mul(gelu4(f16, v128.load(gate + o, 16)), v128.load(up + o, 16));
+    const c = f32x4.mul(gelu4(f16, v128.load(gate + o, 32)), v128.load(up + o, 32));
+    const d = f32x4.mul(gelu4(f16, v128.load(gate + o, 48)), v128.load(up + o, 48));
     v128.store(out + o, a);
     v128.store(out + o, b, 16);
     v128.store(out + o, c, 32);
@@ -159,12 +160,29 @@ export function f32_geglu(n: i32, gate: usize, up: usize, out: usize): void {
   }
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    v128.store(out + o, f32x4.mul(gelu_tanh_f32x4(v128.load(gate + o)), v128.load(up + o)));
+    v128.store(out + o, f32x4.mul(gelu4(f16, v128.load(gate + o)), v128.load(up + o)));
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    store<f32>(out + o, gelu_tanh_f32(load<f32>(gate + o)) * load<f32>(up + o));
+    const g = load<f32>(gate + o);
+    store<f32>(out + o, (f16 ? gelu_f16_f32(g) : gelu_tanh_f32(g)) * load<f32>(up + o));
   }
+}
+
+/** geglu's GELU per lane. */
+// @ts-ignore: decorator
+@inline function gelu4(f16: bool, x: v128): v128 {
+  return f16 ? gelu_f16_f32x4(x) : gelu_tanh_f32x4(x);
+}
+
+/** out = gelu_tanh(gate) * up (GeGLU, Gemma's gated FFN); out may alias gate or up. */
+export function f32_geglu(n: i32, gate: usize, up: usize, out: usize): void {
+  geglu(false, n, gate, up, out);
+}
+
+/** f32_geglu with ggml's GELU (math.ts gelu_f16_f32): Gemma from GGUF, as llama.cpp runs it. */
+export function f32_geglu_f16(n: i32, gate: usize, up: usize, out: usize): void {
+  geglu(true, n, gate, up, out);
 }
 
 /**

@@ -18,6 +18,7 @@
 //                cancellation (erfc / sigmoid forms), its error grows as in erfc (1e-5 near
 //                x = -10, where |gelu| < 1e-20).
 // NaN propagates through every function.
+import { f16_round } from "./q_pack";
 import { madd } from "./common";
 
 /** Activation codes (low byte of the GEMM `flags`), as in src/kernels/exports.ts. */
@@ -26,6 +27,8 @@ export const ACT_RELU: i32 = 1;
 export const ACT_GELU: i32 = 2;
 export const ACT_GELU_TANH: i32 = 3;
 export const ACT_SILU: i32 = 4;
+/** GELU as ggml's CPU backend evaluates it (gelu_f16_f32): for GGUF models, to match llama.cpp. */
+export const ACT_GELU_F16: i32 = 5;
 
 const LOG2E: f32 = 1.44269504;
 // ln 2 split so that n * LN2_HI is exact for |n| < 2^15 (LN2_HI has 9 significant bits).
@@ -158,6 +161,17 @@ const GELU_TANH_A: f32 = 0.044715;
   return x / (<f32>1.0 + exp_f32(-u2));
 }
 
+/**
+ * GELU as ggml's CPU backend computes it, by a table of halves: the tanh form at f16(x), rounded
+ * to f16; x from 10 up, 0 from -10 down. Rounding a half-ulp apart from glibc's tanhf is rare.
+ */
+// @ts-ignore: decorator
+@inline export function gelu_f16_f32(x: f32): f32 {
+  if (x <= -10) return 0;
+  if (x >= 10) return x;
+  return f16_round(gelu_tanh_f32(f16_round(x)));
+}
+
 /** SiLU (swish): x sigmoid(x). */
 // @ts-ignore: decorator
 @inline export function silu_f32(x: f32): f32 {
@@ -171,6 +185,7 @@ const GELU_TANH_A: f32 = 0.044715;
   if (code == ACT_GELU) return gelu_f32(x);
   if (code == ACT_GELU_TANH) return gelu_tanh_f32(x);
   if (code == ACT_SILU) return silu_f32(x);
+  if (code == ACT_GELU_F16) return gelu_f16_f32(x);
   return x;
 }
 
@@ -381,6 +396,23 @@ export const EXP2_K_LO = 28;
   return f32x4.div(x, f32x4.add(k(K_ONE), exp_f32x4(f32x4.neg(u2))));
 }
 
+/** f16_round per lane, for |v| < 65504 (no overflow to infinity: gelu_f16_f32x4 discards those lanes). */
+// @ts-ignore: decorator
+@inline function f16_round_f32x4(v: v128): v128 {
+  const tiny = f32x4.lt(f32x4.abs(v), f32x4.splat(6.103515625e-5));
+  const sub = f32x4.div(f32x4.nearest(f32x4.mul(v, f32x4.splat(16777216))), f32x4.splat(16777216));
+  const odd = v128.and(i32x4.shr_u(v, 13), i32x4.splat(1));
+  const normal = v128.and(i32x4.add(i32x4.add(v, i32x4.splat(0xfff)), odd), i32x4.splat(0xffffe000));
+  return v128.bitselect(sub, normal, tiny);
+}
+
+/** gelu_f16_f32 per lane. */
+// @ts-ignore: decorator
+@inline export function gelu_f16_f32x4(x: v128): v128 {
+  const r = f16_round_f32x4(gelu_tanh_f32x4(f16_round_f32x4(x)));
+  return v128.andnot(v128.bitselect(x, r, f32x4.ge(x, f32x4.splat(10))), f32x4.le(x, f32x4.splat(-10)));
+}
+
 /** SiLU per lane. */
 // @ts-ignore: decorator
 @inline export function silu_f32x4(x: v128): v128 {
@@ -394,5 +426,6 @@ export const EXP2_K_LO = 28;
   if (code == ACT_GELU) return gelu_f32x4(x);
   if (code == ACT_GELU_TANH) return gelu_tanh_f32x4(x);
   if (code == ACT_SILU) return silu_f32x4(x);
+  if (code == ACT_GELU_F16) return gelu_f16_f32x4(x);
   return x;
 }

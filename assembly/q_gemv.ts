@@ -33,16 +33,50 @@
 // dequantize-then-f32-microkernel path could not beat it by more than its f32 speed; not built.
 import { madd } from "./common";
 import { PanelRow } from "./pack";
-import { PR, QK, QR, XQ_BYTES } from "./q_pack";
+import { f16_round, PR, QK, QR, XQ_BYTES } from "./q_pack";
+import { QK_K } from "./qk_blocks";
 
 /**
  * Quantizes M rows of x (K floats each, row stride ldx; K a multiple of 32) per block of 32
- * into records of XQ_BYTES at xq (rows back to back, q8_xq_bytes(K) each):
- * dx = max|x| / 127, q = round-to-nearest-even(x / dx) (0 for an all-zero block), so
- * |x - dx * q| <= dx / 2 per value. NaN in a block makes its dx NaN (the outputs NaN).
+ * into records of XQ_BYTES at xq (rows back to back, q8_xq_bytes(K) each), as llama.cpp's x86
+ * quantize_row_q8_0 does (so that Q8_0 / Q4_0 products match its integer sums and scales):
+ * q = round-to-nearest-even(x * (127 / max|x|)) (0 for an all-zero block), dx = f16(max|x| / 127),
+ * so |x - dx * q| <= max|x| (1 / 254 + 1 / 2048) per value. NaN in a block makes its dx NaN.
  */
 export function q8_quantize_rows(m: i32, k: i32, x: usize, ldx: i32, xq: usize): void {
   for (let i = 0; i < m; i++) quantize_row(k, x + ((<usize>i * <usize>ldx) << 2), xq + <usize>i * <usize>(k / QK) * XQ_BYTES);
+}
+
+/**
+ * Quantizes M rows of x (K a multiple of 256) per super-block of 256 into the same records, as
+ * ggml's quantize_row_q8_K_ref does for the k-quant weights: with mx the first value of largest
+ * |x|, q = round-to-nearest-even(x * (-127 / mx)) and every record of the super-block gets
+ * dx = 1 / (-127 / mx) (negative when mx > 0; 0 for an all-zero block). ggml clamps q to 127;
+ * |x * fl(127 / |mx|)| < 127.5 for |x| <= |mx|, so no q exceeds 127. NaN makes dx NaN.
+ */
+export function q8k_quantize_rows(m: i32, k: i32, x: usize, ldx: i32, xq: usize): void {
+  const nb = k / QK;
+  for (let i = 0; i < m; i++) {
+    const row = x + ((<usize>i * <usize>ldx) << 2);
+    const out = xq + <usize>i * <usize>nb * XQ_BYTES;
+    for (let s = 0; s < nb; s += 8) {
+      const xp = row + (<usize>(s * QK) << 2);
+      let mv = f32x4.splat(0);
+      for (let t: usize = 0; t < <usize>(QK_K * 4); t += 16) mv = f32x4.max(mv, f32x4.abs(v128.load(xp + t)));
+      const amax = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+      let mx = amax;
+      for (let t: usize = 0; amax == amax && t < <usize>(QK_K * 4); t += 16) {
+        const hit = i32x4.bitmask(f32x4.eq(f32x4.abs(v128.load(xp + t)), f32x4.splat(amax)));
+        if (hit) {
+          mx = load<f32>(xp + t + (<usize>ctz(hit) << 2));
+          break;
+        }
+      }
+      const iscale: f32 = amax != 0 ? <f32>-127 / mx : 0;
+      const d: f32 = amax != 0 ? <f32>1 / iscale : 0;
+      for (let b = 0; b < 8; b++) quantize_block(xp + (<usize>(b * QK) << 2), f32x4.splat(iscale), d, out + <usize>(s + b) * XQ_BYTES);
+    }
+  }
 }
 
 function quantize_row(k: i32, x: usize, xq: usize): void {
@@ -50,39 +84,39 @@ function quantize_row(k: i32, x: usize, xq: usize): void {
   let xp = x;
   let out = xq;
   for (let b = 0; b < nb; b++) {
-    const v0 = v128.load(xp), v1 = v128.load(xp, 16), v2 = v128.load(xp, 32), v3 = v128.load(xp, 48);
-    const v4 = v128.load(xp, 64), v5 = v128.load(xp, 80), v6 = v128.load(xp, 96), v7 = v128.load(xp, 112);
-    const m = f32x4.max(
-      f32x4.max(f32x4.max(f32x4.abs(v0), f32x4.abs(v1)), f32x4.max(f32x4.abs(v2), f32x4.abs(v3))),
-      f32x4.max(f32x4.max(f32x4.abs(v4), f32x4.abs(v5)), f32x4.max(f32x4.abs(v6), f32x4.abs(v7))),
-    );
+    let m = f32x4.abs(v128.load(xp));
+    for (let t: usize = 16; t < <usize>(QK * 4); t += 16) m = f32x4.max(m, f32x4.abs(v128.load(xp + t)));
     const amax = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
-    const d: f32 = amax / 127;
-    const id = f32x4.splat(d != 0 ? <f32>1 / d : 0);
-    const q0 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v0, id)));
-    const q1 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v1, id)));
-    const q2 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v2, id)));
-    const q3 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v3, id)));
-    const q4 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v4, id)));
-    const q5 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v5, id)));
-    const q6 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v6, id)));
-    const q7 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v7, id)));
-    const h0 = i16x8.narrow_i32x4_s(q0, q1);
-    const h1 = i16x8.narrow_i32x4_s(q2, q3);
-    const h2 = i16x8.narrow_i32x4_s(q4, q5);
-    const h3 = i16x8.narrow_i32x4_s(q6, q7);
-    v128.store(out, h0);
-    v128.store(out, h1, 16);
-    v128.store(out, h2, 32);
-    v128.store(out, h3, 48);
-    v128.store(out, i8x16.narrow_i16x8_s(h0, h1), 64);
-    v128.store(out, i8x16.narrow_i16x8_s(h2, h3), 80);
-    const s = i32x4.add(i32x4.add(i32x4.add(q0, q1), i32x4.add(q2, q3)), i32x4.add(i32x4.add(q4, q5), i32x4.add(q6, q7)));
-    store<f32>(out, d, 96);
-    store<i32>(out, i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1) + i32x4.extract_lane(s, 2) + i32x4.extract_lane(s, 3), 100);
+    quantize_block(xp, f32x4.splat(amax != 0 ? <f32>127 / amax : 0), f16_round(amax / 127), out);
     xp += QK * 4;
     out += XQ_BYTES;
   }
+}
+
+/** One record: the 32 floats at xp times id, rounded (NaN -> 0), with scale d and the quants' sum. */
+// @ts-ignore: decorator
+@inline function quantize_block(xp: usize, id: v128, d: f32, out: usize): void {
+  const q0 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xp), id)));
+  const q1 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xp, 16), id)));
+  const q2 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xp, 32), id)));
+  const q3 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xp, 48), id)));
+  const q4 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xp, 64), id)));
+  const q5 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xp, 80), id)));
+  const q6 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xp, 96), id)));
+  const q7 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xp, 112), id)));
+  const h0 = i16x8.narrow_i32x4_s(q0, q1);
+  const h1 = i16x8.narrow_i32x4_s(q2, q3);
+  const h2 = i16x8.narrow_i32x4_s(q4, q5);
+  const h3 = i16x8.narrow_i32x4_s(q6, q7);
+  v128.store(out, h0);
+  v128.store(out, h1, 16);
+  v128.store(out, h2, 32);
+  v128.store(out, h3, 48);
+  v128.store(out, i8x16.narrow_i16x8_s(h0, h1), 64);
+  v128.store(out, i8x16.narrow_i16x8_s(h2, h3), 80);
+  const s = i32x4.add(i32x4.add(i32x4.add(q0, q1), i32x4.add(q2, q3)), i32x4.add(i32x4.add(q4, q5), i32x4.add(q6, q7)));
+  store<f32>(out, d, 96);
+  store<i32>(out, i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1) + i32x4.extract_lane(s, 2) + i32x4.extract_lane(s, 3), 100);
 }
 
 /**

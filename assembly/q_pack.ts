@@ -65,6 +65,16 @@ export function q_scale_bytes(n: i32, k: i32): i32 {
   return reinterpret<f32>(s | ((e + 112) << 23) | (m << 13));
 }
 
+/** f32 -> the nearest IEEE half (ties to even, as x86's vcvtps2ph), returned as f32. */
+// @ts-ignore: decorator
+@inline export function f16_round(v: f32): f32 {
+  // Below 2^-14 halves are multiples of 2^-24; above, 10 mantissa bits (the carry may bump the exponent).
+  if (abs(v) < 6.103515625e-5) return nearest(v * 16777216) / 16777216;
+  const u = reinterpret<u32>(v);
+  const r = reinterpret<f32>((u + 0xfff + ((u >> 13) & 1)) & 0xffffe000);
+  return abs(r) > 65504 ? copysign<f32>(Infinity, v) : r;
+}
+
 /**
  * Shared body of the two repacks: `qb` quant bytes per block (32 or 16), `clamp` the q8_0
  * -128 -> -127 rule. Padding rows get zero quants and zero scales.
@@ -112,10 +122,11 @@ export function q4_0_repack(n: i32, k: i32, blocks: usize, quants: usize, scales
 
 /**
  * Quantized activations: one record of XQ_BYTES per block of 32 values of x, written by
- * q8_quantize_row (SIMD and scalar alike):
+ * q8_quantize_rows (q8_0 / q4_0 weights) or q8k_quantize_rows (k-quants; one dx per 256 values,
+ * repeated in its 8 records), SIMD and scalar alike:
  *   [0, 64)   the 32 quants as i16 (strict SIMD dots read these)
  *   [64, 96)  the 32 quants as i8 (relaxed SIMD and scalar read these)
- *   [96]      f32 scale dx (x ~ dx * q, q = round(x / dx), dx = max|x| / 127)
+ *   [96]      f32 scale dx (x ~ dx * q; see the two quantizers)
  *   [100]     i32 sum of the 32 quants (q4_0 folds its offset 8 in with it)
  */
 export const XQ_BYTES: i32 = 112;

@@ -1,18 +1,21 @@
 // K-quant GEMV / GEMM: y = act(x . W^T + bias) [+ y] with W in Q4_K, Q5_K or Q6_K exactly as the
-// GGUF file stores it (qk_blocks.ts; no repack, no requantization), and x quantized per block of 32
-// by q8_quantize_rows (q_gemv.ts; records of XQ_BYTES, see q_pack.ts).
+// GGUF file stores it (qk_blocks.ts; no repack, no requantization), and x quantized by
+// q8k_quantize_rows (q_gemv.ts; records of XQ_BYTES per 32 values, see q_pack.ts).
 //
-// Activations: the q8_0 kernels' records, not llama.cpp's Q8_K (one scale per 256). A scale per 32
-// is finer (the activation error is at most max|x| / 254 of its own block of 32, not of 256), one
-// quantization of x serves every weight type of a mixed file, and the record's sum of quants gives
-// Q4_K / Q5_K their min term (dmin m sum x) for free. The price: one f32 multiply-add per 32 values
-// and row, where Q8_K folds the 8 integer sub-block scales first and scales once per 256.
-// Tried and dropped (2026-12-07): Q8_K-style records (i8 per 256, sums of 16, one f32 step per
-// super-block) measured the same on relaxed (768x768 q4_k ~39 vs ~39 us), 20% slower on strict
-// (widening x in the loop), and the Q4_K_M fixture's logit error went 0.017 -> 0.043.
-// Where its time went (relaxed, 768x768 q4_k, by removing parts): the integer dots ~60%, the
-// per-super-block scale/min unpacking and min term ~40%. Either way one row per pass reloads x for
-// every row; q8_0 (4 rows per pass, one transposed f32 step per 4 rows) stays ~2x faster on
+// Activations: llama.cpp's Q8_K rounding (one scale per 256, ggml's quantize_row_q8_K_ref) in the
+// q8_0 kernels' records, the scale repeated in the 8 records of a super-block: every integer dot
+// is the one llama.cpp computes, so GGUF k-quant models follow its greedy path
+// (tests/formats/gguf_llamacpp.test.ts), and the record's sum of quants gives Q4_K / Q5_K their
+// min term (dmin m sum x). Still one f32 multiply-add per 32 values and row.
+// Tried and dropped (2026-12-07, twice): folding the 8 integer sub-block scales first and one f32
+// step per super-block, as ggml does. With Q8_K-style records: the same on relaxed (768x768 q4_k
+// ~39 vs ~39 us), 20% slower on strict. With these records (scales by swizzle into the widening
+// dot, mins as one i32x4 product): within the noise of a loaded 2-core box (relaxed 768x768 q4_k
+// 68 -> 61-68 us, q5_k 81 -> 98-109 us, q6_k 73 -> 69-81 us; load 2-4), and its other f32 order
+// moved one fixture (llama_q5_k_m) across an activation-rounding boundary from llama.cpp's side.
+// Where the time goes (relaxed, 768x768 q4_k, by removing parts): the integer dots ~60%, the
+// per-super-block scale/min unpacking and min term ~40%. One row per pass reloads x for every
+// row; q8_0 (4 rows per pass, one transposed f32 step per 4 rows) stays ~2x faster on
 // cache-resident shapes. Next step: 4 rows with q8_0's transposed sums.
 //
 // Rows of W two at a time for Q4_K / Q5_K (each x vector loaded once for both: 768x768 q4_k relaxed

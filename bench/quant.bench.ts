@@ -105,7 +105,7 @@ async function kernels(): Promise<KernelRow[]> {
         const xq = e.scratch.alloc(k.q8_xq_bytes(K));
         const gemv = k[`${type}_gemv`];
         const us = cpuMs(() => {
-          k.q8_quantize_rows(1, K, px, K, xq);
+          k.q8k_quantize_rows(1, K, px, K, xq);
           gemv(N, K, xq, pb, py, 0, 0);
         }) * 1000;
         rows.push({ build, shape, type, us, gbs: q.blocks.byteLength / us / 1000 });

@@ -1,5 +1,5 @@
 // Scalar twins of ../f32_act.ts over the scalar forms of ../math.ts.
-import { gelu_f32, gelu_tanh_f32, relu_f32, silu_f32, tanh_f32 } from "../math";
+import { gelu_f16_f32, gelu_f32, gelu_tanh_f32, relu_f32, silu_f32, tanh_f32 } from "../math";
 
 /** Scalar twin of f32_relu. */
 export function f32_relu(n: i32, x: usize, out: usize): void {
@@ -46,6 +46,14 @@ export function f32_geglu(n: i32, gate: usize, up: usize, out: usize): void {
   for (let i = 0; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(out + o, gelu_tanh_f32(load<f32>(gate + o)) * load<f32>(up + o));
+  }
+}
+
+/** Scalar twin of f32_geglu_f16. */
+export function f32_geglu_f16(n: i32, gate: usize, up: usize, out: usize): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, gelu_f16_f32(load<f32>(gate + o)) * load<f32>(up + o));
   }
 }
 

@@ -3,7 +3,8 @@
 // strict SIMD build, so the two agree to the bit.
 import { act_f32 } from "../math";
 import { GEMM_ACCUMULATE } from "../pack";
-import { PR, QK, XQ_BYTES } from "../q_pack";
+import { f16_round, PR, QK, XQ_BYTES } from "../q_pack";
+import { QK_K } from "../qk_blocks";
 
 /** Scalar twin of q8_quantize_rows. */
 export function q8_quantize_rows(m: i32, k: i32, x: usize, ldx: i32, xq: usize): void {
@@ -12,24 +13,50 @@ export function q8_quantize_rows(m: i32, k: i32, x: usize, ldx: i32, xq: usize):
     const row = x + ((<usize>i * <usize>ldx) << 2);
     for (let b = 0; b < nb; b++) {
       const xp = row + (<usize>(b * QK) << 2);
-      const out = xq + (<usize>i * <usize>nb + <usize>b) * XQ_BYTES;
       let amax: f32 = 0;
       for (let t = 0; t < QK; t++) amax = max(amax, abs(load<f32>(xp + (<usize>t << 2))));
-      const d: f32 = amax / 127;
-      const id: f32 = d != 0 ? <f32>1 / d : 0;
-      let sum = 0;
-      for (let t = 0; t < QK; t++) {
-        const v = nearest(load<f32>(xp + (<usize>t << 2)) * id);
-        // i32x4.trunc_sat_f32x4_s: NaN -> 0.
-        const q = v != v ? 0 : <i32>v;
-        store<i16>(out + (<usize>t << 1), <i16>q);
-        store<i8>(out + 64 + <usize>t, <i8>q);
-        sum += q;
-      }
-      store<f32>(out, d, 96);
-      store<i32>(out, sum, 100);
+      quantize_block(xp, amax != 0 ? <f32>127 / amax : 0, f16_round(amax / 127), xq + (<usize>i * <usize>nb + <usize>b) * XQ_BYTES);
     }
   }
+}
+
+/** Scalar twin of q8k_quantize_rows. */
+export function q8k_quantize_rows(m: i32, k: i32, x: usize, ldx: i32, xq: usize): void {
+  const nb = k / QK;
+  for (let i = 0; i < m; i++) {
+    const row = x + ((<usize>i * <usize>ldx) << 2);
+    for (let s = 0; s < nb; s += 8) {
+      const xp = row + (<usize>(s * QK) << 2);
+      let amax: f32 = 0;
+      for (let t = 0; t < QK_K; t++) amax = max(amax, abs(load<f32>(xp + (<usize>t << 2))));
+      let mx = amax;
+      for (let t = 0; amax == amax && t < QK_K; t++) {
+        const v = load<f32>(xp + (<usize>t << 2));
+        if (abs(v) == amax) {
+          mx = v;
+          break;
+        }
+      }
+      const iscale: f32 = amax != 0 ? <f32>-127 / mx : 0;
+      const d: f32 = amax != 0 ? <f32>1 / iscale : 0;
+      for (let b = 0; b < 8; b++) quantize_block(xp + (<usize>(b * QK) << 2), iscale, d, xq + (<usize>i * <usize>nb + <usize>(s + b)) * XQ_BYTES);
+    }
+  }
+}
+
+/** One record: the 32 floats at xp times id, rounded (NaN -> 0), with scale d and the quants' sum. */
+function quantize_block(xp: usize, id: f32, d: f32, out: usize): void {
+  let sum = 0;
+  for (let t = 0; t < QK; t++) {
+    const v = nearest(load<f32>(xp + (<usize>t << 2)) * id);
+    // i32x4.trunc_sat_f32x4_s: NaN -> 0.
+    const q = v != v ? 0 : <i32>v;
+    store<i16>(out + (<usize>t << 1), <i16>q);
+    store<i8>(out + 64 + <usize>t, <i8>q);
+    sum += q;
+  }
+  store<f32>(out, d, 96);
+  store<i32>(out, sum, 100);
 }
 
 /** Row j of the packed W against one quantized row of x. */

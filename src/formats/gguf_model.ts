@@ -152,6 +152,7 @@ export function ggufConfig(g: GgufFile): ModelConfig {
     post_norms: arch === "gemma2",
     attention_softcap: arch === "gemma2" ? m.num(`${a}attn_logit_softcapping`, 50) : 0,
     final_softcap: arch === "gemma2" ? m.num(`${a}final_logit_softcapping`, 30) : 0,
+    gelu_f16: true,
     sliding_window: window,
     sliding_window_global_every: arch === "gemma2" ? 2 : 0,
     tied_output: !g.has("output.weight"), output_bias: g.has("output.bias"),

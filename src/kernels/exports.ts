@@ -9,6 +9,8 @@ export const ACT_RELU = 1;
 export const ACT_GELU = 2;
 export const ACT_GELU_TANH = 3;
 export const ACT_SILU = 4;
+/** GELU as ggml's CPU backend computes it: tanh form at f16(x), rounded to f16 (GGUF models, to match llama.cpp). */
+export const ACT_GELU_F16 = 5;
 /** Epilogue flag: add the result to what C already holds (residual add), after bias and activation. */
 export const GEMM_ACCUMULATE = 0x100;
 
@@ -71,6 +73,8 @@ export interface KernelExports {
   f32_swiglu(n: number, gate: number, up: number, out: number): void;
   /** out = gelu_tanh(gate) * up (GeGLU, Gemma). */
   f32_geglu(n: number, gate: number, up: number, out: number): void;
+  /** f32_geglu with ggml's f16-table GELU (ACT_GELU_F16). */
+  f32_geglu_f16(n: number, gate: number, up: number, out: number): void;
   /** out = cap tanh(scale x / cap), cap > 0 (Gemma 2 soft-capping). */
   f32_softcap(n: number, x: number, out: number, scale: number, cap: number): void;
 
@@ -131,6 +135,8 @@ export interface KernelExports {
   q4_0_repack(n: number, k: number, blocks: number, quants: number, scales: number): void;
   /** M rows of x (K floats, row stride ldx) -> M records of q8_xq_bytes(K) at xq, back to back. */
   q8_quantize_rows(m: number, k: number, x: number, ldx: number, xq: number): void;
+  /** q8_quantize_rows for the k-quant kernels (K a multiple of 256): one scale per 256 values, ggml's Q8_K rule. */
+  q8k_quantize_rows(m: number, k: number, x: number, ldx: number, xq: number): void;
   /** y (N) = act(W . x + bias) [+ y]; x as quantized by q8_quantize_rows; bias 0 = none. */
   q8_0_gemv(n: number, k: number, xq: number, quants: number, scales: number, y: number, bias: number, flags: number): void;
   /** q8_0_gemv with W in q4_0. */
@@ -141,7 +147,7 @@ export interface KernelExports {
   q4_0_gemm(m: number, n: number, k: number, xq: number, quants: number, scales: number, c: number, ldc: number, bias: number, flags: number): void;
   /**
    * y (N) = act(W . x + bias) [+ y] with W (N x K, K a multiple of 256) in Q4_K super-blocks exactly as
-   * GGUF stores them (no repack; any alignment; a row range is itself a weight); x as q8_quantize_rows made it.
+   * GGUF stores them (no repack; any alignment; a row range is itself a weight); x as q8k_quantize_rows made it.
    */
   q4_k_gemv(n: number, k: number, xq: number, w: number, y: number, bias: number, flags: number): void;
   /** q4_k_gemv with W in Q5_K. */

@@ -100,6 +100,11 @@ export interface ModelConfig {
   /** Logits soft-capped the same way (Gemma 2); 0 = none (default). */
   final_softcap: number;
   /**
+   * GELU (gelu_tanh, geglu) as ggml's CPU backend computes it: the tanh form at f16(x), rounded to
+   * f16 (a table of halves). Set for GGUF files, whose reference is llama.cpp; default false.
+   */
+  gelu_f16: boolean;
+  /**
    * Causal self-attention sees at most this many keys (itself and the window - 1 before it);
    * 0 = the whole context (default).
    */
@@ -273,6 +278,7 @@ export function parseConfig(json: unknown, file = "config"): ModelConfig {
     attention_out_bias: bool("attention_out_bias", bool("attention_bias", true)),
     attention_softcap: nonNegative("attention_softcap"),
     final_softcap: nonNegative("final_softcap"),
+    gelu_f16: bool("gelu_f16", false),
     sliding_window: int("sliding_window", 0, 0),
     sliding_window_global_every: int("sliding_window_global_every", 0, 0),
     attention_score: oneOf("attention_score", ["scaled_dot", "dot", "general", "additive"] as const, "scaled_dot"),

@@ -85,10 +85,10 @@ class Reader {
     return this.src.read(name);
   }
 
-  /** A linear weight [out, in]: its quantized blocks when the file stores it so, else float32. */
-  weight(name: string, shape: readonly [number, number]): Float32Array | QuantizedMatrix {
+  /** A linear weight [out, in]: its quantized blocks when the file stores it so, else float32 (`float` if already read). */
+  weight(name: string, shape: readonly [number, number], float?: Float32Array): Float32Array | QuantizedMatrix {
     const q = this.src.has(name) ? this.src.quantized?.(name) : undefined;
-    if (!q) return this.get(name, shape);
+    if (!q) return float ?? this.get(name, shape);
     if (q.rows !== shape[0] || q.cols !== shape[1]) throw new ModelFormatError(this.src.file, `tensor "${name}" shape`, `[${shape}]`, `[${q.rows},${q.cols}]`);
     return q;
   }
@@ -247,16 +247,18 @@ function torchTransformer(c: ModelConfig, r: Reader): ModelWeights {
     else w.tgtEmbed = table;
   }
   if (c.positions === "learned") w.positions = r.get(n("positions", "pos_embed.weight"), [c.max_positions, d]);
-  if (c.lm_head) w.output = outputHead(c, r, n("output", "generator"), (w.tgtEmbed ?? w.srcEmbed)!);
+  if (c.lm_head) w.output = outputHead(c, r, n("output", "generator"), (w.tgtEmbed ?? w.srcEmbed)!, n(ed ? "tgt_embed" : "embed", ed ? "tgt_embed.weight" : "embed.weight"));
   return w;
 }
 
 /** The vocabulary projection: its own tensors, or the token table when tied. */
-function outputHead(c: ModelConfig, r: Reader, prefix: string, table: Float32Array): LinearWeights {
+function outputHead(c: ModelConfig, r: Reader, prefix: string, table: Float32Array, tableName: string): LinearWeights {
   const d = c.d_model;
   const v = c.vocab_size;
   if (c.tied_output) {
-    return { weight: table, bias: c.output_bias ? r.get(`${prefix}.bias`, [v]) : undefined, inFeatures: d, outFeatures: v };
+    // A quantized table stays quantized as the head (llama.cpp multiplies by the stored blocks).
+    const weight = r.weight(tableName, [v, d], table);
+    return { weight, bias: c.output_bias ? r.get(`${prefix}.bias`, [v]) : undefined, inFeatures: d, outFeatures: v };
   }
   return r.linear(prefix, d, v, c.output_bias);
 }
@@ -286,7 +288,7 @@ function hfGpt2(c: ModelConfig, r: Reader): ModelWeights {
   const w: ModelWeights = { encoder: [], decoder, tgtEmbed: r.get(`${p}wte.weight`, [c.vocab_size, d]) };
   if (c.positions === "learned") w.positions = r.get(`${p}wpe.weight`, [c.max_positions, d]);
   if (c.decoder_final_norm) w.decoderNorm = r.norm(`${p}ln_f`, c, d);
-  if (c.lm_head) w.output = outputHead(c, r, "lm_head", w.tgtEmbed!);
+  if (c.lm_head) w.output = outputHead(c, r, "lm_head", w.tgtEmbed!, `${p}wte.weight`);
   return w;
 }
 
@@ -336,7 +338,7 @@ function hfLlama(c: ModelConfig, r: Reader): ModelWeights {
         score: scoreWeights(c, r, `${l}self_attn`),
       },
       ffnNorm: r.norm(c.post_norms ? `${l}pre_feedforward_layernorm` : `${l}post_attention_layernorm`, c, d),
-      ffn: { activation: c.activation, up, gate, down: r.linear(`${l}mlp.down_proj`, c.d_ff, d, c.ffn_bias) },
+      ffn: { activation: c.activation, geluF16: c.gelu_f16, up, gate, down: r.linear(`${l}mlp.down_proj`, c.d_ff, d, c.ffn_bias) },
     };
     if (c.post_norms) {
       layer.selfPostNorm = r.norm(`${l}post_attention_layernorm`, c, d);
@@ -347,7 +349,7 @@ function hfLlama(c: ModelConfig, r: Reader): ModelWeights {
   const w: ModelWeights = { encoder: [], decoder, tgtEmbed: r.get("model.embed_tokens.weight", [c.vocab_size, d]) };
   if (c.positions === "learned") w.positions = r.get("model.embed_positions.weight", [c.max_positions, d]);
   if (c.decoder_final_norm) w.decoderNorm = r.norm("model.norm", c, d);
-  if (c.lm_head) w.output = outputHead(c, r, "lm_head", w.tgtEmbed!);
+  if (c.lm_head) w.output = outputHead(c, r, "lm_head", w.tgtEmbed!, "model.embed_tokens.weight");
   return w;
 }
 

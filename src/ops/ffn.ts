@@ -9,6 +9,8 @@ import type { WeightBlocks } from "./weight_blocks.js";
  */
 export interface FfnWeights {
   activation: "relu" | "gelu" | "gelu_tanh" | "swiglu" | "geglu";
+  /** gelu_tanh and geglu as ggml's CPU backend computes GELU (ACT_GELU_F16): GGUF models, as llama.cpp runs them. */
+  geluF16?: boolean;
   up: LinearWeights;
   /** SwiGLU and GeGLU only. */
   gate?: LinearWeights;
@@ -20,6 +22,7 @@ export class FeedForward {
   private constructor(
     private readonly engine: Engine,
     readonly activation: FfnWeights["activation"],
+    private readonly geluF16: boolean,
     private readonly up: Linear,
     private readonly gate: Linear | undefined,
     private readonly down: Linear,
@@ -27,7 +30,7 @@ export class FeedForward {
 
   static create(engine: Engine, blocks: WeightBlocks, w: FfnWeights): FeedForward {
     const gate = w.activation === "swiglu" || w.activation === "geglu" ? Linear.create(engine, blocks, w.gate!) : undefined;
-    return new FeedForward(engine, w.activation, Linear.create(engine, blocks, w.up), gate, Linear.create(engine, blocks, w.down));
+    return new FeedForward(engine, w.activation, w.geluF16 ?? false, Linear.create(engine, blocks, w.up), gate, Linear.create(engine, blocks, w.down));
   }
 
   get hidden(): number {
@@ -42,9 +45,11 @@ export class FeedForward {
       const g = this.engine.scratch.alloc(m * f * 4);
       await this.gate.run({ m, a: x, lda: ldx, c: g, ldc: f });
       await this.up.run({ m, a: x, lda: ldx, c: h, ldc: f });
-      await runElementwise(this.engine, this.activation === "geglu" ? "f32_geglu" : "f32_swiglu", m * f, [g, h, h]);
+      const glu = this.activation === "swiglu" ? "f32_swiglu" : this.geluF16 ? "f32_geglu_f16" : "f32_geglu";
+      await runElementwise(this.engine, glu, m * f, [g, h, h]);
     } else {
-      await this.up.run({ m, a: x, lda: ldx, c: h, ldc: f, act: this.activation as "relu" | "gelu" | "gelu_tanh" });
+      const act = this.activation === "gelu_tanh" && this.geluF16 ? "gelu_f16" : (this.activation as "relu" | "gelu" | "gelu_tanh");
+      await this.up.run({ m, a: x, lda: ldx, c: h, ldc: f, act });
     }
     await this.down.run({ m, a: h, lda: f, c: residual, ldc: ldr, accumulate });
   }

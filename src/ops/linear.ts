@@ -1,4 +1,4 @@
-import { ACT_GELU, ACT_GELU_TANH, ACT_NONE, ACT_RELU, ACT_SILU, GEMM_ACCUMULATE } from "../kernels/exports.js";
+import { ACT_GELU, ACT_GELU_F16, ACT_GELU_TANH, ACT_NONE, ACT_RELU, ACT_SILU, GEMM_ACCUMULATE } from "../kernels/exports.js";
 import { kernelsOf } from "../kernels/bindings.js";
 import { ShapeError } from "../errors.js";
 import { isKQuant } from "../formats/kquant_blocks.js";
@@ -8,10 +8,10 @@ import { splitRange, taskCount } from "./parallel.js";
 import type { WeightBlocks } from "./weight_blocks.js";
 
 /** Activation fused into a linear's epilogue. */
-export type LinearActivation = "none" | "relu" | "gelu" | "gelu_tanh" | "silu";
+export type LinearActivation = "none" | "relu" | "gelu" | "gelu_tanh" | "gelu_f16" | "silu";
 
 const ACT_CODE: Record<LinearActivation, number> = {
-  none: ACT_NONE, relu: ACT_RELU, gelu: ACT_GELU, gelu_tanh: ACT_GELU_TANH, silu: ACT_SILU,
+  none: ACT_NONE, relu: ACT_RELU, gelu: ACT_GELU, gelu_tanh: ACT_GELU_TANH, gelu_f16: ACT_GELU_F16, silu: ACT_SILU,
 };
 
 /** A dense weight as stored in a checkpoint. */
@@ -60,7 +60,7 @@ const QUANT_ROWS = 8;
 /**
  * y = act(x W^T + b) [+ y]: the weight is packed once (f32_gemm_pack_bt, or q8_0/q4_0 repack;
  * k-quant blocks are copied as they are) into the weights region; each run is one GEMM (or GEMV for one row) split over tasks by
- * rows or panels. Quantized weights quantize x per block of 32 first (q8_quantize_rows) and
+ * rows or panels. Quantized weights quantize x to int8 records first (q8_quantize_rows, q8k_quantize_rows) and
  * split by output rows only.
  */
 export class Linear {
@@ -132,7 +132,8 @@ export class Linear {
     const k = this.inFeatures;
     const kern = kernelsOf(this.engine);
     const xq = this.engine.scratch.alloc(m * kern.q8_xq_bytes(k));
-    kern.q8_quantize_rows(m, k, r.a, r.lda, xq);
+    // Per weight type, llama.cpp's activation rounding (Q8_K for the k-quants, q8_0 for the others).
+    (isKQuant(q.type) ? kern.q8k_quantize_rows : kern.q8_quantize_rows)(m, k, r.a, r.lda, xq);
     const ranges = splitRange(n, taskCount(this.engine, 2 * m * n * k, Math.ceil(n / QUANT_ROWS)), QUANT_ROWS);
     const bias = (j0: number) => (this.bias ? this.bias + j0 * 4 : 0);
     if (isKQuant(q.type)) {

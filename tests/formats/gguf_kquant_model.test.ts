@@ -165,7 +165,9 @@ describe.each(TEST_BUILDS)("the Q4_K_M-style model on the %s build", (build) => 
     const { logits } = await model.forward({ tokens: [prompt] });
     const e = relError(logits![0], reference.read("logits"));
     console.log(`${FILE} on the k-quant kernels (${build}): max error ${e.toPrecision(3)} of the largest logit`);
-    expect(e).toBeLessThan(0.03);
+    // Activations go through llama.cpp's Q8_K rounding (one scale per 256 values, not per 32 as the
+    // q8_0 records): measured 0.043 (it was 0.017 per 32), the error llama.cpp's own CPU path carries.
+    expect(e).toBeLessThan(0.06);
     model.dispose();
   });
 });

@@ -25,18 +25,28 @@ const reference = JSON.parse(readFileSync(new URL("llamacpp.json", DIR), "utf8")
 /**
  * Largest |our log p - llama.cpp's| over the tokens llama.cpp gives log p > -10, per file type,
  * at the first step and at every step of llama.cpp's greedy path. Measured (tests print it): F32
- * 2e-5, 3.2e-3 where GELU runs (gpt2, gemma, gemma2: ggml's GELU goes through an f16 table);
- * F16 <= 2.3e-2 (llama.cpp rounds activations to f16 before F16 matmuls); Q8_0 / Q4_0 <= 0.25 and
- * the k-quants <= 0.6: both sides quantize activations per block, but with other scales (ggml
- * rounds a q8_0 block's scale to f16, ours stays f32; the k-quants meet q8_K blocks of 256 there
- * and, until their kernels land, a requantization to q8_0 here), so the rounding errors of the two
- * are independent and their difference is ~sqrt(2) x either's. Limits: the measured worst with headroom.
+ * <= 1.8e-5 (GELU as ggml's f16 table, config gelu_f16); F16 <= 2.2e-2 (llama.cpp rounds
+ * activations to f16 before F16 matmuls, we do not); Q8_0 / Q4_0 / k-quants <= 4.3e-6: the
+ * activations are quantized as llama.cpp's CPU backend does (q8_0 records with an f16 scale for
+ * Q8_0 / Q4_0, Q8_K for the k-quants), so the integer sums are the same and only the f32
+ * accumulation order differs. Limits: the measured worst with headroom.
  */
 const LOGPROB_TOL: Record<string, number> = {
-  F32: 1e-2, F16: 4e-2, Q8_0: 0.4, Q4_0: 0.4, Q4_K_M: 1, Q5_K_M: 1, Q6_K: 1,
+  F32: 1e-4, F16: 4e-2, Q8_0: 1e-4, Q4_0: 1e-4, Q4_K_M: 1e-4, Q5_K_M: 1e-4, Q6_K: 1e-4,
 };
-/** File types whose greedy path must equal llama.cpp's token for token (no activation quantization on either side of a near-tie). */
-const EXACT_PATH = new Set(["F32", "F16"]);
+/**
+ * Files whose greedy path is not llama.cpp's token for token, with their log p tolerance; every
+ * other file's path is llama.cpp's.
+ * qwen3_q8_0: first-step log p off by up to 0.16 (median 0.028 over the tokens above -10); free-running
+ * ids part at step 17. Found by looking for activations on a rounding boundary: in layer 0's
+ * ffn_down input (silu(gate) * up) at the last prompt position one value gives x * 127 / amax =
+ * -34.5 exactly, which we round (to even, as llama.cpp's x86 quantize_row_q8_0) to -34; forcing that
+ * one quant to -35 brings the first-step log p to 1.6e-6 of llama.cpp's, so llama.cpp's value sits an
+ * ulp past the tie (its SiLU is not ours) and rounds to -35. A near-tie of one activation, not a
+ * difference of rule (rounding ties away from zero everywhere leaves the 0.16). It keeps the former
+ * Q8_0 tolerance.
+ */
+const NOT_EXACT: Record<string, number> = { qwen3_q8_0: 0.4 };
 
 function logSoftmax(x: Float32Array): Float64Array {
   let max = -Infinity;
@@ -95,9 +105,12 @@ describe("GGUF models against llama.cpp", () => {
       const ids = (await greedy(model, { prompts: [info.prompt], maxNewTokens: want.ids.length, eosId: -1 }))[0];
       const same = ids.findIndex((t, i) => t !== want.ids[i]);
       console.log(`${name}: first-step log p within ${firstErr.toPrecision(2)} of llama.cpp's; its greedy choices within ${worstMiss.toPrecision(2)} of our best; free-running ids ${same < 0 ? `equal (${ids.length})` : `equal for ${same} steps (llama.cpp's top-2 gap at step ${same}: ${want.gaps[same]})`}`);
-      expect(firstErr).toBeLessThan(LOGPROB_TOL[info.type]);
-      expect(worstMiss).toBeLessThan(LOGPROB_TOL[info.type]);
-      if (EXACT_PATH.has(info.type)) expect(ids).toEqual(want.ids);
+      const loose = NOT_EXACT[name];
+      const tol = loose ?? LOGPROB_TOL[info.type];
+      expect(firstErr).toBeLessThan(tol);
+      expect(worstMiss).toBeLessThan(tol);
+      if (loose) expect(ids, `${name} now follows llama.cpp's path: drop it from NOT_EXACT`).not.toEqual(want.ids);
+      else expect(ids).toEqual(want.ids);
       expect(want.ids.length).toBeGreaterThanOrEqual(32);
     } finally {
       model.dispose();
@@ -161,7 +174,8 @@ describe("Hugging Face safetensors + config.json of the same architectures", () 
     const hf = openModel(asHuggingFace(arch, gguf));
     expect(hf.format).toBe("hf");
     const { prompt } = models[`${arch}_f32`];
-    const a = Model.fromTensors(rt, gguf.config, gguf.tensors);
+    // The layouts are compared, not GELU's rounding: ggml's f16 GELU (gelu_f16) is a GGUF-only setting.
+    const a = Model.fromTensors(rt, { ...gguf.config, gelu_f16: false }, gguf.tensors);
     const b = Model.fromTensors(rt, hf.config, hf.tensors);
     try {
       const want = (await a.forward({ tokens: [prompt] })).logits![0];

@@ -8,6 +8,7 @@ import { createRuntime, type Runtime } from "../../src/index.js";
 import { Linear } from "../../src/ops/linear.js";
 import { WeightBlocks } from "../../src/ops/weight_blocks.js";
 import { Rng } from "../../src/util/rng.js";
+import { activationRecords, expectRecord, rne } from "./records.js";
 
 const TYPES = ["q4_k", "q5_k", "q6_k"] as const;
 
@@ -40,6 +41,30 @@ describe("k-quant codec", () => {
   });
 });
 
+describe("Q8_K activation quantizer", () => {
+  // ggml's quantize_row_q8_K_ref: mx the first value of largest |x| in 256, iscale = f32(-127 / mx),
+  // q = nearest-even(x * iscale), d = f32(1 / iscale) in all 8 records of the super-block.
+  it.each(["scalar", "simd", "relaxed"] as const)("writes ggml's Q8_K rule exactly (%s)", async (build) => {
+    const [m, k] = [2, 1280];
+    const x = new Rng(12).f32(m * k, -3, 3);
+    x.fill(0, 256, 512); // an all-zero super-block: d = 0
+    x[600] = 7; // a positive largest value (d < 0) ...
+    x[700] = -7; // ... tied in |x| by a later negative one, which does not count
+    x.fill(0.25, 1536, 1792); // mx = -127: iscale = 1, the halves are exact ties (rounded to even)
+    [x[1536], x[1537], x[1538], x[1539]] = [-127, 0.5, 1.5, -2.5];
+    const dv = activationRecords(await runtime({ build, threads: 1 }), true, m, k, x);
+    for (let s = 0; s < (m * k) / 256; s++) {
+      const v = x.subarray(256 * s, 256 * s + 256);
+      let mx = 0;
+      for (const t of v) if (Math.abs(t) > Math.abs(mx)) mx = t;
+      const iscale = mx ? Math.fround(-127 / mx) : 0;
+      const d = mx ? Math.fround(1 / iscale) : 0;
+      for (let b = 0; b < 8; b++) expectRecord(dv, 112 * (8 * s + b), Array.from(v.subarray(32 * b, 32 * b + 32), (t) => rne(Math.fround(t * iscale)) + 0), d);
+    }
+    expect(dv.getFloat32(112 * 8 * 2 + 96, true)).toBeLessThan(0);
+  });
+});
+
 /** `type` GEMV (m = 1) or GEMM on one build, W staged at `misalign` bytes past a 16-byte boundary. */
 async function productOn(build: "scalar" | "simd", type: KQuantType, m: number, n: number, k: number, misalign = 0): Promise<Float32Array> {
   const rt = await runtime({ build, threads: 1 });
@@ -54,7 +79,7 @@ async function productOn(build: "scalar" | "simd", type: KQuantType, m: number, 
   const px = e.scratch.alloc(m * k * 4);
   e.mem.f32.set(x, px >> 2);
   const xq = e.scratch.alloc(m * kern.q8_xq_bytes(k));
-  kern.q8_quantize_rows(m, k, px, k, xq);
+  kern.q8k_quantize_rows(m, k, px, k, xq);
   const c = e.scratch.alloc(m * n * 4);
   const pbias = e.scratch.alloc(n * 4);
   e.mem.f32.set(bias, pbias >> 2);

@@ -9,6 +9,7 @@ import { repackStaged, unpackQuant } from "../../src/kernels/entries/quant.js";
 import { Linear } from "../../src/ops/linear.js";
 import { WeightBlocks } from "../../src/ops/weight_blocks.js";
 import { Rng } from "../../src/util/rng.js";
+import { activationRecords, expectRecord, rne } from "./records.js";
 
 const live: Runtime[] = [];
 async function runtime(opts: Parameters<typeof createRuntime>[0]): Promise<Runtime> {
@@ -77,6 +78,26 @@ describe("repack", () => {
   });
 });
 
+describe("activation quantizer", () => {
+  // llama.cpp's x86 quantize_row_q8_0: q = nearest-even(x * f32(127 / amax)), d = f16(f32(amax / 127)).
+  it.each(["scalar", "simd", "relaxed"] as const)("writes llama.cpp's q8_0 records exactly (%s)", async (build) => {
+    const [m, k] = [3, 160];
+    const rng = new Rng(9);
+    const x = rng.f32(m * k, -3, 3);
+    x.fill(0, 32, 64); // an all-zero block: d = 0, quants 0
+    for (let i = 64; i < 96; i++) x[i] = (i - 80) * 2e-7; // d below f16's normal range
+    x.fill(0.25, 96, 128); // amax 127: id = 1, so the halves are exact ties, rounded to even (roundf would not)
+    [x[96], x[97], x[98], x[99]] = [127, 0.5, 1.5, -2.5];
+    const dv = activationRecords(await runtime({ build, threads: 1 }), false, m, k, x);
+    for (let b = 0; b < (m * k) / 32; b++) {
+      const v = x.subarray(32 * b, 32 * b + 32);
+      const amax = v.reduce((a, t) => Math.max(a, Math.abs(t)), 0);
+      const id = amax ? Math.fround(127 / amax) : 0;
+      expectRecord(dv, 112 * b, Array.from(v, (t) => rne(Math.fround(t * id)) + 0), f16ToF32(f32ToF16(Math.fround(amax / 127))));
+    }
+  });
+});
+
 /** Runs `type` GEMM/GEMV on one build and returns the output bits. */
 async function productOn(build: "scalar" | "simd", type: Block32Type, m: number, n: number, k: number): Promise<Float32Array> {
   const rt = await runtime({ build, threads: 1 });
@@ -139,9 +160,32 @@ describe("quantized Linear", () => {
   it.each([1, 6])("q8_0 with m=%i is the float layer over the dequantized weight, within the activation-quantization bound", async (m) => {
     const x = new Rng(3).f32(m * k);
     const [q, f] = [await run("q8_0", m, 1, x), await run("f32", m, 1, x)];
-    // |error| <= sum_b dx_b / 2 sum |w| over a block (relu has slope <= 1): dx <= 1/127, sum |w| <= 192.
-    for (let i = 0; i < q.length; i++) expect(Math.abs(q[i] - f[i])).toBeLessThanOrEqual((k / 254) * 1.01);
+    // |error| <= sum over values of |w| amax (1 / 254 + 2^-11) (half a step, the f16 dx; relu has slope <= 1): amax <= 1, |w| <= 1.
+    for (let i = 0; i < q.length; i++) expect(Math.abs(q[i] - f[i])).toBeLessThanOrEqual(k * (1 / 254 + 2 ** -11) * 1.01);
     expect(q.some((v, i) => v !== f[i])).toBe(true);
+  });
+
+  // Strict SIMD and scalar evaluate ggml's GELU the same way in the epilogue and in f32_geglu_f16.
+  it.each(["scalar", "simd"] as const)("the gelu_f16 epilogue is f32_geglu_f16 of the plain output (%s)", async (build) => {
+    const rt = await runtime({ build, threads: 1 });
+    const e = rt.engine;
+    const blocks = new WeightBlocks(e);
+    const lin = Linear.create(e, blocks, { weight: quantizeMatrix("q8_0", w, n, k), bias, inFeatures: k, outFeatures: n });
+    const m = 3;
+    const a = e.scratch.alloc(m * k * 4);
+    e.mem.f32.set(new Rng(6).f32(m * k, -8, 8), a >> 2);
+    const [plain, fused, ones] = [e.scratch.alloc(m * n * 4), e.scratch.alloc(m * n * 4), e.scratch.alloc(m * n * 4)];
+    e.mem.f32.fill(1, ones >> 2, (ones >> 2) + m * n);
+    await lin.run({ m, a, lda: k, c: plain, ldc: n });
+    await lin.run({ m, a, lda: k, c: fused, ldc: n, act: "gelu_f16" });
+    rt.kernels.f32_geglu_f16(m * n, plain, ones, plain);
+    const [want, got] = [e.mem.f32.slice(plain >> 2, (plain >> 2) + m * n), e.mem.f32.slice(fused >> 2, (fused >> 2) + m * n)];
+    expect(new Uint32Array(got.buffer)).toEqual(new Uint32Array(want.buffer));
+    // Below 10 every output is a half (the table's values times 1); from 10 up x itself.
+    expect(got.every((v) => v >= 10 || f16ToF32(f32ToF16(v)) === v)).toBe(true);
+    expect(got.some((v) => v >= 10) && got.some((v) => v < 10 && v !== 0)).toBe(true);
+    e.scratch.reset();
+    blocks.dispose();
   });
 
   it.each(["q8_0", "q4_0"] as const)("%s gives the same bits on 1, 2 and 3 threads (N split by 8-row ranges)", async (type) => {

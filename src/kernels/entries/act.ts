@@ -1,3 +1,4 @@
+import { f16ToF32, f32ToF16 } from "../../formats/safetensors.js";
 import { readF32 } from "../bindings.js";
 import { axisSizes, type KernelEntry, stage } from "../kernel_entry.js";
 import type { KernelExports } from "../exports.js";
@@ -100,6 +101,32 @@ const geglu: KernelEntry = {
   errorScale: (c) => c.inputs.gate.reduce((m, g, i) => Math.max(m, Math.abs(geluTanh(g) * c.inputs.up[i]) * geluCond(g)), 0),
 };
 
+/** To the nearest half (through f32; the tolerance below allows a step anyway). */
+const f16 = (v: number) => f16ToF32(f32ToF16(v));
+
+/** ggml's GELU: the tanh form at f16(x), rounded to f16; x from 10 up, 0 from -10 down. */
+const geluF16 = (x: number) => (x <= -10 ? 0 : x >= 10 ? x : f16(geluTanh(f16(x))));
+
+const gegluF16: KernelEntry = {
+  name: "f32_geglu_f16",
+  tile: { n: 4 },
+  shapes: axisSizes(4).map((n) => ({ n })),
+  benchShapes: [{ n: 65536 }],
+  flops: () => 0,
+  // Gates past +-10 too (the identity and zero branches).
+  makeCase: (d, rng) => ({ dims: d, inputs: { gate: rng.f32(d.n, -12, 12), up: rng.f32(d.n, -2, 2) }, params: {} }),
+  reference: (c) => Float64Array.from(c.inputs.gate, (g, i) => geluF16(g) * c.inputs.up[i]),
+  run(k, engine, c) {
+    const p = stage(engine, { ...c.inputs, out: new Float32Array(c.dims.n) });
+    k.f32_geglu_f16(c.dims.n, p.gate, p.up, p.out);
+    return readF32(engine, p.out, c.dims.n);
+  },
+  // One f16 step of the largest |gelu| times |up| (our f32 GELU may sit across a rounding midpoint
+  // from the float64 one), plus the f32 product.
+  tolerance: { abs: 0, rel: 1 },
+  errorScale: (c) => c.inputs.gate.reduce((m, g, i) => Math.max(m, Math.abs(c.inputs.up[i]) * (Math.abs(geluF16(g)) * 2 ** -10 + 2 ** -24)), 0),
+};
+
 const softcap: KernelEntry = {
   name: "f32_softcap",
   tile: { n: 8 },
@@ -127,5 +154,6 @@ export const ACT_KERNELS: KernelEntry[] = [
   unary("f32_silu", (x) => x * sigmoid(x), 1e-6, (x) => (x < 0 ? 1 - x : 1)),
   swiglu,
   geglu,
+  gegluF16,
   softcap,
 ];

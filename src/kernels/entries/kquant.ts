@@ -8,7 +8,7 @@ import { cachedReference, flagsOf, GUARD, ldc, ldx, makeQuantCase } from "./quan
 // them, read by the kernels with no repack. The cases are quant.ts's: the weight made in float,
 // quantized by formats/kquant_blocks.ts, the kernel's output compared with the float64 product
 // of the *dequantized* weight and the *float* activations, within the bound of the activations'
-// quantization per block of 32 (see quant.ts).
+// quantization (q8k_quantize_rows: llama.cpp's Q8_K, one scale per 256; see quant.ts).
 // The kernels take one row of W at a time (tile n = 1) and one super-block of K per step:
 // N over 1, 2, 3 and primes, K over 1, 2, 3, 5, 13 super-blocks.
 
@@ -29,15 +29,15 @@ function kquantProduct(type: KQuantType, gemm: boolean): KernelEntry {
       : [{ n: 768, k: 768 }, { n: 3072, k: 768 }, { n: 4096, k: 4096 }],
     flops: (d) => 2 * (d.m ?? 1) * d.n * d.k,
     makeCase: (d, rng) => makeQuantCase(type, d, rng),
-    reference: (c) => cachedReference(c).out,
-    errorScale: (c) => cachedReference(c).bound,
+    reference: (c) => cachedReference(c, 256).out,
+    errorScale: (c) => cachedReference(c, 256).bound,
     run(k, engine, c) {
       const d = c.dims;
       const { w: _w, ...staged } = c.inputs;
       const p = stage(engine, staged);
       const m = d.m ?? 1;
       const xq = engine.scratch.alloc(m * k.q8_xq_bytes(d.k));
-      k.q8_quantize_rows(m, d.k, p.x, ldx(d), xq);
+      k.q8k_quantize_rows(m, d.k, p.x, ldx(d), xq);
       if (!gemm) {
         k[`${type}_gemv`](d.n, d.k, xq, p.blocks, p.c0, p.bias ?? 0, flagsOf(d));
         return readF32(engine, p.c0, d.n + GUARD);

@@ -8,9 +8,10 @@ import { type Dims, type KernelCase, type KernelEntry, stage } from "../kernel_e
 // Quantized weights (assembly/q_pack.ts, q_gemv.ts). The weight is made in float, quantized
 // to GGUF blocks by formats/quant_blocks.ts, handed to the build's repack, and the kernel's
 // output is compared with the float64 product of the *dequantized* weight and the *float*
-// activations. The kernel quantizes the activations per block of 32 (dx = max|x| / 127,
-// |x - dx q| <= dx / 2), so the allowed error is that bound, computed per output:
-//   sum over blocks b of dx_b / 2 * sum_t |w_t|  (+ 1e-6 of the sum of |terms| for f32 rounding),
+// activations. The kernel quantizes the activations per block of 32 as llama.cpp does
+// (q = round(x 127 / max|x|), dx = f16(max|x| / 127): |x - dx q| <= dx / 2 + 127 |dx - max|x| / 127|,
+// the second term the f16 rounding, <= max|x| 2^-11), so the allowed error is that bound per output:
+//   sum over blocks b of that bound * sum_t |w_t|  (+ 1e-6 of the sum of |terms| for f32 rounding),
 // times 1.2 (the activations' largest slope) where an activation is fused. Typically the
 // error is ~1/4 of the bound (rounding errors partly cancel); see tests/kernels/quant.test.ts.
 // Shapes: K over multiples of 32 (1, 3, 7, 13, 31 and 129 blocks), N over 1, 3, 4, 5, 7, 8, 9,
@@ -55,8 +56,11 @@ function act64(code: number, x: number): number {
   return x;
 }
 
-/** Float64 reference over the dequantized weight and float x, and the per-output error bound. */
-function quantReference(c: KernelCase): { out: Float64Array; bound: number } {
+/**
+ * Float64 reference over the dequantized weight and float x, and the per-output error bound for
+ * activations quantized per `block` values: 32 (q8_0 records, f16 dx) or 256 (Q8_K, f32 dx).
+ */
+function quantReference(c: KernelCase, block: number): { out: Float64Array; bound: number } {
   const d = c.dims;
   const gemv = d.m === undefined;
   const m = d.m ?? 1;
@@ -66,11 +70,14 @@ function quantReference(c: KernelCase): { out: Float64Array; bound: number } {
   let bound = 0;
   for (let i = 0; i < m; i++) {
     const xr = x.subarray(i * ldx(d), i * ldx(d) + d.k);
-    const dx: number[] = [];
+    // Largest |x - dx q| of each block of 32 (a Q8_K super-block's bound in each of its 8).
+    const err: number[] = [];
     for (let b = 0; b < d.k / 32; b++) {
+      const b0 = b - (b % (block / 32));
       let amax = 0;
-      for (let t = 0; t < 32; t++) amax = Math.max(amax, Math.abs(xr[b * 32 + t]));
-      dx.push(Math.fround(amax / 127));
+      for (let t = 0; t < block; t++) amax = Math.max(amax, Math.abs(xr[b0 * 32 + t]));
+      const dx = amax / 127;
+      err.push(dx / 2 + (block === 32 ? 127 * Math.max(dx * 2 ** -11, 2 ** -25) : 0));
     }
     for (let j = 0; j < d.n; j++) {
       let s = 0;
@@ -85,7 +92,7 @@ function quantReference(c: KernelCase): { out: Float64Array; bound: number } {
           abs += Math.abs(p);
           wabs += Math.abs(w[j * d.k + kk]);
         }
-        q += (dx[b] / 2) * wabs;
+        q += err[b] * wabs;
       }
       const bj = bias ? bias[j] : 0;
       let v = act64(d.act ?? ACT_NONE, s + bj);
@@ -99,10 +106,10 @@ function quantReference(c: KernelCase): { out: Float64Array; bound: number } {
 }
 
 const refs = new WeakMap<KernelCase, ReturnType<typeof quantReference>>();
-/** The float64 reference of a quantized-product case and its error bound, computed once per case. */
-export function cachedReference(c: KernelCase) {
+/** The float64 reference of a quantized-product case and its error bound (activations per `block`), computed once per case. */
+export function cachedReference(c: KernelCase, block = 32) {
   let r = refs.get(c);
-  if (!r) refs.set(c, (r = quantReference(c)));
+  if (!r) refs.set(c, (r = quantReference(c, block)));
   return r;
 }
 
@@ -216,16 +223,23 @@ export function unpackQuant(u8: Uint8Array, type: Block32Type, n: number, k: num
   return out;
 }
 
-/** The activation quantizer: dx * q against x, within dx / 2; the i16 and i8 copies and the sum agree. */
-const quantizeRows: KernelEntry = {
-  name: "q8_quantize_rows",
-  tile: { k: 32 },
-  shapes: [{ m: 1, k: 32 }, { m: 3, k: 64 }, { m: 2, k: 416 }, { m: 5, k: 4096 }],
+/**
+ * An activation quantizer (q8_0 records per 32, or Q8_K per 256): dx * q against x, within half a
+ * step (plus the f16 rounding of dx per 32); the i16 and i8 copies and the sum agree, and a Q8_K
+ * super-block's 8 records share one dx.
+ */
+const quantizeRows = (k8: boolean): KernelEntry => ({
+  name: k8 ? "q8k_quantize_rows" : "q8_quantize_rows",
+  tile: { k: k8 ? 256 : 32 },
+  shapes: k8
+    ? [{ m: 1, k: 256 }, { m: 3, k: 512 }, { m: 2, k: 1280 }, { m: 5, k: 4096 }]
+    : [{ m: 1, k: 32 }, { m: 3, k: 64 }, { m: 2, k: 416 }, { m: 5, k: 4096 }],
   benchShapes: [{ m: 1, k: 4096 }],
   flops: () => 0,
   makeCase(d, rng) {
     const x = new Float32Array(d.m * ldx(d)).fill(NaN);
-    for (let i = 0; i < d.m; i++) for (let j = 0; j < d.k; j++) x[i * ldx(d) + j] = rng.uniform(-4, 4) * (j < 32 && i === 1 ? 0 : 1);
+    // Row 1 starts with an all-zero block (super-block for Q8_K).
+    for (let i = 0; i < d.m; i++) for (let j = 0; j < d.k; j++) x[i * ldx(d) + j] = rng.uniform(-4, 4) * (j < (k8 ? 256 : 32) && i === 1 ? 0 : 1);
     return { dims: d, inputs: { x }, params: {} };
   },
   reference(c) {
@@ -234,14 +248,14 @@ const quantizeRows: KernelEntry = {
     for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) out[i * k + j] = c.inputs.x[i * ldx(c.dims) + j];
     return out;
   },
-  // dx / 2 = max|x| / 254 <= 4 / 254
-  errorScale: () => 4 / 254,
+  // Half a step = max|x| / 254 <= 4 / 254, plus (q8_0) the f16 rounding of dx over 127: 4 * 2^-11.
+  errorScale: () => 4 / 254 + (k8 ? 0 : 4 * 2 ** -11),
   run(k, engine, c) {
     const { m, k: kk } = c.dims;
     const p = stage(engine, c.inputs);
     const rec = k.q8_xq_bytes(kk) / (kk / 32);
     const xq = engine.scratch.alloc(m * k.q8_xq_bytes(kk));
-    k.q8_quantize_rows(m, kk, p.x, ldx(c.dims), xq);
+    (k8 ? k.q8k_quantize_rows : k.q8_quantize_rows)(m, kk, p.x, ldx(c.dims), xq);
     const dv = new DataView(engine.mem.u8.buffer);
     const out = new Float32Array(m * kk);
     for (let i = 0; i < m; i++) {
@@ -257,15 +271,16 @@ const quantizeRows: KernelEntry = {
           out[i * kk + b * 32 + t] = q16 === q8 && Math.abs(q16) <= 127 ? dx * q16 : NaN;
         }
         if (sum !== dv.getInt32(r + 100, true)) out[i * kk + b * 32] = NaN;
+        if (k8 && dx !== dv.getFloat32(r - (b % 8) * rec + 96, true)) out[i * kk + b * 32] = NaN;
       }
     }
     return out;
   },
   tolerance: { abs: 0, rel: 1 + 1e-6 },
-};
+});
 
 /** Quantized weights: repacks, the activation quantizer, GEMV and GEMM in q8_0 and q4_0. */
 export const QUANT_KERNELS: KernelEntry[] = [
-  repackEntry("q8_0"), repackEntry("q4_0"), quantizeRows,
+  repackEntry("q8_0"), repackEntry("q4_0"), quantizeRows(false), quantizeRows(true),
   quantProduct("q8_0", false), quantProduct("q4_0", false), quantProduct("q8_0", true), quantProduct("q4_0", true),
 ];
