@@ -14,7 +14,7 @@
 // then answers one decode step, untimed, to show the load was whole. Reads and loads alternate
 // (read first, so the page cache is warm for both); the median of the repetitions is reported.
 import { spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
@@ -75,7 +75,7 @@ function tensors(s: Shape): Tensor[] {
 }
 
 /** The tensor's values: a seeded stream per tensor, so every format holds the same weights. */
-function values(s: Shape, t: Tensor, index: number): Float32Array {
+function values(t: Tensor, index: number): Float32Array {
   const n = t.shape[0] * t.shape[1];
   const rng = new Rng(SEED * 7919 + index);
   if (t.kind.endsWith("norm")) return rng.f32(n, 0.9, 1.1);
@@ -126,7 +126,7 @@ function f16Bytes(v: Float32Array): Uint8Array {
 function writeLlama2c(s: Shape, path: string): void {
   writeFile(path, (out) => {
     out.write(f32Bytes(new Float32Array(new Int32Array([s.dim, s.hidden, s.layers, s.heads, s.heads, s.vocab, s.seqLen]).buffer)));
-    tensors(s).forEach((t, i) => out.write(f32Bytes(values(s, t, i))));
+    tensors(s).forEach((t, i) => out.write(f32Bytes(values(t, i))));
     out.write(new Uint8Array(s.seqLen * (s.dim / s.heads) * 4));
   });
 }
@@ -155,7 +155,7 @@ function writeHf(s: Shape, dir: string): void {
     new DataView(len.buffer).setBigUint64(0, BigInt(json.length), true);
     out.write(len);
     out.write(new TextEncoder().encode(json));
-    for (const { t, i } of list) out.write(f16Bytes(values(s, t, i)));
+    for (const { t, i } of list) out.write(f16Bytes(values(t, i)));
   });
 }
 
@@ -214,7 +214,7 @@ function writeGguf(s: Shape, path: string): void {
     out.write(new Uint8Array(align(out.at) - out.at));
     const start = out.at;
     for (const { t, i, q8 } of list) {
-      const v = values(s, t, i);
+      const v = values(t, i);
       out.write(q8 ? quantizeMatrix("q8_0", v, t.shape[0], t.shape[1]).blocks : f32Bytes(v));
       out.write(new Uint8Array(align(out.at - start) - (out.at - start)));
     }

@@ -1,6 +1,7 @@
 import { ArgumentError, ModelFormatError } from "./errors.js";
-import { optionsObject } from "./util/options.js";
+import { kindOf, optionsObject } from "./util/options.js";
 import { type ModelFiles, openModel } from "./formats/detect.js";
+import { type ByteInput, hasFileSystem, openSource, ProgressCounter, type ReadControl } from "./formats/byte_source.js";
 import { readModelPath } from "./formats/files.js";
 import type { SafetensorsFile } from "./formats/safetensors.js";
 import { TextModel, type TextModelOptions } from "./generate/text.js";
@@ -9,7 +10,6 @@ import { kernelsOf } from "./kernels/bindings.js";
 import type { KernelExports } from "./kernels/exports.js";
 import { defaultModelUrl } from "./runtime/assets.js";
 import { Engine, type EngineOptions, type RuntimeFeatures } from "./runtime/engine.js";
-import { readBytes } from "./runtime/loader.js";
 
 /** Options of {@link createRuntime}. */
 export type RuntimeOptions = EngineOptions;
@@ -17,9 +17,13 @@ export type RuntimeOptions = EngineOptions;
 /**
  * What {@link Runtime.loadModel} accepts: the bytes of a model file, several files by name
  * (a Hugging Face directory's config.json + model.safetensors + tokenizer.json, a llama2.c
- * checkpoint + tokenizer.bin), or a path (file or directory, where there is a file system) or URL.
+ * checkpoint + tokenizer.bin), a path (file or directory, where there is a file system), a URL,
+ * a fetch Response, a ReadableStream of the file's bytes, or a Blob / File.
  */
-export type ModelSource = Uint8Array | ArrayBuffer | string | URL | ModelFiles;
+export type ModelSource = ByteInput | ModelFiles;
+
+/** Options of {@link Runtime.loadModel}: the model's ({@link TextModelOptions}) and the read's. */
+export interface LoadModelOptions extends TextModelOptions, ReadControl {}
 
 /**
  * A loaded simdformer runtime: one wasm build, its memory and (where allowed) its threads.
@@ -51,29 +55,32 @@ export class Runtime {
    * const tm = await rt.loadModel();
    * console.log((await tm.translate("i like deep learning")).text);   // 我喜欢深度学习
    */
-  async loadModel(source?: ModelSource, opts?: TextModelOptions): Promise<TextModel> {
+  async loadModel(source?: ModelSource, opts?: LoadModelOptions): Promise<TextModel> {
     this.engine.assertLive();
     const options = optionsObject("loadModel", opts);
+    if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
+      throw new ArgumentError(`loadModel: onProgress: expected a function, found ${kindOf(options.onProgress)}`);
+    }
+    if (options.signal !== undefined && !(typeof options.signal === "object" && options.signal !== null && "aborted" in options.signal)) {
+      throw new ArgumentError(`loadModel: signal: expected an AbortSignal, found ${kindOf(options.signal)}`);
+    }
+    const counter = new ProgressCounter({ onProgress: options.onProgress, signal: options.signal });
     let bytes: Uint8Array | ModelFiles;
     let file = options.file;
     if (source === undefined) {
       if (!defaultModelUrl) {
         throw new ArgumentError("loadModel: this host gives modules no URL (e.g. workerd): expected the model's bytes, found none");
       }
-      bytes = await readBytes(defaultModelUrl);
+      bytes = await readWhole(defaultModelUrl, counter, options.signal);
       file ??= "translator.safetensors";
-    } else if (source instanceof Uint8Array) bytes = source;
-    else if (source instanceof ArrayBuffer) bytes = new Uint8Array(source);
-    else if (typeof source === "string" && hasFileSystem() && !/^[a-z][a-z0-9+.-]+:/i.test(source)) {
-      bytes = await readModelPath(source); // a file with its companions, or a directory
+    } else if (typeof source === "string" && hasFileSystem() && !/^[a-z][a-z0-9+.-]+:/i.test(source)) {
+      bytes = await readModelPath(source, counter); // a file with its companions, or a directory
       file ??= source;
-    } else if (typeof source === "string" || source instanceof URL) {
-      bytes = await readBytes(source);
-      file ??= String(source);
-    } else if (typeof source === "object" && source !== null && typeof (source as ModelFiles).files === "object" && (source as ModelFiles).files !== null) {
-      bytes = source as ModelFiles;
+    } else if (isModelFiles(source)) {
+      bytes = source;
     } else {
-      throw new ArgumentError(`loadModel: expected bytes, { files }, a path or a URL, found ${Object.prototype.toString.call(source)}`);
+      bytes = await readWhole(source, counter, options.signal);
+      file ??= typeof source === "string" || source instanceof URL ? String(source) : undefined;
     }
     // A config given in the options belongs to a simdformer safetensors (whose own may be absent).
     if (options.config !== undefined && bytes instanceof Uint8Array) return TextModel.load(this, bytes, { ...options, file });
@@ -112,8 +119,20 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   return new Runtime(await Engine.create(options));
 }
 
-/** Node, Deno and Bun read paths with node:fs; browsers and isolates take URLs. */
-function hasFileSystem(): boolean {
-  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return typeof p?.versions?.node === "string";
+/** A { files } object (several files of one model by name). */
+function isModelFiles(source: ModelSource): source is ModelFiles {
+  return typeof source === "object" && source !== null && !(source instanceof Uint8Array) && !ArrayBuffer.isView(source) &&
+    typeof (source as ModelFiles).files === "object" && (source as ModelFiles).files !== null;
+}
+
+/** All bytes of one source (bytes are taken as they are). */
+async function readWhole(input: ByteInput, counter: ProgressCounter, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  if (input instanceof Uint8Array) return input;
+  if (input instanceof ArrayBuffer) return new Uint8Array(input);
+  const src = (await openSource(input, { signal })).countIn(counter);
+  try {
+    return await src.rest();
+  } finally {
+    await src.close();
+  }
 }

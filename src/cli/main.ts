@@ -44,7 +44,12 @@ function statsLine(s: GenerationStats, p: Painter): string {
 async function loadTextModel(rt: Runtime, a: CliArgs, io: CliIo): Promise<TextModel> {
   const bar = new ProgressBar(io.stderr, "loading model");
   bar.update(0);
-  const tm = await rt.loadModel(a.model);
+  const mib = (n: number) => (n / 2 ** 20).toFixed(1);
+  const tm = await rt.loadModel(a.model, {
+    onProgress: ({ bytesDone, bytesTotal }) => {
+      if (bytesTotal) bar.update(bytesDone / bytesTotal, `${mib(bytesDone)} / ${mib(bytesTotal)} MiB`);
+    },
+  });
   bar.update(1);
   bar.done();
   return tm;

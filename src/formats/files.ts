@@ -1,6 +1,7 @@
 // Reading a model from a path on hosts with a file system (Node, Deno, Bun): a directory
 // (Hugging Face layout) or a file with its companions (config.json, tokenizer.json, tokenizer.bin).
 import { ArgumentError } from "../errors.js";
+import { FileSource, type ProgressCounter } from "./byte_source.js";
 import type { ModelFiles } from "./detect.js";
 import { parseJson } from "./hf.js";
 
@@ -11,15 +12,17 @@ const COMPANIONS = ["config.json", "tokenizer.json", "tokenizer_config.json", "t
  * The files of the model at `path`: a directory's weights (model.safetensors.index.json and its
  * shards, else a .safetensors, .gguf or llama2.c .bin) and companions, or a file and the
  * companions in its directory. Node's fs is imported on use, so other hosts never load it.
+ * Reads count in `counter` (progress, abort).
  */
-export async function readModelPath(path: string): Promise<ModelFiles> {
+export async function readModelPath(path: string, counter: ProgressCounter): Promise<ModelFiles> {
   const fs = await import("node:fs/promises");
   const p = await import("node:path");
   const read = async (f: string) => {
+    const src = (await FileSource.open(f)).countIn(counter);
     try {
-      return new Uint8Array(await fs.readFile(f));
-    } catch (e) {
-      throw new ArgumentError(`${f}: expected a readable file, found ${(e as { code?: string }).code ?? (e as Error).message}`);
+      return await src.rest();
+    } finally {
+      await src.close();
     }
   };
   let stat;
