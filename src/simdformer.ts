@@ -1,11 +1,11 @@
 import { ArgumentError, ModelFormatError } from "./errors.js";
 import { kindOf, optionsObject } from "./util/options.js";
-import { type ModelFiles, openModel } from "./formats/detect.js";
-import { type ByteInput, hasFileSystem, openSource, ProgressCounter, type ReadControl } from "./formats/byte_source.js";
-import { readModelPath } from "./formats/files.js";
-import type { SafetensorsFile } from "./formats/safetensors.js";
+import { mainFile, type ModelFiles } from "./formats/detect.js";
+import { type ByteInput, type ByteSource, hasFileSystem, MemorySource, openSource, ProgressCounter, type ReadControl } from "./formats/byte_source.js";
+import { openModelPath } from "./formats/files.js";
+import { type Companions, openStreamed, type StreamedModel } from "./formats/streamed.js";
+import { loadStreamed } from "./model/streamed_load.js";
 import { TextModel, type TextModelOptions } from "./generate/text.js";
-import { Model } from "./model/model.js";
 import { kernelsOf } from "./kernels/bindings.js";
 import type { KernelExports } from "./kernels/exports.js";
 import { defaultModelUrl } from "./runtime/assets.js";
@@ -65,35 +65,39 @@ export class Runtime {
       throw new ArgumentError(`loadModel: signal: expected an AbortSignal, found ${kindOf(options.signal)}`);
     }
     const counter = new ProgressCounter({ onProgress: options.onProgress, signal: options.signal });
-    let bytes: Uint8Array | ModelFiles;
-    let file = options.file;
+    let main: ByteSource;
+    let companions: Companions = { files: {} };
     if (source === undefined) {
       if (!defaultModelUrl) {
         throw new ArgumentError("loadModel: this host gives modules no URL (e.g. workerd): expected the model's bytes, found none");
       }
-      bytes = await readWhole(defaultModelUrl, counter, options.signal);
-      file ??= "translator.safetensors";
+      main = await openSource(defaultModelUrl, { signal: options.signal }, options.file ?? "translator.safetensors");
     } else if (typeof source === "string" && hasFileSystem() && !/^[a-z][a-z0-9+.-]+:/i.test(source)) {
-      bytes = await readModelPath(source, counter); // a file with its companions, or a directory
-      file ??= source;
+      ({ main, companions } = await openModelPath(source, counter)); // a file with its companions, or a directory
     } else if (isModelFiles(source)) {
-      bytes = source;
+      ({ main, companions } = filesSources(source, options.file));
     } else {
-      bytes = await readWhole(source, counter, options.signal);
-      file ??= typeof source === "string" || source instanceof URL ? String(source) : undefined;
+      main = await openSource(source, { signal: options.signal }, options.file);
     }
-    // A config given in the options belongs to a simdformer safetensors (whose own may be absent).
-    if (options.config !== undefined && bytes instanceof Uint8Array) return TextModel.load(this, bytes, { ...options, file });
-    const opened = openModel(bytes, file ?? "<bytes>");
-    if (opened.format === "simdformer") return TextModel.load(this, opened.tensors as SafetensorsFile, { ...options, file: opened.file });
-    const tokenizer = options.tokenizer ?? opened.tokenizer;
-    if (!tokenizer) {
-      if (opened.tokenizerError) throw opened.tokenizerError;
-      throw new ModelFormatError(opened.file, "tokenizer", "tokenizer.json, tokenizer.bin or GGUF tokenizer metadata with the model (or options.tokenizer)", "none");
-    }
-    const model = Model.fromTensors(this, opened.config, opened.tensors, opened.metadata);
+    main.countIn(counter);
+    let streamed: StreamedModel;
     try {
-      return TextModel.fromModel(model, { tgt: tokenizer, src: options.srcTokenizer }, opened.file);
+      streamed = await openStreamed(main, companions, options.config);
+    } catch (e) {
+      await main.close();
+      throw e;
+    }
+    // The tokenizer is settled before a tensor is read.
+    const own = streamed.format === "simdformer";
+    const tokenizer = options.tokenizer ?? streamed.tokenizer;
+    if (!own && !tokenizer) {
+      for (const f of streamed.files) await f.source.close();
+      if (streamed.tokenizerError) throw streamed.tokenizerError;
+      throw new ModelFormatError(streamed.file, "tokenizer", "tokenizer.json, tokenizer.bin or GGUF tokenizer metadata with the model (or options.tokenizer)", "none");
+    }
+    const model = await loadStreamed(this, streamed);
+    try {
+      return TextModel.fromModel(model, { tgt: tokenizer, src: options.srcTokenizer }, streamed.file);
     } catch (e) {
       model.dispose();
       throw e;
@@ -125,14 +129,16 @@ function isModelFiles(source: ModelSource): source is ModelFiles {
     typeof (source as ModelFiles).files === "object" && (source as ModelFiles).files !== null;
 }
 
-/** All bytes of one source (bytes are taken as they are). */
-async function readWhole(input: ByteInput, counter: ProgressCounter, signal: AbortSignal | undefined): Promise<Uint8Array> {
-  if (input instanceof Uint8Array) return input;
-  if (input instanceof ArrayBuffer) return new Uint8Array(input);
-  const src = (await openSource(input, { signal })).countIn(counter);
-  try {
-    return await src.rest();
-  } finally {
-    await src.close();
+/** The sources of a { files } object: its weights file (named, or found by name) and the rest as companions. */
+function filesSources(source: ModelFiles, name: string | undefined): { main: ByteSource; companions: Companions } {
+  const files = source.files;
+  const main = source.main ?? mainFile(files);
+  if (main === undefined || !(files[main] instanceof Uint8Array)) {
+    throw new ModelFormatError(name ?? "<files>", "files", "a weights file (.safetensors, model.safetensors.index.json, .gguf or a llama2.c .bin)", JSON.stringify(Object.keys(files)));
   }
+  const openShard = async (shard: string) => {
+    if (!(files[shard] instanceof Uint8Array)) throw new ModelFormatError(main, "weight_map", `the shard "${shard}" among the files`, `files ${JSON.stringify(Object.keys(files))}`);
+    return new MemorySource(files[shard], shard);
+  };
+  return { main: new MemorySource(files[main], main), companions: { files, openShard } };
 }

@@ -191,15 +191,15 @@ export class FileSource extends ByteSource {
     super(name, size);
   }
 
-  /** Opens `path`; an unreadable path is an ArgumentError with the system's code. */
-  static async open(path: string): Promise<FileSource> {
+  /** Opens `path` (`name` in errors; default the path); an unreadable path is an ArgumentError with the system's code. */
+  static async open(path: string, name = path): Promise<FileSource> {
     const fs = await import("node:fs/promises");
     let handle: FileHandle | undefined;
     try {
       handle = await fs.open(path, "r");
       const st = await (handle as unknown as { stat(): Promise<{ size: number; isFile(): boolean }> }).stat();
       if (!st.isFile()) throw Object.assign(new Error("not a file"), { code: "not a regular file" });
-      return new FileSource(handle, path, st.size);
+      return new FileSource(handle, name, st.size);
     } catch (e) {
       await handle?.close();
       throw new ArgumentError(`${path}: expected a readable file, found ${(e as { code?: string }).code ?? (e as Error).message}`);

@@ -7,7 +7,7 @@ import { checkShapes, type FormatTokenizer, llamaTensors, type OpenedModel, Rena
 import { Gpt2BpeTokenizer, PRE_TOKENIZER_PATTERNS, SentencePieceTokenizer } from "./tokenizers/bpe.js";
 
 /** Our "hf-llama" name -> llama.cpp's GGUF name. */
-function ggufName(hf: string): string | undefined {
+export function ggufName(hf: string): string | undefined {
   const fixed: Record<string, string> = {
     "model.embed_tokens.weight": "token_embd.weight",
     "model.norm.weight": "output_norm.weight",

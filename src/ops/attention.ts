@@ -180,10 +180,9 @@ export class Attention {
     check("k", w.k, kvHeads * headDim, w.k.inFeatures);
     check("v", w.v, kvHeads * headDim, w.k.inFeatures);
     check("o", w.o, d, heads * headDim);
-    const kv = concat([w.k, w.v]);
     const score = packScore(blocks, w);
     if (cross) {
-      return new Attention(engine, heads, kvHeads, headDim, Linear.create(engine, blocks, w.q), Linear.create(engine, blocks, kv), Linear.create(engine, blocks, w.o), score);
+      return new Attention(engine, heads, kvHeads, headDim, Linear.create(engine, blocks, w.q), Linear.create(engine, blocks, concat([w.k, w.v])), Linear.create(engine, blocks, w.o), score);
     }
     if (w.k.inFeatures !== d) throw new ShapeError(`self-attention k: expected in features ${d}, found ${w.k.inFeatures}`);
     return new Attention(engine, heads, kvHeads, headDim, Linear.create(engine, blocks, concat([w.q, w.k, w.v])), undefined, Linear.create(engine, blocks, w.o), score);
@@ -416,6 +415,22 @@ function packScore(blocks: WeightBlocks, w: AttentionWeights): PackedScore | und
 }
 
 /**
+ * The parts' weights as one view when they lie back to back in one buffer, out x in, all float or
+ * all of one quantized type (a loader placed a fused projection's tensors so: no copy needed).
+ */
+function adjacentViews(parts: LinearWeights[]): Float32Array | QuantizedMatrix | undefined {
+  const k = parts[0].inFeatures;
+  const views = parts.map((p) => (p.weight instanceof Float32Array ? p.weight : p.weight.blocks));
+  const w0 = parts[0].weight;
+  const same = parts.every((p) => !p.inOut && p.inFeatures === k && (p.weight instanceof Float32Array ? w0 instanceof Float32Array : !(w0 instanceof Float32Array) && p.weight.type === w0.type));
+  if (!same || views.some((v, i) => i > 0 && (v.buffer !== views[0].buffer || views[i - 1].byteOffset + views[i - 1].byteLength !== v.byteOffset))) return undefined;
+  const bytes = views.reduce((a, v) => a + v.byteLength, 0);
+  const n = parts.reduce((a, p) => a + p.outFeatures, 0);
+  if (w0 instanceof Float32Array) return new Float32Array(w0.buffer, w0.byteOffset, bytes / 4);
+  return { type: w0.type, rows: n, cols: k, blocks: new Uint8Array(w0.blocks.buffer, w0.blocks.byteOffset, bytes) };
+}
+
+/**
  * Stacks linears with the same input along the output axis (fused projections). Quantized
  * parts of one type stack their blocks (rows are whole blocks); a mix is dequantized to float.
  */
@@ -423,6 +438,16 @@ function concat(parts: LinearWeights[]): LinearWeights {
   const k = parts[0].inFeatures;
   const n = parts.reduce((a, p) => a + p.outFeatures, 0);
   const q0 = parts[0].weight;
+  const adjacent = adjacentViews(parts);
+  if (adjacent) {
+    const bias = parts.some((p) => p.bias) ? new Float32Array(n) : undefined;
+    let at = 0;
+    for (const p of parts) {
+      if (p.bias) bias!.set(p.bias, at);
+      at += p.outFeatures;
+    }
+    return { weight: adjacent, bias, inFeatures: k, outFeatures: n };
+  }
   if (!(q0 instanceof Float32Array) && parts.every((p) => !(p.weight instanceof Float32Array) && p.weight.type === q0.type && p.inFeatures === k)) {
     const blocks = new Uint8Array(quantBytes(q0.type, n, k));
     const bias = parts.some((p) => p.bias) ? new Float32Array(n) : undefined;
