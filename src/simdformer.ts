@@ -1,7 +1,7 @@
 import { ArgumentError, ModelFormatError } from "./errors.js";
 import { kindOf, optionsObject } from "./util/options.js";
 import { mainFile, type ModelFiles } from "./formats/detect.js";
-import { type ByteInput, type ByteSource, hasFileSystem, MemorySource, openSource, ProgressCounter, type ReadControl } from "./formats/byte_source.js";
+import { type ByteInput, type ByteSource, hasFileSystem, isByteInput, MemorySource, openSource, ProgressCounter, type ReadControl } from "./formats/byte_source.js";
 import { openModelPath } from "./formats/files.js";
 import { type Companions, openStreamed, type StreamedModel } from "./formats/streamed.js";
 import { loadStreamed } from "./model/streamed_load.js";
@@ -76,8 +76,10 @@ export class Runtime {
       ({ main, companions } = await openModelPath(source, counter)); // a file with its companions, or a directory
     } else if (isModelFiles(source)) {
       ({ main, companions } = filesSources(source, options.file));
-    } else {
+    } else if (isByteInput(source)) {
       main = await openSource(source, { signal: options.signal }, options.file);
+    } else {
+      throw new ArgumentError(`loadModel: expected bytes, a Blob, a Response, a ReadableStream, { files }, a path or a URL, found ${Object.prototype.toString.call(source)}`);
     }
     main.countIn(counter);
     let streamed: StreamedModel;

@@ -305,6 +305,13 @@ export async function openSource(input: ByteInput, control: ReadControl = {}, na
   throw new ArgumentError(`expected bytes, a Blob, a Response, a ReadableStream, a URL or a path, found ${Object.prototype.toString.call(input)}`);
 }
 
+/** Whether `x` is one of the inputs openSource takes. */
+export function isByteInput(x: unknown): x is ByteInput {
+  return x instanceof Uint8Array || x instanceof ArrayBuffer || x instanceof URL || typeof x === "string" ||
+    (typeof Blob !== "undefined" && x instanceof Blob) || (typeof Response !== "undefined" && x instanceof Response) ||
+    (typeof ReadableStream !== "undefined" && x instanceof ReadableStream);
+}
+
 /** Node, Deno and Bun read paths with node:fs; browsers and isolates take URLs. */
 export function hasFileSystem(): boolean {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;

@@ -113,6 +113,6 @@ describe("loadModel sources", () => {
   it("options are checked", async () => {
     await expect(rt.loadModel(new Uint8Array(8), { onProgress: 5 as never })).rejects.toThrow(/onProgress: expected a function, found number/);
     await expect(rt.loadModel(new Uint8Array(8), { signal: "x" as never })).rejects.toThrow(/signal: expected an AbortSignal, found string/);
-    await expect(rt.loadModel(42 as never)).rejects.toThrow(/expected bytes, a Blob, a Response, a ReadableStream, a URL or a path, found \[object Number\]/);
+    await expect(rt.loadModel(42 as never)).rejects.toThrow(/^loadModel: expected bytes, a Blob, a Response, a ReadableStream, \{ files \}, a path or a URL, found \[object Number\]$/);
   });
 });
