@@ -4,7 +4,7 @@
 //   q4_0: 18 bytes = f16 scale d, then 16 bytes, byte t holds q[t] in its low nibble and
 //         q[t + 16] in its high nibble (q = 0..15);            value = d * (q - 8)
 // The kernels read a repacked form of these bytes (src/kernels/exports.ts, q8_0_repack).
-import { ModelFormatError } from "../errors.js";
+import { ModelFormatError, ShapeError } from "../errors.js";
 import { f16ToF32, f32ToF16 } from "./safetensors.js";
 
 /** Block-quantized weight types. */
@@ -82,13 +82,13 @@ export function quantizeMatrix(type: QuantType, data: Float32Array, rows: number
   return { type, rows, cols, blocks: out };
 }
 
-/** The float values a quantized matrix stands for (row-major rows x cols). */
-export function dequantizeMatrix(q: QuantizedMatrix): Float32Array {
+/** The float values a quantized matrix stands for (row-major rows x cols), into `out` when given. */
+export function dequantizeMatrix(q: QuantizedMatrix, out = new Float32Array(q.rows * q.cols)): Float32Array {
   checkCols("quantized matrix", q.cols);
+  if (out.length !== q.rows * q.cols) throw new ShapeError(`dequantize: expected an output of ${q.rows} x ${q.cols} = ${q.rows * q.cols} values, found ${out.length}`);
   const bsz = QUANT_BLOCK_BYTES[q.type];
   const need = quantBytes(q.type, q.rows, q.cols);
   if (q.blocks.byteLength !== need) throw new ModelFormatError("<dequantize>", `${q.type} bytes`, String(need), String(q.blocks.byteLength));
-  const out = new Float32Array(q.rows * q.cols);
   const dv = new DataView(q.blocks.buffer, q.blocks.byteOffset, q.blocks.byteLength);
   const nblocks = out.length / QUANT_BLOCK_VALUES;
   for (let b = 0; b < nblocks; b++) {

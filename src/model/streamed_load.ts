@@ -75,8 +75,18 @@ function placedBytes(t: StoredTensor, w: { f32: boolean; blocks: boolean }): { f
   return { f32: w.f32 ? sizeOf(t) * 4 : 0, blocks: w.blocks && type ? quantBytes(type, t.shape[0], t.shape[1]) : 0 };
 }
 
+/** The load's one staging buffer: grown to the largest chunk asked for (CHUNK_BYTES, or one row when a row is larger), reused by every tensor. */
+class StagingBuffer {
+  private bytes = new Uint8Array(0);
+
+  get(n: number): Uint8Array {
+    if (this.bytes.byteLength < n) this.bytes = new Uint8Array(n);
+    return this.bytes.subarray(0, n);
+  }
+}
+
 /** Reads one tensor from its source into its placements. */
-async function fill(engine: Engine, src: StreamedModel["files"][number]["source"], t: StoredTensor, p: Placement): Promise<void> {
+async function fill(engine: Engine, src: StreamedModel["files"][number]["source"], t: StoredTensor, p: Placement, staging: StagingBuffer): Promise<void> {
   const mem = engine.mem;
   const buffer = () => mem.memory.buffer;
   const bytes = t.end - t.begin;
@@ -87,7 +97,7 @@ async function fill(engine: Engine, src: StreamedModel["files"][number]["source"
   const rows = sizeOf(t) / cols;
   const rowBytes = bytes / rows;
   const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / rowBytes));
-  const chunk = new Uint8Array(Math.min(rows, perChunk) * rowBytes);
+  const chunk = staging.get(Math.min(rows, perChunk) * rowBytes);
   const table = t.dtype === "F16" ? f16Table() : undefined;
   for (let r0 = 0; r0 < rows; r0 += perChunk) {
     const r = Math.min(perChunk, rows - r0);
@@ -108,7 +118,7 @@ async function fill(engine: Engine, src: StreamedModel["files"][number]["source"
     } else if (t.dtype === "Q8_0" || t.dtype === "Q4_0") {
       const q: QuantizedMatrix = { type: QUANT_OF[t.dtype]!, rows: r, cols, blocks: raw };
       if (p.blocks) new Uint8Array(buffer(), p.blocks.ptr + r0 * rowBytes, raw.byteLength).set(raw);
-      if (p.f32 !== undefined) values = dequantizeMatrix(q);
+      if (p.f32 !== undefined) dequantizeMatrix(q, new Float32Array(buffer(), p.f32 + r0 * cols * 4, n));
     } else {
       values = dequantizeK(t.dtype as "Q4_K" | "Q6_K", raw, n);
       if (p.blocks) {
@@ -182,13 +192,14 @@ async function stageAndBuild(runtime: HasEngine, m: StreamedModel, stored: Reado
       const b = placedBytes(t, w);
       place.set(name, { f32: w.f32 ? staging.alloc(b.f32) : undefined, blocks: w.blocks ? { ptr: staging.alloc(b.blocks), type: QUANT_OF[t.dtype]! } : undefined });
     }
+    const chunks = new StagingBuffer();
     for (const f of m.files) {
       const src = f.source;
       for (const t of [...f.tensors].sort((a, b) => a.begin - b.begin)) {
         const p = place.get(t.name);
         if (!p) continue;
         await src.skip(t.begin - src.position);
-        await fill(engine, src, t, p);
+        await fill(engine, src, t, p, chunks);
       }
       await src.skip(f.end - src.position);
       if (src.size === undefined && m.format !== "gguf" && (await src.peek(1)).byteLength > 0) {

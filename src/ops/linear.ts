@@ -84,11 +84,14 @@ export class Linear {
     if (w.weight.length !== k * n) throw new ShapeError(`linear weight: expected ${n} x ${k} = ${n * k} values, found ${w.weight.length}`);
     if (w.bias && w.bias.length !== n) throw new ShapeError(`linear bias: expected ${n} values, found ${w.bias.length}`);
     const kern = kernelsOf(engine);
-    const raw = blocks.upload(w.weight);
+    // A weight already in this memory that another op owns (the tied output head reads the
+    // embedding table) is packed from where it lies, without a copy.
+    const resident = blocks.resident(w.weight);
+    const raw = resident ?? blocks.upload(w.weight);
     const bytes = kern.f32_gemm_packed_size(k, n) * 4;
     const pack = (to: number) => (w.inOut ? kern.f32_gemm_pack_b(k, n, raw, n, to) : kern.f32_gemm_pack_bt(k, n, raw, k, to));
     let packed: number;
-    if (bytes === k * n * 4) {
+    if (bytes === k * n * 4 && resident === undefined) {
       // No panel padding: the packed weight takes the raw one's place (through a temporary
       // block), so a loaded model never holds two copies of its weights at once.
       const tmp = blocks.alloc(bytes);
@@ -99,7 +102,7 @@ export class Linear {
     } else {
       packed = blocks.alloc(bytes);
       pack(packed);
-      blocks.release(raw);
+      if (resident === undefined) blocks.release(raw);
     }
     const bias = w.bias ? blocks.upload(w.bias) : 0;
     return new Linear(engine, k, n, packed, bias, kern.f32_gemm_nr());

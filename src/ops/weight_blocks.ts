@@ -20,12 +20,16 @@ export class StagedBlocks {
     return ptr;
   }
 
+  /** Whether `view` is exactly an untaken block. */
+  takeable(view: ArrayBufferView): boolean {
+    const b = view.buffer === this.engine.mem.memory.buffer ? this.blocks.get(view.byteOffset) : undefined;
+    return b !== undefined && !b.taken && b.bytes === view.byteLength;
+  }
+
   /** The untaken block that `view` covers exactly, marked taken; undefined for anything else. */
   take(view: ArrayBufferView): number | undefined {
-    if (view.buffer !== this.engine.mem.memory.buffer) return undefined;
-    const b = this.blocks.get(view.byteOffset);
-    if (!b || b.taken || b.bytes !== view.byteLength) return undefined;
-    b.taken = true;
+    if (!this.takeable(view)) return undefined;
+    this.blocks.get(view.byteOffset)!.taken = true;
     return view.byteOffset;
   }
 
@@ -72,6 +76,15 @@ export class WeightBlocks {
     const p = this.alloc(bytes.byteLength);
     this.engine.mem.u8.set(bytes, p);
     return p;
+  }
+
+  /**
+   * The byte offset of `values` when they already lie in this engine's memory and are not a
+   * staged block this model could take over (a tensor another op owns), else undefined.
+   */
+  resident(values: Float32Array): number | undefined {
+    if (values.buffer !== this.engine.mem.memory.buffer || staging.get(this.engine.mem.memory)?.takeable(values)) return undefined;
+    return values.byteOffset;
   }
 
   /** Releases one block early (temporary staging of a weight before packing). */
