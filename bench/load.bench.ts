@@ -13,6 +13,9 @@
 // Load time: loadModel(path) to the returned model (one thread, relaxed build); the loaded model
 // then answers one decode step, untimed, to show the load was whole. Reads and loads alternate
 // (read first, so the page cache is warm for both); the median of the repetitions is reported.
+// Cold start: bench/load_cold.mjs in a fresh plain `node` (strict SIMD build, as a user's first
+// run picks it) imports dist/index.js, loads the default translator and translates up to the
+// first token; the median of COLD_REPS runs (dist/ must be built: npm run build).
 import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -37,6 +40,8 @@ const WRITER_VERSION = 1;
 const MiB = 2 ** 20;
 /** Enough for the largest f32 model's packed weights (wasm32's limit is 4 GiB). */
 const MAX_MEMORY = 4 * 1024 * MiB;
+/** Fresh processes for the default translator's cold start. */
+const COLD_REPS = 5;
 
 // ---------------------------------------------------------------- models
 
@@ -284,6 +289,16 @@ function runChild(mode: "read" | "load", path: string, weights: string): ChildRe
   return JSON.parse(r.stdout.trim().split("\n").pop()!) as ChildResult;
 }
 
+interface ColdResult { imported: number; loaded: number; firstToken: number; text: string }
+
+function runCold(): ColdResult {
+  const dist = join(ROOT, "dist", "index.js");
+  if (!existsSync(dist)) throw new Error(`${dist}: expected the built package (npm run build), found none`);
+  const r = spawnSync(process.execPath, [join(ROOT, "bench", "load_cold.mjs"), dist], { encoding: "utf8", cwd: ROOT, maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`cold start failed (${r.status ?? r.signal}): ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split("\n").pop()!) as ColdResult;
+}
+
 // ---------------------------------------------------------------- report
 
 interface Row { suite: string; case: string; impl: string; threads: number; metric: string; value: number; unit: string }
@@ -330,6 +345,11 @@ async function main(): Promise<void> {
       console.error(table[table.length - 1]);
     }
   }
+  const colds = Array.from({ length: COLD_REPS }, runCold);
+  const cold = { imported: median(colds.map((x) => x.imported)), loaded: median(colds.map((x) => x.loaded)), firstToken: median(colds.map((x) => x.firstToken)) };
+  for (const [metric, value] of [["import", cold.imported], ["import_load", cold.loaded], ["cold_start", cold.firstToken]] as const) {
+    rows.push({ suite: "load", case: "default translator", impl: "simdformer", threads: 1, metric, value, unit: "ms" });
+  }
   const loadEnd = os.loadavg().map((x) => Number(x.toFixed(2)));
   const machine = {
     cpu: os.cpus()[0]?.model.trim(), cores: os.cpus().length, memoryGB: Math.round(os.totalmem() / 2 ** 30), node: process.version,
@@ -353,6 +373,10 @@ async function main(): Promise<void> {
     "| model | format | params | file MiB | read ms | load ms | load / read | weights MiB | read peak MiB | load peak MiB | load peak / weights |",
     "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...table,
+    "",
+    `Default translator cold start (plain \`node\`, strict SIMD build, one thread, median of ${COLD_REPS} fresh processes,`,
+    "each figure from just before the import): import " + cold.imported.toFixed(1) + " ms, + createRuntime and `loadModel()` " +
+      cold.loaded.toFixed(1) + " ms, + first token " + cold.firstToken.toFixed(1) + ` ms (first token "${colds[0].text}").`,
     "",
   ];
   writeFileSync(join(outDir, "load.md"), md.join("\n"));
