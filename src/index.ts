@@ -45,6 +45,18 @@ export {
 export { beamSearch, type BeamOptions, type BeamResult, type BeamHypothesis } from "./generate/beam.js";
 export { renderAttentionSvg, attentionColor, type AttentionSvgOptions } from "./viz/attention_svg.js";
 export type { AttentionScore, ScoreWeights } from "./ops/attention.js";
+export {
+  Encoder,
+  type EncoderKind,
+  type EncodeOptions,
+  type EmbedOptions,
+  type Embeddings,
+  type RankedPassage,
+  type LabelScore,
+  type PairTokenizer,
+} from "./encode/encoder.js";
+export { cosineSimilarity } from "./encode/pooling.js";
+export { type PoolingMode, type SentencePooling, type ClassifierHead } from "./formats/hf_encoders.js";
 export { TextModel, type TextModelOptions, type TextOptions, type TextPiece, type Translation, type TextTokenizer } from "./generate/text.js";
 export {
   SimdformerError,

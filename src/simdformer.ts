@@ -1,11 +1,15 @@
 import { ArgumentError, ModelFormatError } from "./errors.js";
 import { kindOf, optionsObject } from "./util/options.js";
-import { mainFile, type ModelFiles } from "./formats/detect.js";
+import { mainFile, type ModelFiles, openModel } from "./formats/detect.js";
 import { type ByteInput, type ByteSource, hasFileSystem, isByteInput, MemorySource, openSource, ProgressCounter, type ReadControl } from "./formats/byte_source.js";
-import { openModelPath } from "./formats/files.js";
+import { openModelPath, readModelPath } from "./formats/files.js";
 import { type Companions, openStreamed, type StreamedModel } from "./formats/streamed.js";
 import { loadStreamed } from "./model/streamed_load.js";
 import { TextModel, type TextModelOptions } from "./generate/text.js";
+import { Encoder } from "./encode/encoder.js";
+import { HfTokenizer, parseJson } from "./formats/hf.js";
+import { classifierHead, sentencePooling } from "./formats/hf_encoders.js";
+import { Model } from "./model/model.js";
 import { kernelsOf } from "./kernels/bindings.js";
 import type { KernelExports } from "./kernels/exports.js";
 import { defaultModelUrl } from "./runtime/assets.js";
@@ -49,7 +53,8 @@ export class Runtime {
    * such as workerd, pass its bytes instead). Otherwise the format is detected (see
    * openModel in src/formats/detect.ts): simdformer safetensors, Hugging Face safetensors +
    * config.json (GPT-2, Llama), GGUF, llama2.c. A model whose files carry no tokenizer needs
-   * `options.tokenizer`.
+   * `options.tokenizer`. Generation stops where the format says a text ends (TextModel.stop):
+   * llama2.c BOS and EOS, GGUF eos/eot/eom ids, generation_config.json's eos_token_id list.
    *
    * @example
    * const tm = await rt.loadModel();
@@ -95,15 +100,45 @@ export class Runtime {
     if (!own && !tokenizer) {
       for (const f of streamed.files) await f.source.close();
       if (streamed.tokenizerError) throw streamed.tokenizerError;
-      throw new ModelFormatError(streamed.file, "tokenizer", "tokenizer.json, tokenizer.bin or GGUF tokenizer metadata with the model (or options.tokenizer)", "none");
+      throw new ModelFormatError(streamed.file, "tokenizer", "tokenizer.json, tokenizer.bin or GGUF tokenizer metadata with the model (a tokenizer file of another name: --tokenizer PATH in the CLI; options.tokenizer in loadModel)", "none");
     }
     const model = await loadStreamed(this, streamed);
     try {
-      return TextModel.fromModel(model, { tgt: tokenizer, src: options.srcTokenizer }, streamed.file);
+      return TextModel.fromModel(model, { tgt: tokenizer, src: options.srcTokenizer, stop: streamed.stopIds }, streamed.file);
     } catch (e) {
       model.dispose();
       throw e;
     }
+  }
+
+  /**
+   * Loads a sentence encoder from a Hugging Face folder (a path, a URL of its main file, or
+   * `{ files }` by name): config.json with model_type "bert", "roberta", "xlm-roberta",
+   * "camembert" or "distilbert", model.safetensors, tokenizer.json, and optionally the
+   * sentence-transformers modules.json + 1_Pooling/config.json. A checkpoint with a
+   * sequence-classification head (BertForSequenceClassification and kin) also reranks (one logit)
+   * or classifies (id2label).
+   *
+   * @example
+   * const enc = await rt.loadEncoder("./all-MiniLM-L6-v2");
+   * const { vectors } = await enc.embed(["a cat sat", "a dog ran"]);
+   */
+  async loadEncoder(source: ModelSource, opts?: { file?: string }): Promise<Encoder> {
+    this.engine.assertLive();
+    const options = optionsObject("loadEncoder", opts, ["file"]);
+    const { bytes, file } = await readSource("loadEncoder", source, options.file);
+    const opened = openModel(bytes, file ?? "<bytes>");
+    if (opened.format !== "hf" || opened.config.arch !== "encoder" || !opened.hfConfig) {
+      throw new ModelFormatError(opened.file, "format", "a Hugging Face encoder folder (config.json model_type bert, roberta, xlm-roberta, camembert or distilbert)", `${opened.format} ${opened.config.arch}`);
+    }
+    if (!(opened.tokenizer instanceof HfTokenizer)) {
+      throw new ModelFormatError(opened.file, "tokenizer.json", "a tokenizer.json beside the model", "none");
+    }
+    const files = bytes instanceof Uint8Array ? {} : bytes.files;
+    const pooling = sentencePooling(files, parseJson);
+    const head = classifierHead(opened.hfConfig, opened.tensors, opened.config.d_model);
+    const model = Model.fromTensors(this, opened.config, opened.tensors, opened.metadata);
+    return new Encoder(model, opened.tokenizer, pooling, head, opened.file);
   }
 
   /** Stops worker threads and releases the runtime. Further calls throw DisposedError. */
@@ -143,4 +178,21 @@ function filesSources(source: ModelFiles, name: string | undefined): { main: Byt
     return new MemorySource(files[shard], shard);
   };
   return { main: new MemorySource(files[main], main), companions: { files, openShard } };
+}
+
+/** The bytes or files of a model source (see {@link ModelSource}), read whole, with the name to report. */
+async function readSource(where: string, source: ModelSource, file?: string): Promise<{ bytes: Uint8Array | ModelFiles; file?: string }> {
+  if (isModelFiles(source)) return { bytes: source, file };
+  if (typeof source === "string" && hasFileSystem() && !/^[a-z][a-z0-9+.-]+:/i.test(source)) {
+    return { bytes: await readModelPath(source), file: file ?? source }; // a file with its companions, or a directory
+  }
+  if (!isByteInput(source)) {
+    throw new ArgumentError(`${where}: expected bytes, a Blob, a Response, a ReadableStream, { files }, a path or a URL, found ${Object.prototype.toString.call(source)}`);
+  }
+  const src = await openSource(source, {}, file);
+  try {
+    return { bytes: await src.rest(), file: file ?? (typeof source === "string" || source instanceof URL ? String(source) : undefined) };
+  } finally {
+    await src.close();
+  }
 }

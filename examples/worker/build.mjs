@@ -9,6 +9,8 @@ import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** The embedder folder's files (worker.js asks for the same list). */
+const EMBEDDER_FILES = ["config.json", "model.safetensors", "tokenizer.json", "modules.json", "1_Pooling/config.json"];
 const option = (name) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? resolve(process.argv[i + 1]) : undefined;
@@ -43,4 +45,8 @@ const { assets } = JSON.parse(readFileSync(join(repo, "tests", "fixtures", "runt
 mkdirSync(join(out, "assets"), { recursive: true });
 for (const [name, path] of Object.entries(assets)) copyFileSync(join(repo, path), join(out, "assets", name));
 copyFileSync(join(pkg, "models", "default", "translator.safetensors"), join(out, "assets", "translator.safetensors"));
+// POST /embed's sentence encoder: the BERT folder tools/encoder_fixtures.py makes (sentence-transformers
+// layout), its files flattened to "embedder.<path with / as .>".
+const embedder = join(repo, "tests", "fixtures", "encoders", "bert");
+for (const f of EMBEDDER_FILES) copyFileSync(join(embedder, f), join(out, "assets", `embedder.${f.replaceAll("/", ".")}`));
 console.log(`built ${out} from ${entry} (condition "${condition}")`);

@@ -4,6 +4,8 @@
 //   GET /        features and a dot product
 //   POST /translate  {"text": "i like deep learning"} -> {"text": "我喜欢深度学习", "ids": [...]}
 //                with the package's default translator (loaded once per isolate)
+//   POST /embed  {"texts": ["a cat", ...]} -> {"dims": 32, "embeddings": [[...], ...]} with a small
+//                sentence encoder made by tools/encoder_fixtures.py (mean pooling, normalized)
 //   GET /golden  the runtime matrix's golden cases (tests/runtimes/golden.js)
 // Model files come from the ASSETS service binding (out/assets/, see config.capnp).
 import { createRuntime } from "simdformer";
@@ -55,6 +57,38 @@ function getTranslator(env) {
   return translator;
 }
 
+/** The sentence encoder of POST /embed, loaded once per isolate from its flattened folder. */
+const EMBEDDER_FILES = ["config.json", "model.safetensors", "tokenizer.json", "modules.json", "1_Pooling/config.json"];
+let embedder;
+function getEmbedder(env) {
+  embedder ??= (async () => {
+    const rt = await createRuntime({ wasm: { module: relaxedWasm }, maxMemory: 128 * 1024 * 1024 });
+    const files = {};
+    for (const f of EMBEDDER_FILES) files[f] = await assetOf(env, `embedder.${f.replaceAll("/", ".")}`);
+    return rt.loadEncoder({ files }, { file: "embedder" });
+  })().catch((e) => {
+    embedder = undefined;
+    throw e;
+  });
+  return embedder;
+}
+
+async function embed(request, env) {
+  let body;
+  try {
+    body = await request.json();
+  } catch {
+    return json({ error: 'expected a JSON body {"texts": ["..."]}, found invalid JSON' }, 400);
+  }
+  const texts = body?.texts;
+  if (!Array.isArray(texts) || !texts.every((t) => typeof t === "string")) {
+    return json({ error: `expected {"texts": string[]}, found texts: ${Array.isArray(texts) ? "an array with a non-string" : typeof texts}` }, 400);
+  }
+  const enc = await getEmbedder(env);
+  const { dims, vectors, tokens } = await enc.embed(texts);
+  return json({ dims, tokens, embeddings: vectors.map((v) => Array.from(v)) });
+}
+
 async function translate(request, env) {
   let body;
   try {
@@ -74,6 +108,7 @@ export default {
     try {
       if (request.method === "GET" && pathname === "/") return json(await demo());
       if (request.method === "POST" && pathname === "/translate") return await translate(request, env);
+      if (request.method === "POST" && pathname === "/embed") return await embed(request, env);
       if (request.method === "GET" && pathname === "/golden") {
         return json(await runGolden(fixture, { wasm: wasmFor, asset: (name) => assetOf(env, name), embeddedModel: false }));
       }

@@ -4,15 +4,17 @@
 import { ModelFormatError } from "../errors.js";
 import { type ModelConfig, parseConfig } from "../model/config.js";
 import type { ByteSource } from "./byte_source.js";
-import { type GgufFile, GgufPrefixTooShort, isGguf, parseGguf } from "./gguf.js";
-import { ggufConfig, ggufName, ggufTokenizer } from "./gguf_model.js";
-import { hfConfig, HfTokenizer, parseJson } from "./hf.js";
-import { isLlama2c, llama2cConfig, llama2cFileSize, llama2cSpans, parseLlama2cHeader, parseLlama2cTokenizer } from "./llama2c.js";
+import { type GgufFile, GgufPrefixTooShort, type GgufTensorType, isGguf, parseGguf } from "./gguf.js";
+import { ggufConfig, ggufName, ggufStopIds, ggufTokenizer } from "./gguf_model.js";
+import { hfConfig, hfStopIds, HfTokenizer, parseJson } from "./hf.js";
+import { encoderTensors } from "./hf_encoders.js";
+import { isLlama2c, LLAMA2C_STOP_IDS, llama2cConfig, llama2cFileSize, llama2cSpans, parseLlama2cHeader, parseLlama2cTokenizer } from "./llama2c.js";
 import { parseSafetensorsHeader, safetensorsHeaderLength, type SafetensorsDtype } from "./safetensors.js";
 import { checkShapes, type FormatTokenizer, llamaTensors } from "./source.js";
+import type { TensorSource } from "../model/weights.js";
 
 /** How a tensor is stored: safetensors' and GGUF's dtypes (llama2.c is F32). */
-export type StoredDtype = SafetensorsDtype | "Q4_K" | "Q6_K";
+export type StoredDtype = SafetensorsDtype | GgufTensorType;
 
 /** One tensor of a streamed file. */
 export interface StoredTensor {
@@ -46,6 +48,10 @@ export interface StreamedModel {
   readonly files: readonly StreamedFile[];
   readonly tokenizer?: FormatTokenizer;
   readonly tokenizerError?: ModelFormatError;
+  /** Token ids that end a text, as the format says (TextModel.stop). */
+  readonly stopIds?: readonly number[];
+  /** How the model's names reach the file's (Hugging Face encoders' renames); the file's names as they are when absent. */
+  readonly view?: (tensors: TensorSource) => TensorSource;
 }
 
 /** How the other files of a model are reached: small companions by name as bytes, shards opened on demand. */
@@ -98,13 +104,16 @@ function renamed(tensors: readonly StoredTensor[], names: ReadonlyMap<string, st
 async function openGgufStream(src: ByteSource): Promise<StreamedModel> {
   const g = await ggufHeader(src);
   const config = ggufConfig(g);
-  const expected = llamaTensors(config);
+  const expected = llamaTensors(config, { qkv: g.has("blk.0.attn_qkv.weight"), gateUp: !g.has("blk.0.ffn_gate.weight") && config.activation !== "gelu_tanh" });
   const names = new Map<string, string>();
-  for (const [hf] of expected) names.set(ggufName(hf)!, hf);
-  checkShapes(src.name, g, expected.map(([hf, shape]) => [ggufName(hf)!, shape] as const));
+  for (const [hf] of expected) names.set(ggufName(hf, config)!, hf);
+  checkShapes(src.name, g, expected.map(([hf, shape]) => [ggufName(hf, config)!, shape] as const));
   const all = [...g.tensors.values()].map((t) => ({ name: t.name, fileName: t.name, dtype: t.type, shape: t.shape, begin: t.begin, end: t.end })).sort(inFileOrder);
   const tensors = renamed(all, names);
-  const base = { format: "gguf" as const, file: src.name, config, metadata: {}, files: [{ source: src, tensors, end: all.length ? all[all.length - 1].end : src.position }] };
+  const base = {
+    format: "gguf" as const, file: src.name, config, metadata: {}, stopIds: ggufStopIds(g, config),
+    files: [{ source: src, tensors, end: all.length ? all[all.length - 1].end : src.position }],
+  };
   try {
     return { ...base, tokenizer: ggufTokenizer(g, config) };
   } catch (e) {
@@ -119,7 +128,7 @@ async function openLlama2cStream(src: ByteSource, head: Uint8Array, companions: 
   const tensors = llama2cSpans(h).map((s) => ({ name: s.name, fileName: s.name, dtype: "F32" as const, shape: s.shape, begin: s.begin, end: s.begin + 4 * s.size }));
   const tok = companions.files["tokenizer.bin"];
   return {
-    format: "llama2c", file: src.name, config, metadata: {}, files: [{ source: src, tensors, end: llama2cFileSize(h) }],
+    format: "llama2c", file: src.name, config, metadata: {}, stopIds: LLAMA2C_STOP_IDS, files: [{ source: src, tensors, end: llama2cFileSize(h) }],
     tokenizer: tok ? parseLlama2cTokenizer(tok, h.vocabSize, "tokenizer.bin") : undefined,
   };
 }
@@ -139,6 +148,22 @@ function simdformerConfig(file: string, metadata: Record<string, string>, given:
   return parseConfig(json, `${file} config`);
 }
 
+/** What a Hugging Face checkpoint's companions say: config, stop ids, tokenizer and (encoders) the names' view, as openHf reads them. */
+function hfParts(file: string, files: Readonly<Record<string, Uint8Array>>) {
+  const configBytes = files["config.json"];
+  if (!configBytes) throw new ModelFormatError(file, "config.json", "a Hugging Face config.json beside the safetensors", "none");
+  const json = parseJson(configBytes, "config.json") as Record<string, unknown>;
+  const config = hfConfig(json);
+  const generation = files["generation_config.json"] ? parseJson(files["generation_config.json"], "generation_config.json") : undefined;
+  if (generation !== undefined && (typeof generation !== "object" || generation === null || Array.isArray(generation))) {
+    throw new ModelFormatError("generation_config.json", "contents", "a JSON object", JSON.stringify(generation));
+  }
+  return {
+    format: "hf" as const, config, metadata: {}, tokenizer: hfTokenizer(files), stopIds: hfStopIds(json, generation, config.vocab_size),
+    view: config.arch === "encoder" ? (t: TensorSource) => encoderTensors(json, t) : undefined,
+  };
+}
+
 function hfTokenizer(files: Readonly<Record<string, Uint8Array>>): FormatTokenizer | undefined {
   if (!files["tokenizer.json"]) return undefined;
   const tc = files["tokenizer_config.json"] ? parseJson(files["tokenizer_config.json"], "tokenizer_config.json") : {};
@@ -147,9 +172,7 @@ function hfTokenizer(files: Readonly<Record<string, Uint8Array>>): FormatTokeniz
 
 /** A sharded Hugging Face checkpoint: the index's weight_map, then each shard's header. */
 async function openShardsStream(indexFile: string, index: Uint8Array, companions: Companions): Promise<StreamedModel> {
-  const configBytes = companions.files["config.json"];
-  if (!configBytes) throw new ModelFormatError(indexFile, "config.json", "a Hugging Face config.json beside the index", "none");
-  const config = hfConfig(parseJson(configBytes, "config.json"));
+  const parts = hfParts(indexFile, companions.files);
   const map = (parseJson(index, indexFile) as { weight_map?: unknown } | null)?.weight_map;
   if (typeof map !== "object" || map === null || Array.isArray(map)) {
     throw new ModelFormatError(indexFile, "weight_map", "an object {tensor name: shard file}", JSON.stringify(map) ?? "missing");
@@ -176,7 +199,7 @@ async function openShardsStream(indexFile: string, index: Uint8Array, companions
     for (const f of files) await f.source.close();
     throw e;
   }
-  return { format: "hf", file: indexFile, config, metadata: {}, files, tokenizer: hfTokenizer(companions.files) };
+  return { ...parts, file: indexFile, files };
 }
 
 /** A u64 header length that fits the file (or a stream's bound), then "{". */
@@ -200,9 +223,8 @@ export async function openStreamed(src: ByteSource, companions: Companions, conf
     const own = simdformerConfig(src.name, st.metadata, config);
     const file = { source: src, tensors: st.tensors, end: st.end };
     if (own) return { format: "simdformer", file: src.name, config: own, metadata: { ...st.metadata }, files: [file] };
-    const cfg = companions.files["config.json"];
-    if (!cfg) throw new ModelFormatError(src.name, "config", '__metadata__["simdformer.config"] or a Hugging Face config.json given with the file', "neither");
-    return { format: "hf", file: src.name, config: hfConfig(parseJson(cfg, "config.json")), metadata: {}, files: [file], tokenizer: hfTokenizer(companions.files) };
+    if (!companions.files["config.json"]) throw new ModelFormatError(src.name, "config", '__metadata__["simdformer.config"] or a Hugging Face config.json given with the file', "neither");
+    return { ...hfParts(src.name, companions.files), file: src.name, files: [file] };
   }
   if (isLlama2c(head, src.size ?? null)) return openLlama2cStream(src, head, companions);
   const hex = Array.from(head.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join(" ");

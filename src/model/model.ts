@@ -46,6 +46,11 @@ export interface ForwardInput {
   padding?: PaddingMask[];
   /** Key padding of `src` (encoder self-attention and cross-attention). */
   srcPadding?: PaddingMask[];
+  /**
+   * Encoder-only: the token type (segment) of every token of `tokens`, same lengths; default all 0.
+   * BERT's pairs: 0 for the first text, 1 for the second.
+   */
+  tokenTypes?: TokenSequence[];
   /** What to return; default ["logits"] when the model has an output head, else ["hidden"]. */
   outputs?: Array<"hidden" | "logits">;
   /** Called with every head's attention probabilities; costs nothing when absent. */
@@ -254,6 +259,17 @@ export class Model {
     } else if (input.src) {
       throw new ShapeError(`forward: src given, but arch "${c.arch}" has no cross-attention`);
     }
+    let types: Int32Array | undefined;
+    if (input.tokenTypes !== undefined) {
+      if (c.arch !== "encoder") throw new ShapeError(`forward: tokenTypes given, but arch "${c.arch}" is not an encoder`);
+      if (!Array.isArray(input.tokenTypes) || input.tokenTypes.length !== input.tokens.length) {
+        throw new ShapeError(`forward: tokenTypes: expected ${input.tokens.length} sequences (one per tokens sequence), found ${Array.isArray(input.tokenTypes) ? input.tokenTypes.length : kindOf(input.tokenTypes)}`);
+      }
+      input.tokenTypes.forEach((t, i) => {
+        if (t?.length !== input.tokens[i].length) throw new ShapeError(`forward: tokenTypes[${i}]: expected ${input.tokens[i].length} types (the sequence length), found ${t?.length ?? kindOf(t)}`);
+      });
+      types = this.checkBatch("tokenTypes", input.tokenTypes, this.net.tokenTypeCount, 0);
+    }
     const collector = input.attention ? this.collector(input) : undefined;
     const capture = bothCaptures(input.capture, collector?.capture);
     return this.exclusive(async () => {
@@ -261,7 +277,7 @@ export class Model {
       const mask = this.masks("padding", input.padding, input.tokens, "scratch");
       let x: number;
       if (c.arch === "encoder") {
-        x = await this.net.encode(segs, tok, mask, capture);
+        x = await this.net.encode(segs, tok, mask, capture, types);
       } else {
         let memory: CrossKv[] | undefined;
         let memoryKeyMask: number[] | undefined;

@@ -7,8 +7,9 @@
 // biases), pack linears in place, or repack quants, so no second copy of the file is ever held.
 import { ModelFormatError } from "../errors.js";
 import type { StoredDtype, StoredTensor, StreamedModel } from "../formats/streamed.js";
-import { dequantizeK } from "../formats/gguf.js";
-import { dequantizeMatrix, quantBytes, quantizeMatrix, type QuantizedMatrix, type QuantType } from "../formats/quant_blocks.js";
+import { QUANT_OF as GGUF_QUANT } from "../formats/gguf.js";
+import { badKQuantScale, isKQuant } from "../formats/kquant_blocks.js";
+import { dequantizeMatrix, quantBytes, type QuantizedMatrix, type QuantType } from "../formats/quant_blocks.js";
 import { f16Table } from "../formats/safetensors.js";
 import { StagedBlocks } from "../ops/weight_blocks.js";
 import type { Engine } from "../runtime/engine.js";
@@ -25,7 +26,7 @@ interface Placement {
   blocks?: { ptr: number; type: QuantType };
 }
 
-const QUANT_OF: Partial<Record<StoredDtype, QuantType>> = { Q8_0: "q8_0", Q4_0: "q4_0", Q4_K: "q8_0", Q6_K: "q8_0" };
+const QUANT_OF: Partial<Record<StoredDtype, QuantType>> = GGUF_QUANT;
 const sizeOf = (t: StoredTensor) => t.shape.reduce((a, b) => a * b, 1);
 
 /** Which tensors the config reads as float32 and which as blocks: a dry run of loadWeights over the header. */
@@ -41,7 +42,7 @@ function wanted(m: StreamedModel, stored: ReadonlyMap<string, StoredTensor>): Ma
     if (!t) throw new ModelFormatError(m.file, `tensor "${n}"`, "present", "missing");
     return t;
   };
-  loadWeights(m.config, {
+  const source: TensorSource = {
     file: m.file,
     has: (n) => stored.has(n),
     shape: (n) => info(n).shape,
@@ -56,7 +57,8 @@ function wanted(m: StreamedModel, stored: ReadonlyMap<string, StoredTensor>): Ma
       mark(n, "blocks");
       return { type, rows: t.shape[0], cols: t.shape[1], blocks: new Uint8Array(0) };
     },
-  });
+  };
+  loadWeights(m.config, m.view ? m.view(source) : source);
   return want;
 }
 
@@ -85,13 +87,25 @@ class StagingBuffer {
   }
 }
 
+/** A k-quant super-block whose f16 d or dmin is Inf / NaN is refused (as the GGUF reader does). */
+function checkScales(t: StoredTensor, q: QuantizedMatrix): void {
+  if (!isKQuant(q.type)) return;
+  const bad = badKQuantScale(q.type, q.blocks);
+  if (bad >= 0) throw new ModelFormatError(t.fileName, `tensor "${t.fileName}" super-block ${bad} scale`, `a finite f16 (${t.dtype} d${q.type === "q6_k" ? "" : " and dmin"})`, "Inf or NaN");
+}
+
 /** Reads one tensor from its source into its placements. */
 async function fill(engine: Engine, src: StreamedModel["files"][number]["source"], t: StoredTensor, p: Placement, staging: StagingBuffer): Promise<void> {
   const mem = engine.mem;
   const buffer = () => mem.memory.buffer;
   const bytes = t.end - t.begin;
-  const direct = (p.f32 !== undefined) !== (p.blocks !== undefined) && (p.f32 !== undefined ? t.dtype === "F32" : t.dtype === "Q8_0" || t.dtype === "Q4_0");
-  if (direct) return src.read(new Uint8Array(buffer(), p.f32 ?? p.blocks!.ptr, bytes));
+  const direct = (p.f32 !== undefined) !== (p.blocks !== undefined) && (p.f32 !== undefined ? t.dtype === "F32" : QUANT_OF[t.dtype] !== undefined);
+  if (direct) {
+    const to = new Uint8Array(buffer(), p.f32 ?? p.blocks!.ptr, bytes);
+    await src.read(to);
+    if (p.blocks) checkScales(t, { type: p.blocks.type, rows: t.shape[0], cols: t.shape[1], blocks: to });
+    return;
+  }
   // Row-aligned chunks (whole blocks): rows of the last dimension; a 1-D tensor is one row.
   const cols = t.shape.length >= 2 ? t.shape[t.shape.length - 1] : sizeOf(t);
   const rows = sizeOf(t) / cols;
@@ -115,16 +129,12 @@ async function fill(engine: Engine, src: StreamedModel["files"][number]["source"
         for (let i = 0; i < n; i++) bits[i] = half[i] << 16;
       }
       continue;
-    } else if (t.dtype === "Q8_0" || t.dtype === "Q4_0") {
-      const q: QuantizedMatrix = { type: QUANT_OF[t.dtype]!, rows: r, cols, blocks: raw };
+    } else {
+      const type = QUANT_OF[t.dtype]!;
+      const q: QuantizedMatrix = { type, rows: r, cols, blocks: raw };
+      checkScales(t, q);
       if (p.blocks) new Uint8Array(buffer(), p.blocks.ptr + r0 * rowBytes, raw.byteLength).set(raw);
       if (p.f32 !== undefined) dequantizeMatrix(q, new Float32Array(buffer(), p.f32 + r0 * cols * 4, n));
-    } else {
-      values = dequantizeK(t.dtype as "Q4_K" | "Q6_K", raw, n);
-      if (p.blocks) {
-        const q = quantizeMatrix("q8_0", values, r, cols).blocks;
-        new Uint8Array(buffer(), p.blocks.ptr + r0 * quantBytes("q8_0", 1, cols), q.byteLength).set(q);
-      }
     }
     if (p.f32 !== undefined && values) new Float32Array(buffer(), p.f32 + r0 * cols * 4, n).set(values);
   }
@@ -223,7 +233,7 @@ async function stageAndBuild(runtime: HasEngine, m: StreamedModel, stored: Reado
         return { type: b.type, rows: t.shape[0], cols: t.shape[1], blocks: new Uint8Array(buffer, b.ptr, quantBytes(b.type, t.shape[0], t.shape[1])) };
       },
     };
-    return Model.fromTensors(runtime, m.config, source, m.metadata);
+    return Model.fromTensors(runtime, m.config, m.view ? m.view(source) : source, m.metadata);
   } finally {
     staging.dispose();
   }

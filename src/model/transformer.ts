@@ -4,7 +4,7 @@ import { Embedding } from "../ops/embedding.js";
 import { Linear } from "../ops/linear.js";
 import { Norm } from "../ops/norm.js";
 import { addPositions } from "../ops/positions.js";
-import { stageI32 } from "../ops/parallel.js";
+import { runElementwise, stageI32 } from "../ops/parallel.js";
 import { type Segment, totalRows } from "../ops/segments.js";
 import { WeightBlocks } from "../ops/weight_blocks.js";
 import type { Engine } from "../runtime/engine.js";
@@ -65,6 +65,7 @@ export class Transformer {
     private readonly decoderNorm: Norm | undefined,
     private readonly output: Linear | undefined,
     private readonly embedNorm: Norm | undefined,
+    private readonly tokenTypes: Embedding | undefined,
   ) {}
 
   /** Uploads and packs every weight once. */
@@ -79,12 +80,13 @@ export class Transformer {
       return new Transformer(
         engine, config, blocks, src, tgt,
         w.positions ? Embedding.create(engine, blocks, w.positions, config.max_positions, d) : undefined,
-        w.encoder.map((l) => EncoderLayer.create(engine, blocks, config, l)),
-        w.decoder.map((l) => (ed ? DecoderLayer.create(engine, blocks, config, l) : EncoderLayer.create(engine, blocks, config, l))),
+        w.encoder.map((l, i) => EncoderLayer.create(engine, blocks, config, l, i)),
+        w.decoder.map((l, i) => (ed ? DecoderLayer.create(engine, blocks, config, l) : EncoderLayer.create(engine, blocks, config, l, i))),
         w.encoderNorm && Norm.create(engine, blocks, w.encoderNorm),
         w.decoderNorm && Norm.create(engine, blocks, w.decoderNorm),
         w.output && Linear.create(engine, blocks, w.output),
         w.embedNorm && Norm.create(engine, blocks, w.embedNorm),
+        table(w.tokenTypes),
       );
     } catch (e) {
       blocks.dispose();
@@ -97,21 +99,34 @@ export class Transformer {
     return this.output ? this.output.outFeatures : this.config.d_model;
   }
 
-  /** x = embed(ids) (* sqrt(d)) + positions (then the embedding norm), rows x d in scratch. */
-  private async embed(table: Embedding, segs: readonly Segment[], ids: Int32Array): Promise<number> {
+  /** Token types a model tells apart (1 when it has no token-type table). */
+  get tokenTypeCount(): number {
+    return this.tokenTypes ? this.tokenTypes.rows : 1;
+  }
+
+  /**
+   * x = embed(ids) (* sqrt(d)) + positions (+ token types other than 0) (then the embedding norm),
+   * rows x d in scratch. `types`: one token type per row, already range-checked.
+   */
+  private async embed(table: Embedding, segs: readonly Segment[], ids: Int32Array, types?: Int32Array): Promise<number> {
     const c = this.config;
     const rows = totalRows(segs);
     const x = this.engine.scratch.alloc(rows * c.d_model * 4);
     await table.run(rows, stageI32(this.engine, ids), x, c.d_model, c.embed_scale ? Math.sqrt(c.d_model) : 1);
     if (c.positions === "sinusoidal" || c.positions === "learned") await addPositions(this.engine, c.positions, segs, x, c.d_model, this.positions);
+    if (types && this.tokenTypes && types.some((t) => t !== 0)) {
+      const te = this.engine.scratch.alloc(rows * c.d_model * 4);
+      await this.tokenTypes.run(rows, stageI32(this.engine, types), te, c.d_model);
+      await runElementwise(this.engine, "f32_add", rows * c.d_model, [x, te, x]);
+    }
     if (this.embedNorm) await this.embedNorm.run(rows, x, c.d_model, x, c.d_model);
     return x;
   }
 
   /** Encoder: embed -> blocks -> final norm. Returns the memory (rows x d, scratch). */
-  async encode(segs: readonly Segment[], ids: Int32Array, keyMask?: readonly number[], capture?: AttentionCapture): Promise<number> {
+  async encode(segs: readonly Segment[], ids: Int32Array, keyMask?: readonly number[], capture?: AttentionCapture, types?: Int32Array): Promise<number> {
     const rows = totalRows(segs);
-    const x = await this.embed(this.srcEmbed!, segs, ids);
+    const x = await this.embed(this.srcEmbed!, segs, ids, types);
     for (let l = 0; l < this.encoder.length; l++) {
       await this.encoder[l].run({ segs, rows, x, keyMask, probs: hook(capture, "encoder", "self", l) });
     }
@@ -158,6 +173,7 @@ export class Transformer {
     const v = this.output!.outFeatures;
     const out = this.engine.scratch.alloc(rows * v * 4);
     await this.output!.run({ m: rows, a: x, lda: this.config.d_model, c: out, ldc: v });
+    if (this.config.final_softcap > 0) await runElementwise(this.engine, "f32_softcap", rows * v, [out, out], [1, this.config.final_softcap]);
     return out;
   }
 

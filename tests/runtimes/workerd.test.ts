@@ -5,6 +5,8 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { ref as encoderRef } from "../encode/fixtures.js";
+import { relError } from "../model/helpers.js";
 import {
   BIN, type GoldenReport, ROOT, demoTranslations, freePort, killChildren, nodeReference, makeConsumer, recordRow, removeDir, rowOf, runChild, startChild,
   problems,
@@ -139,6 +141,18 @@ describe.skipIf(!existsSync(workerd))("runtime matrix: workerd", () => {
     expect(auto.host.threads).toBe(false);
     expect(auto.notes.join(" ")).toMatch(/no Worker/);
     recordRow(rowOf("workerd", { ...report, version }, { strictBitIdentical: true, coldStartMs: Math.round(median(coldStarts)), firstTranslationMs: firstTranslationMs && Math.round(firstTranslationMs), network: "loopback" }));
+  });
+
+  test("POST /embed answers with the sentence encoder's vectors, equal to PyTorch's", async () => {
+    const { texts } = encoderRef.meta;
+    const res = await fetch(base + "/embed", { method: "POST", body: JSON.stringify({ texts }), signal: AbortSignal.timeout(20_000) });
+    const body = await res.json();
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body.dims).toBe(32);
+    texts.forEach((_, i) => expect(relError(body.embeddings[i], encoderRef.tensor(`bert.${i}.mean_normalized`))).toBeLessThan(1e-5));
+    const bad = await fetch(base + "/embed", { method: "POST", body: JSON.stringify({ texts: [1] }), signal: AbortSignal.timeout(10_000) });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error).toMatch(/expected \{"texts": string\[\]\}/);
   });
 
   test("POST /translate without a text is a 400 that says what it expected", async () => {
