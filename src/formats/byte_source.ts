@@ -19,6 +19,9 @@ export interface ReadControl {
 }
 
 /** Bytes read by one call of the file system or handed over by one stream chunk, at most. */
+/** Reads below this size are served from a read-ahead of READ_AHEAD bytes. */
+const SMALL_READ = 1024 * 1024;
+const READ_AHEAD = 4 * 1024 * 1024;
 const CHUNK_BYTES = 4 * 1024 * 1024;
 
 /** Counts the bytes of every source of one load (a model may be several files) for onProgress. */
@@ -78,6 +81,10 @@ export abstract class ByteSource {
 
   /** Fills `dest` with the next dest.byteLength bytes. */
   async read(dest: Uint8Array): Promise<void> {
+    // Small reads (a model's norms and biases) come out of one read-ahead, not a read each.
+    if (dest.byteLength < SMALL_READ && (this.peeked?.byteLength ?? 0) < dest.byteLength) {
+      await this.peek(Math.max(dest.byteLength, this.size === undefined ? READ_AHEAD : Math.min(READ_AHEAD, this.size - this.position)));
+    }
     let at = 0;
     if (this.peeked) {
       at = Math.min(dest.byteLength, this.peeked.byteLength);

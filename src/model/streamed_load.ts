@@ -94,6 +94,16 @@ function checkScales(t: StoredTensor, q: QuantizedMatrix): void {
   if (bad >= 0) throw new ModelFormatError(t.fileName, `tensor "${t.fileName}" super-block ${bad} scale`, `a finite f16 (${t.dtype} d${q.type === "q6_k" ? "" : " and dmin"})`, "Inf or NaN");
 }
 
+/** F16 halves to float32 through the bit-built table (a small function, so it is optimized early in a cold process). */
+function widenF16(half: Uint16Array, out: Float32Array, table: Float32Array): void {
+  for (let i = 0; i < half.length; i++) out[i] = table[half[i]];
+}
+
+/** BF16 halves to float32 bits (the top half of a float32). */
+function widenBf16(half: Uint16Array, out: Uint32Array): void {
+  for (let i = 0; i < half.length; i++) out[i] = half[i] << 16;
+}
+
 /** Reads one tensor from its source into its placements. */
 async function fill(engine: Engine, src: StreamedModel["files"][number]["source"], t: StoredTensor, p: Placement, staging: StagingBuffer): Promise<void> {
   const mem = engine.mem;
@@ -123,11 +133,8 @@ async function fill(engine: Engine, src: StreamedModel["files"][number]["source"
     else if (t.dtype === "F16" || t.dtype === "BF16") {
       values = new Float32Array(buffer(), p.f32! + r0 * cols * 4, n);
       const half = new Uint16Array(raw.buffer, 0, n);
-      if (table) for (let i = 0; i < n; i++) values[i] = table[half[i]];
-      else {
-        const bits = new Uint32Array(values.buffer, values.byteOffset, n);
-        for (let i = 0; i < n; i++) bits[i] = half[i] << 16;
-      }
+      if (table) widenF16(half, values, table);
+      else widenBf16(half, new Uint32Array(values.buffer, values.byteOffset, n));
       continue;
     } else {
       const type = QUANT_OF[t.dtype]!;
