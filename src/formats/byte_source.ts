@@ -57,8 +57,10 @@ export abstract class ByteSource {
   /** Bytes taken from the underlying file or stream so far (readSome's offset). */
   protected fetched = 0;
   private counter: ProgressCounter = new ProgressCounter();
-  /** Bytes read ahead by peek(), handed out first. */
+  /** Bytes read ahead by peek() or for small reads, handed out first. */
   private peeked: Uint8Array | undefined;
+  /** The buffer small reads are served from (READ_AHEAD bytes, allocated on the first small read). */
+  private ahead: Uint8Array | undefined;
 
   constructor(
     /** Name used in errors (a path, a URL, "<bytes>"). */
@@ -82,9 +84,7 @@ export abstract class ByteSource {
   /** Fills `dest` with the next dest.byteLength bytes. */
   async read(dest: Uint8Array): Promise<void> {
     // Small reads (a model's norms and biases) come out of one read-ahead, not a read each.
-    if (dest.byteLength < SMALL_READ && (this.peeked?.byteLength ?? 0) < dest.byteLength) {
-      await this.peek(Math.max(dest.byteLength, this.size === undefined ? READ_AHEAD : Math.min(READ_AHEAD, this.size - this.position)));
-    }
+    if (dest.byteLength < SMALL_READ && (this.peeked?.byteLength ?? 0) < dest.byteLength) await this.readAhead();
     let at = 0;
     if (this.peeked) {
       at = Math.min(dest.byteLength, this.peeked.byteLength);
@@ -100,9 +100,21 @@ export abstract class ByteSource {
     }
   }
 
+  /** Fills the one read-ahead buffer (what is left of the last peek first) up to READ_AHEAD bytes or the end. */
+  private async readAhead(): Promise<void> {
+    this.ahead ??= new Uint8Array(READ_AHEAD);
+    const have = this.peeked?.byteLength ?? 0;
+    if (this.peeked) this.ahead.set(this.peeked);
+    const want = this.size === undefined ? READ_AHEAD : Math.min(READ_AHEAD, have + this.size - this.fetched);
+    let at = have;
+    for (let got = -1; at < want && got !== 0; at += got) got = await this.fetch(this.ahead.subarray(at, want));
+    this.peeked = this.ahead.subarray(0, at);
+  }
+
   /**
    * The next bytes (up to `n`; fewer only when the source ends) without consuming them: the
-   * format is told from them, then reads start at the same position.
+   * format is told from them, then reads start at the same position. The bytes are valid until
+   * the next read (they may lie in the read-ahead buffer).
    */
   async peek(n: number): Promise<Uint8Array> {
     const have = this.peeked?.byteLength ?? 0;
