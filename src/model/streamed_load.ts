@@ -1,8 +1,9 @@
 // Loading a streamed model file into wasm memory once. From the header alone: which tensors the
 // config reads and how (float32 values, or quantized blocks for the quantized linears), their
 // sizes, so the weights region is checked and the memory grown once. Then the files are read
-// in file order, each tensor straight into its block of the weights region (F32 and Q8_0/Q4_0
-// with no copy in JS; F16/BF16 widened and k-quants converted through a bounded chunk), and the
+// in file order, each tensor straight into its block of the weights region (F32 and quantized
+// blocks, k-quants as stored, with no copy in JS; F16/BF16 widened and blocks dequantized where a
+// float table is wanted, through one bounded staging buffer), and the
 // model is built from views of those blocks: the ops take the blocks over (embeddings, norms,
 // biases), pack linears in place, or repack quants, so no second copy of the file is ever held.
 import { ModelFormatError } from "../errors.js";
@@ -128,22 +129,18 @@ async function fill(engine: Engine, src: StreamedModel["files"][number]["source"
     const raw = chunk.subarray(0, r * rowBytes);
     await src.read(raw);
     const n = r * cols;
-    let values: Float32Array | undefined;
-    if (t.dtype === "F32") values = new Float32Array(raw.buffer, 0, n);
-    else if (t.dtype === "F16" || t.dtype === "BF16") {
-      values = new Float32Array(buffer(), p.f32! + r0 * cols * 4, n);
+    if (t.dtype === "F16" || t.dtype === "BF16") {
+      const values = new Float32Array(buffer(), p.f32! + r0 * cols * 4, n);
       const half = new Uint16Array(raw.buffer, 0, n);
       if (table) widenF16(half, values, table);
       else widenBf16(half, new Uint32Array(values.buffer, values.byteOffset, n));
       continue;
-    } else {
-      const type = QUANT_OF[t.dtype]!;
-      const q: QuantizedMatrix = { type, rows: r, cols, blocks: raw };
-      checkScales(t, q);
-      if (p.blocks) new Uint8Array(buffer(), p.blocks.ptr + r0 * rowBytes, raw.byteLength).set(raw);
-      if (p.f32 !== undefined) dequantizeMatrix(q, new Float32Array(buffer(), p.f32 + r0 * cols * 4, n));
     }
-    if (p.f32 !== undefined && values) new Float32Array(buffer(), p.f32 + r0 * cols * 4, n).set(values);
+    // Quantized blocks (F32 is always read directly: no op takes it as blocks).
+    const q: QuantizedMatrix = { type: QUANT_OF[t.dtype]!, rows: r, cols, blocks: raw };
+    checkScales(t, q);
+    if (p.blocks) new Uint8Array(buffer(), p.blocks.ptr + r0 * rowBytes, raw.byteLength).set(raw);
+    if (p.f32 !== undefined) dequantizeMatrix(q, new Float32Array(buffer(), p.f32 + r0 * cols * 4, n));
   }
 }
 
