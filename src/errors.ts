@@ -51,3 +51,15 @@ export class WorkerError extends SimdformerError {}
 
 /** Generation was cancelled through an AbortSignal or a timeout. */
 export class AbortError extends SimdformerError {}
+
+/** Reading a model's bytes failed (an I/O error, a stream that errored, an HTTP error status); names the source and how far it got. */
+export class ReadError extends SimdformerError {
+  constructor(
+    readonly file: string,
+    /** Bytes read before the failure. */
+    readonly bytesRead: number,
+    readonly cause: unknown,
+  ) {
+    super(`${file}: reading failed after ${bytesRead} bytes: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}

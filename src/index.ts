@@ -1,5 +1,6 @@
 // Public entry of the simdformer package.
-export { createRuntime, Runtime, type RuntimeOptions, type ModelSource } from "./simdformer.js";
+export { createRuntime, Runtime, type RuntimeOptions, type ModelSource, type LoadModelOptions } from "./simdformer.js";
+export type { LoadProgress, ReadControl } from "./formats/byte_source.js";
 export type { RuntimeFeatures } from "./runtime/engine.js";
 export type { BuildName, SimdChoice } from "./runtime/builds.js";
 export type { WasmSource } from "./runtime/loader.js";
@@ -67,4 +68,5 @@ export {
   DisposedError,
   WorkerError,
   AbortError,
+  ReadError,
 } from "./errors.js";

@@ -1,8 +1,10 @@
 import { ArgumentError, ModelFormatError } from "./errors.js";
-import { optionsObject } from "./util/options.js";
-import { type ModelFiles, openModel } from "./formats/detect.js";
-import { readModelPath } from "./formats/files.js";
-import type { SafetensorsFile } from "./formats/safetensors.js";
+import { kindOf, optionsObject } from "./util/options.js";
+import { mainFile, type ModelFiles, openModel } from "./formats/detect.js";
+import { type ByteInput, type ByteSource, hasFileSystem, isByteInput, MemorySource, openSource, ProgressCounter, type ReadControl } from "./formats/byte_source.js";
+import { openModelPath, readModelPath } from "./formats/files.js";
+import { type Companions, openStreamed, type StreamedModel } from "./formats/streamed.js";
+import { loadStreamed } from "./model/streamed_load.js";
 import { TextModel, type TextModelOptions } from "./generate/text.js";
 import { Encoder } from "./encode/encoder.js";
 import { HfTokenizer, parseJson } from "./formats/hf.js";
@@ -12,7 +14,6 @@ import { kernelsOf } from "./kernels/bindings.js";
 import type { KernelExports } from "./kernels/exports.js";
 import { defaultModelUrl } from "./runtime/assets.js";
 import { Engine, type EngineOptions, type RuntimeFeatures } from "./runtime/engine.js";
-import { readBytes } from "./runtime/loader.js";
 
 /** Options of {@link createRuntime}. */
 export type RuntimeOptions = EngineOptions;
@@ -20,9 +21,13 @@ export type RuntimeOptions = EngineOptions;
 /**
  * What {@link Runtime.loadModel} accepts: the bytes of a model file, several files by name
  * (a Hugging Face directory's config.json + model.safetensors + tokenizer.json, a llama2.c
- * checkpoint + tokenizer.bin), or a path (file or directory, where there is a file system) or URL.
+ * checkpoint + tokenizer.bin), a path (file or directory, where there is a file system), a URL,
+ * a fetch Response, a ReadableStream of the file's bytes, or a Blob / File.
  */
-export type ModelSource = Uint8Array | ArrayBuffer | string | URL | ModelFiles;
+export type ModelSource = ByteInput | ModelFiles;
+
+/** Options of {@link Runtime.loadModel}: the model's ({@link TextModelOptions}) and the read's. */
+export interface LoadModelOptions extends TextModelOptions, ReadControl {}
 
 /**
  * A loaded simdformer runtime: one wasm build, its memory and (where allowed) its threads.
@@ -55,32 +60,51 @@ export class Runtime {
    * const tm = await rt.loadModel();
    * console.log((await tm.translate("i like deep learning")).text);   // 我喜欢深度学习
    */
-  async loadModel(source?: ModelSource, opts?: TextModelOptions): Promise<TextModel> {
+  async loadModel(source?: ModelSource, opts?: LoadModelOptions): Promise<TextModel> {
     this.engine.assertLive();
     const options = optionsObject("loadModel", opts);
-    let bytes: Uint8Array | ModelFiles;
-    let file = options.file;
+    if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
+      throw new ArgumentError(`loadModel: onProgress: expected a function, found ${kindOf(options.onProgress)}`);
+    }
+    if (options.signal !== undefined && !(typeof options.signal === "object" && options.signal !== null && "aborted" in options.signal)) {
+      throw new ArgumentError(`loadModel: signal: expected an AbortSignal, found ${kindOf(options.signal)}`);
+    }
+    const counter = new ProgressCounter({ onProgress: options.onProgress, signal: options.signal });
+    let main: ByteSource;
+    let companions: Companions = { files: {} };
     if (source === undefined) {
       if (!defaultModelUrl) {
         throw new ArgumentError("loadModel: this host gives modules no URL (e.g. workerd): expected the model's bytes, found none");
       }
-      bytes = await readBytes(defaultModelUrl);
-      file ??= "translator.safetensors";
+      main = await openSource(defaultModelUrl, { signal: options.signal }, options.file ?? "translator.safetensors");
+    } else if (typeof source === "string" && hasFileSystem() && !/^[a-z][a-z0-9+.-]+:/i.test(source)) {
+      ({ main, companions } = await openModelPath(source, counter)); // a file with its companions, or a directory
+    } else if (isModelFiles(source)) {
+      ({ main, companions } = filesSources(source, options.file));
+    } else if (isByteInput(source)) {
+      main = await openSource(source, { signal: options.signal }, options.file);
     } else {
-      ({ bytes, file } = await readSource("loadModel", source, file));
+      throw new ArgumentError(`loadModel: expected bytes, a Blob, a Response, a ReadableStream, { files }, a path or a URL, found ${Object.prototype.toString.call(source)}`);
     }
-    // A config given in the options belongs to a simdformer safetensors (whose own may be absent).
-    if (options.config !== undefined && bytes instanceof Uint8Array) return TextModel.load(this, bytes, { ...options, file });
-    const opened = openModel(bytes, file ?? "<bytes>");
-    if (opened.format === "simdformer") return TextModel.load(this, opened.tensors as SafetensorsFile, { ...options, file: opened.file });
-    const tokenizer = options.tokenizer ?? opened.tokenizer;
-    if (!tokenizer) {
-      if (opened.tokenizerError) throw opened.tokenizerError;
-      throw new ModelFormatError(opened.file, "tokenizer", "tokenizer.json, tokenizer.bin or GGUF tokenizer metadata with the model (a tokenizer file of another name: --tokenizer PATH in the CLI; options.tokenizer in loadModel)", "none");
-    }
-    const model = Model.fromTensors(this, opened.config, opened.tensors, opened.metadata);
+    main.countIn(counter);
+    let streamed: StreamedModel;
     try {
-      return TextModel.fromModel(model, { tgt: tokenizer, src: options.srcTokenizer, stop: opened.stopIds }, opened.file);
+      streamed = await openStreamed(main, companions, options.config);
+    } catch (e) {
+      await main.close();
+      throw e;
+    }
+    // The tokenizer is settled before a tensor is read.
+    const own = streamed.format === "simdformer";
+    const tokenizer = options.tokenizer ?? streamed.tokenizer;
+    if (!own && !tokenizer) {
+      for (const f of streamed.files) await f.source.close();
+      if (streamed.tokenizerError) throw streamed.tokenizerError;
+      throw new ModelFormatError(streamed.file, "tokenizer", "tokenizer.json, tokenizer.bin or GGUF tokenizer metadata with the model (a tokenizer file of another name: --tokenizer PATH in the CLI; options.tokenizer in loadModel)", "none");
+    }
+    const model = await loadStreamed(this, streamed);
+    try {
+      return TextModel.fromModel(model, { tgt: tokenizer, src: options.srcTokenizer, stop: streamed.stopIds }, streamed.file);
     } catch (e) {
       model.dispose();
       throw e;
@@ -136,22 +160,39 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   return new Runtime(await Engine.create(options));
 }
 
-/** The bytes or files of a model source (see {@link ModelSource}), with the name to report. */
+/** A { files } object (several files of one model by name). */
+function isModelFiles(source: ModelSource): source is ModelFiles {
+  return typeof source === "object" && source !== null && !(source instanceof Uint8Array) && !ArrayBuffer.isView(source) &&
+    typeof (source as ModelFiles).files === "object" && (source as ModelFiles).files !== null;
+}
+
+/** The sources of a { files } object: its weights file (named, or found by name) and the rest as companions. */
+function filesSources(source: ModelFiles, name: string | undefined): { main: ByteSource; companions: Companions } {
+  const files = source.files;
+  const main = source.main ?? mainFile(files);
+  if (main === undefined || !(files[main] instanceof Uint8Array)) {
+    throw new ModelFormatError(name ?? "<files>", "files", "a weights file (.safetensors, model.safetensors.index.json, .gguf or a llama2.c .bin)", JSON.stringify(Object.keys(files)));
+  }
+  const openShard = async (shard: string) => {
+    if (!(files[shard] instanceof Uint8Array)) throw new ModelFormatError(main, "weight_map", `the shard "${shard}" among the files`, `files ${JSON.stringify(Object.keys(files))}`);
+    return new MemorySource(files[shard], shard);
+  };
+  return { main: new MemorySource(files[main], main), companions: { files, openShard } };
+}
+
+/** The bytes or files of a model source (see {@link ModelSource}), read whole, with the name to report. */
 async function readSource(where: string, source: ModelSource, file?: string): Promise<{ bytes: Uint8Array | ModelFiles; file?: string }> {
-  if (source instanceof Uint8Array) return { bytes: source, file };
-  if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), file };
+  if (isModelFiles(source)) return { bytes: source, file };
   if (typeof source === "string" && hasFileSystem() && !/^[a-z][a-z0-9+.-]+:/i.test(source)) {
     return { bytes: await readModelPath(source), file: file ?? source }; // a file with its companions, or a directory
   }
-  if (typeof source === "string" || source instanceof URL) return { bytes: await readBytes(source), file: file ?? String(source) };
-  if (typeof source === "object" && source !== null && typeof (source as ModelFiles).files === "object" && (source as ModelFiles).files !== null) {
-    return { bytes: source as ModelFiles, file };
+  if (!isByteInput(source)) {
+    throw new ArgumentError(`${where}: expected bytes, a Blob, a Response, a ReadableStream, { files }, a path or a URL, found ${Object.prototype.toString.call(source)}`);
   }
-  throw new ArgumentError(`${where}: expected bytes, { files }, a path or a URL, found ${Object.prototype.toString.call(source)}`);
-}
-
-/** Node, Deno and Bun read paths with node:fs; browsers and isolates take URLs. */
-function hasFileSystem(): boolean {
-  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return typeof p?.versions?.node === "string";
+  const src = await openSource(source, {}, file);
+  try {
+    return { bytes: await src.rest(), file: file ?? (typeof source === "string" || source instanceof URL ? String(source) : undefined) };
+  } finally {
+    await src.close();
+  }
 }

@@ -50,9 +50,15 @@ function statsLine(s: GenerationStats, p: Painter): string {
 async function loadTextModel(rt: Runtime, a: CliArgs, io: CliIo): Promise<TextModel> {
   const bar = new ProgressBar(io.stderr, "loading model");
   bar.update(0);
+  const mib = (n: number) => (n / 2 ** 20).toFixed(1);
   // --tokenizer: the model's files read here, with that file as its tokenizer.
   const source = a.model !== undefined && a.tokenizer !== undefined ? await readModelPath(a.model, { tokenizer: a.tokenizer }) : a.model;
-  const tm = await rt.loadModel(source, { file: a.model });
+  const tm = await rt.loadModel(source, {
+    file: a.model,
+    onProgress: ({ bytesDone, bytesTotal }) => {
+      if (bytesTotal) bar.update(bytesDone / bytesTotal, `${mib(bytesDone)} / ${mib(bytesTotal)} MiB`);
+    },
+  });
   bar.update(1);
   bar.done();
   return tm;

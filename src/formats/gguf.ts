@@ -61,12 +61,13 @@ class Cursor {
   private readonly dv: DataView;
   private readonly dec = new TextDecoder("utf-8", { fatal: true });
 
-  constructor(readonly file: string, readonly bytes: Uint8Array) {
+  constructor(readonly file: string, readonly bytes: Uint8Array, readonly fileSize: number) {
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
+  /** Bytes left in the file (beyond the prefix held when parsing a header from a stream). */
   get left(): number {
-    return this.bytes.byteLength - this.pos;
+    return this.fileSize - this.pos;
   }
 
   fail(field: string, expected: string, found: string): never {
@@ -74,7 +75,8 @@ class Cursor {
   }
 
   need(n: number, field: string): void {
-    if (n > this.left) this.fail(field, `${n} bytes at offset ${this.pos}`, `${this.left} bytes left (file of ${this.bytes.byteLength} bytes)`);
+    if (n > this.left) this.fail(field, `${n} bytes at offset ${this.pos}`, `${this.left} bytes left (file of ${this.fileSize} bytes)`);
+    if (this.pos + n > this.bytes.byteLength) throw new GgufPrefixTooShort(this.pos + n);
   }
 
   u8(f: string) { this.need(1, f); return this.dv.getUint8(this.pos++); }
@@ -152,7 +154,8 @@ class Cursor {
 }
 
 /** The block-quantized GGUF types, as the quantized linear op names them. */
-const QUANT_OF: Partial<Record<GgufTensorType, QuantType>> = { Q8_0: "q8_0", Q4_0: "q4_0", Q4_K: "q4_k", Q5_K: "q5_k", Q6_K: "q6_k" };
+/** The quantized GGUF types and the block type each is handed over as. */
+export const QUANT_OF: Partial<Record<GgufTensorType, QuantType>> = { Q8_0: "q8_0", Q4_0: "q4_0", Q4_K: "q4_k", Q5_K: "q5_k", Q6_K: "q6_k" };
 
 /**
  * A parsed GGUF file; tensors are widened (F16/BF16) or dequantized (Q8_0/Q4_0/Q4_K/Q5_K/Q6_K) to
@@ -187,6 +190,7 @@ export class GgufFile {
   /** The tensor's stored bytes (quantized blocks as they are in the file). */
   raw(name: string): Uint8Array {
     const t = this.info(name);
+    if (t.end > this.bytes.byteLength) throw new ModelFormatError(this.file, `tensor "${name}"`, "its bytes in memory", "a header parsed without the tensor data");
     return this.bytes.subarray(t.begin, t.end);
   }
 
@@ -243,6 +247,13 @@ function widen(type: "F32" | "F16" | "BF16", src: Uint8Array, size: number): Flo
   return out;
 }
 
+/** Thrown by parseGguf on a prefix of the file that ends inside the header: read `needed` bytes at least, and parse again. */
+export class GgufPrefixTooShort extends Error {
+  constructor(readonly needed: number) {
+    super(`the GGUF header needs ${needed} bytes`);
+  }
+}
+
 /** True when the bytes start with the GGUF magic. */
 export function isGguf(bytes: Uint8Array): boolean {
   return bytes.byteLength >= 4 && bytes[0] === 0x47 && bytes[1] === 0x47 && bytes[2] === 0x55 && bytes[3] === 0x46;
@@ -251,11 +262,14 @@ export function isGguf(bytes: Uint8Array): boolean {
 /**
  * Parses a GGUF file (v2 or v3). Checks: magic, version, every count against the bytes left,
  * value types, UTF-8, general.alignment (a power of two), tensor dims (1..4, product a safe
- * integer, rows a whole number of blocks), types (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K), offsets aligned,
- * inside the file and not overlapping, names unique.
+ * integer, rows a whole number of blocks), types (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K),
+ * offsets aligned, inside the file and not overlapping, names unique. `bytes` may be a prefix of
+ * a file of `fileSize` bytes (a header read from a stream): GgufPrefixTooShort says how many
+ * bytes the header needs, and the file parsed from a prefix gives its header (metadata, tensor
+ * infos), not its tensors.
  */
-export function parseGguf(bytes: Uint8Array, file = "<bytes>"): GgufFile {
-  const c = new Cursor(file, bytes);
+export function parseGguf(bytes: Uint8Array, file = "<bytes>", fileSize = bytes.byteLength): GgufFile {
+  const c = new Cursor(file, bytes, fileSize);
   const magic = c.u32("magic");
   if (magic !== MAGIC) c.fail("magic", '"GGUF"', JSON.stringify(String.fromCharCode(...bytes.subarray(0, 4))));
   const version = c.u32("version");
@@ -293,7 +307,7 @@ export function parseGguf(bytes: Uint8Array, file = "<bytes>"): GgufFile {
       dims.push(v as number);
       size *= v as number;
     }
-    if (!Number.isSafeInteger(size) || size > bytes.byteLength * 2) c.fail(`tensor "${name}" dims`, `at most ${bytes.byteLength * 2} elements (the file size)`, `[${dims}]`);
+    if (!Number.isSafeInteger(size) || size > fileSize * 2) c.fail(`tensor "${name}" dims`, `at most ${fileSize * 2} elements (the file size)`, `[${dims}]`);
     const typeId = c.u32(`tensor "${name}" type`);
     const t = GGML_TYPES[typeId];
     if (!t) {
@@ -309,8 +323,8 @@ export function parseGguf(bytes: Uint8Array, file = "<bytes>"): GgufFile {
     infos.push({ name, type: t.name, dims, size, bytes: (size / t.block) * t.bytes, offset: offset as number });
   }
   const dataStart = Math.ceil(c.pos / alignment) * alignment;
-  if (dataStart > bytes.byteLength) c.fail("tensor data", `to start at offset ${dataStart} (aligned to ${alignment})`, `a file of ${bytes.byteLength} bytes`);
-  const dataLen = bytes.byteLength - dataStart;
+  if (dataStart > fileSize) c.fail("tensor data", `to start at offset ${dataStart} (aligned to ${alignment})`, `a file of ${fileSize} bytes`);
+  const dataLen = fileSize - dataStart;
   const tensors = new Map<string, GgufTensorInfo>();
   for (const t of infos) {
     if (t.offset + t.bytes > dataLen) {

@@ -38,7 +38,7 @@ const SANDWICH_PARTS: Record<string, string> = {
 };
 
 /** Our "hf-llama" name -> llama.cpp's GGUF name. */
-function ggufName(hf: string, config: ModelConfig): string | undefined {
+export function ggufName(hf: string, config: ModelConfig): string | undefined {
   const fixed: Record<string, string> = {
     "model.embed_tokens.weight": "token_embd.weight", "model.embed_positions.weight": "position_embd.weight",
     "model.norm.weight": "output_norm.weight", "model.norm.bias": "output_norm.bias",

@@ -61,8 +61,10 @@ const HF: Record<string, string> = {
 /**
  * Reads and checks the header: every field in range, heads dividing dim, kv heads dividing
  * heads, an even head size, and a file exactly as long as the weights the header implies.
+ * `bytes` may be the file's first bytes only (256 are enough), with the file's size given
+ * (null for a stream of unknown length: its end is checked as it is read).
  */
-export function parseLlama2cHeader(bytes: Uint8Array, file = "<bytes>"): Llama2cHeader {
+export function parseLlama2cHeader(bytes: Uint8Array, file = "<bytes>", fileSize: number | null = bytes.byteLength): Llama2cHeader {
   const fail = (field: string, expected: string, found: string): never => {
     throw new ModelFormatError(file, field, expected, found);
   };
@@ -94,10 +96,38 @@ export function parseLlama2cHeader(bytes: Uint8Array, file = "<bytes>"): Llama2c
     shared = flag === 1;
   }
   const h: Llama2cHeader = { dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize: Math.abs(vocab), seqLen, shared, version };
-  const floats = layout(h).reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1) * (t.perLayer ? nLayers : 1), 0);
-  const want = (version === 0 ? HEADER_BYTES : V1_HEADER_BYTES) + 4 * floats;
-  if (bytes.byteLength !== want) fail("file size", `${want} bytes (header + weights of ${JSON.stringify(FIELDS.map((f, i) => [f, v[i]]))})`, `${bytes.byteLength} bytes`);
+  const want = llama2cFileSize(h);
+  if (fileSize !== null && fileSize !== want) fail("file size", `${want} bytes (header + weights of ${JSON.stringify(FIELDS.map((f, i) => [f, v[i]]))})`, `${fileSize} bytes`);
   return h;
+}
+
+/** Bytes of a checkpoint with this header. */
+export function llama2cFileSize(h: Llama2cHeader): number {
+  const floats = layout(h).reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1) * (t.perLayer ? h.nLayers : 1), 0);
+  return (h.version === 0 ? HEADER_BYTES : V1_HEADER_BYTES) + 4 * floats;
+}
+
+/** A tensor of a llama2.c file under its "hf-llama" name: where its float32 values are. */
+export interface Llama2cSpan {
+  name: string;
+  begin: number;
+  shape: number[];
+  size: number;
+}
+
+/** The tensors a model reads, in file order (the rotary tables run.c skips are left out). */
+export function llama2cSpans(h: Llama2cHeader): Llama2cSpan[] {
+  const out: Llama2cSpan[] = [];
+  let at = h.version === 0 ? HEADER_BYTES : V1_HEADER_BYTES;
+  for (const t of layout(h)) {
+    const size = t.shape.reduce((a, b) => a * b, 1);
+    const hf = HF[t.name];
+    for (let i = 0; i < (t.perLayer ? h.nLayers : 1); i++) {
+      if (hf) out.push({ name: t.perLayer ? `model.layers.${i}.${hf}` : hf, begin: at, shape: t.shape, size });
+      at += 4 * size;
+    }
+  }
+  return out;
 }
 
 /** The config of a llama2.c model (run.c: RMSNorm eps 1e-5, rotary base 10000 on adjacent pairs, SwiGLU, no biases). */
@@ -113,18 +143,10 @@ export function llama2cConfig(h: Llama2cHeader, file = "<bytes>"): ModelConfig {
 
 /** The weights of a llama2.c checkpoint as "hf-llama" tensors (slices of the file, read as float32). */
 class Llama2cTensors implements TensorSource {
-  private readonly spans = new Map<string, { begin: number; shape: number[]; size: number }>();
+  private readonly spans: ReadonlyMap<string, Llama2cSpan>;
 
   constructor(readonly file: string, private readonly bytes: Uint8Array, h: Llama2cHeader) {
-    let at = h.version === 0 ? HEADER_BYTES : V1_HEADER_BYTES;
-    for (const t of layout(h)) {
-      const size = t.shape.reduce((a, b) => a * b, 1);
-      const hf = HF[t.name];
-      for (let i = 0; i < (t.perLayer ? h.nLayers : 1); i++) {
-        if (hf) this.spans.set(t.perLayer ? `model.layers.${i}.${hf}` : hf, { begin: at, shape: t.shape, size });
-        at += 4 * size;
-      }
-    }
+    this.spans = new Map(llama2cSpans(h).map((s) => [s.name, s]));
   }
 
   has(name: string): boolean {
@@ -186,10 +208,10 @@ export function parseLlama2cTokenizer(bytes: Uint8Array, vocabSize: number, file
 }
 
 /** True when the bytes look like a llama2.c checkpoint (a sane header and the exact implied size, or the "ak42" magic). */
-export function isLlama2c(bytes: Uint8Array): boolean {
+export function isLlama2c(bytes: Uint8Array, fileSize: number | null = bytes.byteLength): boolean {
   if (bytes.byteLength >= 4 && new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) === V1_MAGIC) return true;
   try {
-    parseLlama2cHeader(bytes);
+    parseLlama2cHeader(bytes, "<bytes>", fileSize);
     return true;
   } catch {
     return false;

@@ -6,7 +6,7 @@
 // The kernels read a repacked form of these bytes (src/kernels/exports.ts, q8_0_repack).
 // The k-quants (super-blocks of 256, kquant_blocks.ts) share the QuantizedMatrix form; their kernels
 // read the stored bytes as they are.
-import { ModelFormatError } from "../errors.js";
+import { ModelFormatError, ShapeError } from "../errors.js";
 import { dequantizeK, isKQuant, KQUANT_BLOCK_BYTES, KQUANT_BLOCK_VALUES, type KQuantType, quantizeK } from "./kquant_blocks.js";
 import { f16ToF32, f32ToF16 } from "./safetensors.js";
 
@@ -96,14 +96,17 @@ export function quantizeMatrix(type: QuantType, data: Float32Array, rows: number
   return { type, rows, cols, blocks: out };
 }
 
-/** The float values a quantized matrix stands for (row-major rows x cols). */
-export function dequantizeMatrix(q: QuantizedMatrix): Float32Array {
+/** The float values a quantized matrix stands for (row-major rows x cols), into `out` when given. */
+export function dequantizeMatrix(q: QuantizedMatrix, out = new Float32Array(q.rows * q.cols)): Float32Array {
   checkCols("quantized matrix", q.cols, q.type);
+  if (out.length !== q.rows * q.cols) throw new ShapeError(`dequantize: expected an output of ${q.rows} x ${q.cols} = ${q.rows * q.cols} values, found ${out.length}`);
   const need = quantBytes(q.type, q.rows, q.cols);
   if (q.blocks.byteLength !== need) throw new ModelFormatError("<dequantize>", `${q.type} bytes`, String(need), String(q.blocks.byteLength));
-  if (isKQuant(q.type)) return dequantizeK(q.type, q.blocks, q.rows * q.cols);
+  if (isKQuant(q.type)) {
+    out.set(dequantizeK(q.type, q.blocks, q.rows * q.cols));
+    return out;
+  }
   const bsz = QUANT_BLOCK_BYTES[q.type];
-  const out = new Float32Array(q.rows * q.cols);
   const dv = new DataView(q.blocks.buffer, q.blocks.byteOffset, q.blocks.byteLength);
   const nblocks = out.length / QUANT_BLOCK_VALUES;
   for (let b = 0; b < nblocks; b++) {

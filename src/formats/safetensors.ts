@@ -144,22 +144,41 @@ export function f16ToF32(h: number): number {
  * a ModelFormatError(file, field, expected, found).
  */
 export function parseSafetensors(bytes: Uint8Array, file = "<bytes>"): SafetensorsFile {
+  if (bytes.byteLength < 8) throw new ModelFormatError(file, "header length", "8 bytes", `a file of ${bytes.byteLength} bytes`);
+  const headerLen = safetensorsHeaderLength(bytes, bytes.byteLength, file);
+  const h = parseSafetensorsHeader(bytes.subarray(8, 8 + headerLen), bytes.byteLength, file);
+  return new SafetensorsFile(file, bytes, new Map(h.tensors.map((t) => [t.name, t])), h.metadata);
+}
+
+/** The u64 header length at the start of a file of `fileSize` bytes (undefined: not known yet), checked to fit. */
+export function safetensorsHeaderLength(first8: Uint8Array, fileSize: number | undefined, file = "<bytes>"): number {
+  const n = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
+  const most = fileSize === undefined ? MAX_STREAMED_HEADER : Math.min(fileSize - 8, Number.MAX_SAFE_INTEGER);
+  if (n > most) throw new ModelFormatError(file, "header length", `<= ${most} (${fileSize === undefined ? "the most a streamed header may take" : "file size - 8"})`, String(n));
+  return n;
+}
+
+/** The largest JSON header read from a stream of unknown length (a bound on what a damaged length can make us read). */
+const MAX_STREAMED_HEADER = 256 * 1024 * 1024;
+
+/**
+ * The JSON header (the bytes after the length) of a file of `fileSize` bytes: its metadata and
+ * tensors in file order, every bound checked as parseSafetensors says. With `fileSize`
+ * undefined (a stream of unknown length), the data section's size is taken from the tensors.
+ */
+export function parseSafetensorsHeader(json: Uint8Array, fileSize: number | undefined, file = "<bytes>"): { metadata: Record<string, string>; tensors: TensorInfo[] } {
   const fail = (field: string, expected: string, found: string): never => {
     throw new ModelFormatError(file, field, expected, found);
   };
-  if (bytes.byteLength < 8) fail("header length", "8 bytes", `a file of ${bytes.byteLength} bytes`);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLen = Number(dv.getBigUint64(0, true));
-  if (headerLen > bytes.byteLength - 8) fail("header length", `<= ${bytes.byteLength - 8} (file size - 8)`, String(headerLen));
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(json));
   } catch (e) {
     fail("header", "UTF-8 JSON", (e as Error).message);
   }
   if (typeof header !== "object" || header === null || Array.isArray(header)) fail("header", "a JSON object", typeof header);
-  const dataStart = 8 + headerLen;
-  const dataLen = bytes.byteLength - dataStart;
+  const dataStart = 8 + json.byteLength;
+  const dataLen = fileSize === undefined ? Number.MAX_SAFE_INTEGER : fileSize - dataStart;
 
   let metadata: Record<string, string> = {};
   const entries: TensorInfo[] = [];
@@ -206,8 +225,8 @@ export function parseSafetensors(bytes: Uint8Array, file = "<bytes>"): Safetenso
     if (t.begin > at) fail(`tensor "${t.name}".data_offsets`, `begin = ${at - dataStart} (tensors contiguous)`, String(t.begin - dataStart));
     at = t.end;
   }
-  if (at !== bytes.byteLength) fail("data section", `${at - dataStart} bytes (sum of the tensors)`, `${dataLen} bytes`);
-  return new SafetensorsFile(file, bytes, new Map(entries.map((t) => [t.name, t])), metadata);
+  if (fileSize !== undefined && at !== fileSize) fail("data section", `${at - dataStart} bytes (sum of the tensors)`, `${dataLen} bytes`);
+  return { metadata, tensors: entries };
 }
 
 /**

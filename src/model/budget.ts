@@ -55,15 +55,16 @@ export function weightBytes(c: ModelConfig, linearBytesPerValue = 4): number {
 /**
  * Bytes of the loaded weights (every typed array reachable from them, each counted once):
  * what the upload will at least take, whatever the source's dtypes (f32 or quantized blocks).
+ * Views of `inMemory` (the wasm memory, where a streamed load put the tensors) are already there.
  */
-export function loadedBytes(weights: object): number {
+export function loadedBytes(weights: object, inMemory?: ArrayBufferLike): number {
   const seen = new Set<unknown>();
   let bytes = 0;
   const walk = (v: unknown): void => {
     if (typeof v !== "object" || v === null || seen.has(v)) return;
     seen.add(v);
     if (ArrayBuffer.isView(v)) {
-      bytes += v.byteLength;
+      if (v.buffer !== inMemory) bytes += v.byteLength;
       return;
     }
     for (const x of Array.isArray(v) ? v : Object.values(v)) walk(x);

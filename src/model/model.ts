@@ -210,7 +210,7 @@ export class Model {
     const region = runtime.engine.regions.weights;
     if (tensors instanceof SafetensorsFile) assertFits(region, weightBytes(config, linearRate(tensors)));
     const weights = loadWeights(config, tensors);
-    assertFits(region, loadedBytes(weights));
+    assertFits(region, loadedBytes(weights, runtime.engine.mem.memory.buffer));
     const net = Transformer.create(runtime.engine, config, weights);
     return new Model(runtime.engine, config, metadata, net);
   }

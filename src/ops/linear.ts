@@ -88,11 +88,26 @@ export class Linear {
     if (w.weight.length !== k * n) throw new ShapeError(`linear weight: expected ${n} x ${k} = ${n * k} values, found ${w.weight.length}`);
     if (w.bias && w.bias.length !== n) throw new ShapeError(`linear bias: expected ${n} values, found ${w.bias.length}`);
     const kern = kernelsOf(engine);
-    const packed = blocks.alloc(kern.f32_gemm_packed_size(k, n) * 4);
-    const raw = blocks.upload(w.weight);
-    if (w.inOut) kern.f32_gemm_pack_b(k, n, raw, n, packed);
-    else kern.f32_gemm_pack_bt(k, n, raw, k, packed);
-    blocks.release(raw);
+    // A weight already in this memory that another op owns (the tied output head reads the
+    // embedding table) is packed from where it lies, without a copy.
+    const resident = blocks.resident(w.weight);
+    const raw = resident ?? blocks.upload(w.weight);
+    const bytes = kern.f32_gemm_packed_size(k, n) * 4;
+    const pack = (to: number) => (w.inOut ? kern.f32_gemm_pack_b(k, n, raw, n, to) : kern.f32_gemm_pack_bt(k, n, raw, k, to));
+    let packed: number;
+    if (bytes === k * n * 4 && resident === undefined) {
+      // No panel padding: the packed weight takes the raw one's place (through a temporary
+      // block), so a loaded model never holds two copies of its weights at once.
+      const tmp = blocks.alloc(bytes);
+      pack(tmp);
+      engine.mem.u8.copyWithin(raw, tmp, tmp + bytes);
+      blocks.release(tmp);
+      packed = raw;
+    } else {
+      packed = blocks.alloc(bytes);
+      pack(packed);
+      if (resident === undefined) blocks.release(raw);
+    }
     const bias = w.bias ? blocks.upload(w.bias) : 0;
     return new Linear(engine, k, n, packed, bias, kern.f32_gemm_nr());
   }
@@ -117,8 +132,7 @@ export class Linear {
     const q8 = q.type === "q8_0";
     const quants = blocks.alloc(q8 ? kern.q8_0_quant_bytes(n, k) : kern.q4_0_quant_bytes(n, k));
     const scales = blocks.alloc(kern.q_scale_bytes(n, k));
-    const raw = blocks.alloc(q.blocks.byteLength);
-    engine.mem.u8.set(q.blocks, raw);
+    const raw = blocks.uploadBytes(q.blocks);
     if (q8) kern.q8_0_repack(n, k, raw, quants, scales);
     else kern.q4_0_repack(n, k, raw, quants, scales);
     blocks.release(raw);

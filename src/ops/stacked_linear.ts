@@ -46,12 +46,35 @@ export class StackedLinear {
   }
 }
 
+/**
+ * The parts' weights as one view when they lie back to back in one buffer, out x in (a loader
+ * placed a fused projection's tensors so: no copy needed). Parts here are all of one kind.
+ */
+function adjacentView(parts: LinearWeights[], n: number): Float32Array | QuantizedMatrix | undefined {
+  const views = parts.map((p) => (p.weight instanceof Float32Array ? p.weight : p.weight.blocks));
+  if (parts.some((p) => p.inOut) || views.some((v, i) => i > 0 && (v.buffer !== views[0].buffer || views[i - 1].byteOffset + views[i - 1].byteLength !== v.byteOffset))) return undefined;
+  const bytes = views.reduce((a, v) => a + v.byteLength, 0);
+  const w0 = parts[0].weight;
+  if (w0 instanceof Float32Array) return new Float32Array(w0.buffer, w0.byteOffset, bytes / 4);
+  return { type: w0.type, rows: n, cols: parts[0].inFeatures, blocks: new Uint8Array(w0.blocks.buffer, w0.blocks.byteOffset, bytes) };
+}
+
 /** One weight of parts that are all float or all blocks of one type (rows are whole blocks). */
 function concat(parts: LinearWeights[]): LinearWeights {
   if (parts.length === 1) return parts[0];
   const k = parts[0].inFeatures;
   const n = parts.reduce((a, p) => a + p.outFeatures, 0);
   const q0 = parts[0].weight;
+  const adjacent = adjacentView(parts, n);
+  if (adjacent) {
+    const bias = parts.some((p) => p.bias) ? new Float32Array(n) : undefined;
+    let at = 0;
+    for (const p of parts) {
+      if (p.bias) bias!.set(p.bias, at);
+      at += p.outFeatures;
+    }
+    return { weight: adjacent, bias, inFeatures: k, outFeatures: n };
+  }
   if (!(q0 instanceof Float32Array)) {
     const blocks = new Uint8Array(quantBytes(q0.type, n, k));
     const bias = parts.some((p) => p.bias) ? new Float32Array(n) : undefined;

@@ -45,6 +45,14 @@ export interface RuntimeFeatures {
   /** Threads in use, the calling thread included (1 when single-threaded). */
   threads: number;
   sharedMemory: boolean;
+  /**
+   * The most bytes this runtime's one wasm memory may grow to (`maxMemory`, default 1 GiB; wasm32
+   * caps it at 4 GiB). A model loads when its weights region (packed weights, reserved from the
+   * file's header before any tensor is read) plus its KV cache and scratch fit here; see the
+   * README's "How big a model each host takes". A shared (threaded) memory reserves this
+   * maximum of address space when it is created.
+   */
+  maxMemoryBytes: number;
   /** What the host offers, independent of the choice. */
   host: HostFeatures;
   /** Human-readable reasons for every downgrade or forced choice. */
@@ -217,6 +225,7 @@ export class Engine {
       relaxedSimd: traits.relaxedSimd,
       threads,
       sharedMemory: traits.shared,
+      maxMemoryBytes: maxBytes,
       host,
       notes,
     };

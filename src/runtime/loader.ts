@@ -31,11 +31,6 @@ async function readUrl(url: URL): Promise<Uint8Array<ArrayBuffer>> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-/** The bytes behind a URL or a path (relative to the working directory where there is one). */
-export async function readBytes(source: string | URL): Promise<Uint8Array<ArrayBuffer>> {
-  return readUrl(toUrl(source));
-}
-
 function toUrl(u: string | URL): URL {
   if (u instanceof URL) return u;
   if (/^[a-z][a-z0-9+.-]*:/i.test(u)) return new URL(u);

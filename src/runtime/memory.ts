@@ -76,6 +76,17 @@ export class WasmMemory {
     return ptr;
   }
 
+  /**
+   * Grows the memory once so that `bytes` more fit above the highest block (capped at the
+   * maximum): a load sized up front then never grows it midway, so the views of the memory it
+   * handed out stay attached (growing an unshared memory detaches its buffer).
+   */
+  reserve(bytes: number): void {
+    const want = Math.min(this.maxBytes, this.top + bytes);
+    const have = this.memory.buffer.byteLength;
+    if (want > have) this.memory.grow(Math.ceil((want - have) / PAGE));
+  }
+
   /** Returns a block to the free list, coalescing with its neighbours. */
   release(ptr: number): void {
     const size = this.sizes.get(ptr);

@@ -162,8 +162,15 @@ describe("memory regions", () => {
 
   it("throws OutOfMemoryError past maxMemory, not a RangeError", async () => {
     const rt = await createRuntime({ threads: 1, maxMemory: 4 << 20 });
+    expect(rt.features.maxMemoryBytes).toBe(4 << 20);
     expect(() => rt.engine.regions.weights.alloc(8 << 20)).toThrow(OutOfMemoryError);
     expect(() => rt.engine.regions.weights.alloc(8 << 20)).toThrow(/weights.*8388608/);
+    rt.dispose();
+  });
+
+  it("features.maxMemoryBytes is 1 GiB unless maxMemory says otherwise", async () => {
+    const rt = await createRuntime({ threads: 1 });
+    expect(rt.features.maxMemoryBytes).toBe(1024 * 1024 * 1024);
     rt.dispose();
   });
 

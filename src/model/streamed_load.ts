@@ -1,0 +1,244 @@
+// Loading a streamed model file into wasm memory once. From the header alone: which tensors the
+// config reads and how (float32 values, or quantized blocks for the quantized linears), their
+// sizes, so the weights region is checked and the memory grown once. Then the files are read
+// in file order, each tensor straight into its block of the weights region (F32 and quantized
+// blocks, k-quants as stored, with no copy in JS; F16/BF16 widened and blocks dequantized where a
+// float table is wanted, through one bounded staging buffer), and the
+// model is built from views of those blocks: the ops take the blocks over (embeddings, norms,
+// biases), pack linears in place, or repack quants, so no second copy of the file is ever held.
+import { ModelFormatError } from "../errors.js";
+import type { StoredDtype, StoredTensor, StreamedModel } from "../formats/streamed.js";
+import { QUANT_OF as GGUF_QUANT } from "../formats/gguf.js";
+import { badKQuantScale, isKQuant } from "../formats/kquant_blocks.js";
+import { dequantizeMatrix, quantBytes, type QuantizedMatrix, type QuantType } from "../formats/quant_blocks.js";
+import { f16Table } from "../formats/safetensors.js";
+import { StagedBlocks } from "../ops/weight_blocks.js";
+import type { Engine } from "../runtime/engine.js";
+import { assertFits } from "./budget.js";
+import { type HasEngine, Model } from "./model.js";
+import { loadWeights, type TensorSource } from "./weights.js";
+
+/** Bytes of the file converted at a time (F16/BF16 widening, k-quants, dequantized blocks). */
+const CHUNK_BYTES = 4 * 1024 * 1024;
+
+/** Where one tensor goes: float32 values, or quantized blocks (k-quants requantized to q8_0). */
+interface Placement {
+  f32?: number;
+  blocks?: { ptr: number; type: QuantType };
+}
+
+const QUANT_OF: Partial<Record<StoredDtype, QuantType>> = GGUF_QUANT;
+const sizeOf = (t: StoredTensor) => t.shape.reduce((a, b) => a * b, 1);
+
+/** Which tensors the config reads as float32 and which as blocks: a dry run of loadWeights over the header. */
+function wanted(m: StreamedModel, stored: ReadonlyMap<string, StoredTensor>): Map<string, { f32: boolean; blocks: boolean }> {
+  const want = new Map<string, { f32: boolean; blocks: boolean }>();
+  const mark = (n: string, k: "f32" | "blocks") => {
+    const w = want.get(n) ?? { f32: false, blocks: false };
+    w[k] = true;
+    want.set(n, w);
+  };
+  const info = (n: string) => {
+    const t = stored.get(n);
+    if (!t) throw new ModelFormatError(m.file, `tensor "${n}"`, "present", "missing");
+    return t;
+  };
+  const source: TensorSource = {
+    file: m.file,
+    has: (n) => stored.has(n),
+    shape: (n) => info(n).shape,
+    read: (n) => {
+      mark(n, "f32");
+      return new Float32Array(0);
+    },
+    quantized: (n) => {
+      const t = info(n);
+      const type = QUANT_OF[t.dtype];
+      if (!type || t.shape.length !== 2) return undefined;
+      mark(n, "blocks");
+      return { type, rows: t.shape[0], cols: t.shape[1], blocks: new Uint8Array(0) };
+    },
+  };
+  loadWeights(m.config, m.view ? m.view(source) : source);
+  return want;
+}
+
+/** Fused projections whose parts the attention op stacks: placed back to back, they are packed without a copy. */
+function fusedGroup(name: string): { key: string; index: number } | undefined {
+  const m = /^(.*)\.(q_proj|k_proj|v_proj|query|key|value)\.weight$/.exec(name);
+  return m ? { key: m[1], index: FUSED_INDEX[m[2]] } : undefined;
+}
+
+/** Position of a projection in the fused q;k;v weight (Llama and BERT names). */
+const FUSED_INDEX: Record<string, number> = { q_proj: 0, k_proj: 1, v_proj: 2, query: 0, key: 1, value: 2 };
+
+/** Bytes of the placements of one tensor. */
+function placedBytes(t: StoredTensor, w: { f32: boolean; blocks: boolean }): { f32: number; blocks: number } {
+  const type = QUANT_OF[t.dtype];
+  return { f32: w.f32 ? sizeOf(t) * 4 : 0, blocks: w.blocks && type ? quantBytes(type, t.shape[0], t.shape[1]) : 0 };
+}
+
+/** The load's one staging buffer: grown to the largest chunk asked for (CHUNK_BYTES, or one row when a row is larger), reused by every tensor. */
+class StagingBuffer {
+  private bytes = new Uint8Array(0);
+
+  get(n: number): Uint8Array {
+    if (this.bytes.byteLength < n) this.bytes = new Uint8Array(n);
+    return this.bytes.subarray(0, n);
+  }
+}
+
+/** A k-quant super-block whose f16 d or dmin is Inf / NaN is refused (as the GGUF reader does). */
+function checkScales(t: StoredTensor, q: QuantizedMatrix): void {
+  if (!isKQuant(q.type)) return;
+  const bad = badKQuantScale(q.type, q.blocks);
+  if (bad >= 0) throw new ModelFormatError(t.fileName, `tensor "${t.fileName}" super-block ${bad} scale`, `a finite f16 (${t.dtype} d${q.type === "q6_k" ? "" : " and dmin"})`, "Inf or NaN");
+}
+
+/** F16 halves to float32 through the bit-built table (a small function, so it is optimized early in a cold process). */
+function widenF16(half: Uint16Array, out: Float32Array, table: Float32Array): void {
+  for (let i = 0; i < half.length; i++) out[i] = table[half[i]];
+}
+
+/** BF16 halves to float32 bits (the top half of a float32). */
+function widenBf16(half: Uint16Array, out: Uint32Array): void {
+  for (let i = 0; i < half.length; i++) out[i] = half[i] << 16;
+}
+
+/** Reads one tensor from its source into its placements. */
+async function fill(engine: Engine, src: StreamedModel["files"][number]["source"], t: StoredTensor, p: Placement, staging: StagingBuffer): Promise<void> {
+  const mem = engine.mem;
+  const buffer = () => mem.memory.buffer;
+  const bytes = t.end - t.begin;
+  const direct = (p.f32 !== undefined) !== (p.blocks !== undefined) && (p.f32 !== undefined ? t.dtype === "F32" : QUANT_OF[t.dtype] !== undefined);
+  if (direct) {
+    const to = new Uint8Array(buffer(), p.f32 ?? p.blocks!.ptr, bytes);
+    await src.read(to);
+    if (p.blocks) checkScales(t, { type: p.blocks.type, rows: t.shape[0], cols: t.shape[1], blocks: to });
+    return;
+  }
+  // Row-aligned chunks (whole blocks): rows of the last dimension; a 1-D tensor is one row.
+  const cols = t.shape.length >= 2 ? t.shape[t.shape.length - 1] : sizeOf(t);
+  const rows = sizeOf(t) / cols;
+  const rowBytes = bytes / rows;
+  const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / rowBytes));
+  const chunk = staging.get(Math.min(rows, perChunk) * rowBytes);
+  const table = t.dtype === "F16" ? f16Table() : undefined;
+  for (let r0 = 0; r0 < rows; r0 += perChunk) {
+    const r = Math.min(perChunk, rows - r0);
+    const raw = chunk.subarray(0, r * rowBytes);
+    await src.read(raw);
+    const n = r * cols;
+    if (t.dtype === "F16" || t.dtype === "BF16") {
+      const values = new Float32Array(buffer(), p.f32! + r0 * cols * 4, n);
+      const half = new Uint16Array(raw.buffer, 0, n);
+      if (table) widenF16(half, values, table);
+      else widenBf16(half, new Uint32Array(values.buffer, values.byteOffset, n));
+      continue;
+    }
+    // Quantized blocks (F32 is always read directly: no op takes it as blocks).
+    const q: QuantizedMatrix = { type: QUANT_OF[t.dtype]!, rows: r, cols, blocks: raw };
+    checkScales(t, q);
+    if (p.blocks) new Uint8Array(buffer(), p.blocks.ptr + r0 * rowBytes, raw.byteLength).set(raw);
+    if (p.f32 !== undefined) dequantizeMatrix(q, new Float32Array(buffer(), p.f32 + r0 * cols * 4, n));
+  }
+}
+
+/**
+ * Loads a streamed model into `runtime`: reads every source to its end (closing them), builds
+ * the Model, and leaves the weights region as it was on any error (typed: ModelFormatError for
+ * a truncated or malformed file, ReadError, AbortError, OutOfMemoryError before any read).
+ */
+export async function loadStreamed(runtime: HasEngine, m: StreamedModel): Promise<Model> {
+  const engine = runtime.engine;
+  engine.assertLive();
+  try {
+    const stored = new Map<string, StoredTensor>();
+    for (const f of m.files) for (const t of f.tensors) stored.set(t.name, t);
+    const want = wanted(m, stored);
+    // Sizes first: refuse what cannot fit, then grow the memory once for the staged tensors and
+    // what building the model adds (repacked quants, the tied output head, panel padding).
+    let staged = 0;
+    let extra = 16 * 1024 * 1024;
+    let largest = 0;
+    for (const [name, w] of want) {
+      const b = placedBytes(stored.get(name)!, w);
+      staged += b.f32 + b.blocks;
+      extra += b.blocks * 0.15;
+      largest = Math.max(largest, b.f32, b.blocks);
+    }
+    const region = engine.regions.weights;
+    assertFits(region, staged);
+    if (m.config.tied_output && m.config.lm_head) extra += m.config.vocab_size * m.config.d_model * 4 * 1.2;
+    engine.mem.reserve(staged + extra + 2 * largest + staged * 0.1);
+    return await stageAndBuild(runtime, m, stored, want);
+  } finally {
+    for (const f of m.files) await f.source.close();
+  }
+}
+
+async function stageAndBuild(runtime: HasEngine, m: StreamedModel, stored: ReadonlyMap<string, StoredTensor>, want: Map<string, { f32: boolean; blocks: boolean }>): Promise<Model> {
+  const engine = runtime.engine;
+  const staging = new StagedBlocks(engine);
+  try {
+    // Placements: fused projections as one block in q, k, v order, everything else one block each.
+    const place = new Map<string, Placement>();
+    const groups = new Map<string, StoredTensor[]>();
+    for (const [name, w] of want) {
+      const g = fusedGroup(name);
+      if (g && w.f32 !== w.blocks) groups.set(g.key, [...(groups.get(g.key) ?? []), stored.get(name)!]);
+    }
+    for (const [, parts] of groups) {
+      const kinds = new Set(parts.map((t) => (want.get(t.name)!.f32 ? "f32" : QUANT_OF[t.dtype])));
+      if (parts.length !== 3 || kinds.size !== 1) continue;
+      parts.sort((a, b) => fusedGroup(a.name)!.index - fusedGroup(b.name)!.index);
+      const sizes = parts.map((t) => placedBytes(t, want.get(t.name)!));
+      let ptr = staging.alloc(sizes.reduce((a, s) => a + s.f32 + s.blocks, 0));
+      parts.forEach((t, i) => {
+        const w = want.get(t.name)!;
+        place.set(t.name, w.f32 ? { f32: ptr } : { blocks: { ptr, type: QUANT_OF[t.dtype]! } });
+        ptr += sizes[i].f32 + sizes[i].blocks;
+      });
+    }
+    for (const [name, w] of want) {
+      if (place.has(name)) continue;
+      const t = stored.get(name)!;
+      const b = placedBytes(t, w);
+      place.set(name, { f32: w.f32 ? staging.alloc(b.f32) : undefined, blocks: w.blocks ? { ptr: staging.alloc(b.blocks), type: QUANT_OF[t.dtype]! } : undefined });
+    }
+    const chunks = new StagingBuffer();
+    for (const f of m.files) {
+      const src = f.source;
+      for (const t of [...f.tensors].sort((a, b) => a.begin - b.begin)) {
+        const p = place.get(t.name);
+        if (!p) continue;
+        await src.skip(t.begin - src.position);
+        await fill(engine, src, t, p, chunks);
+      }
+      await src.skip(f.end - src.position);
+      if (src.size === undefined && m.format !== "gguf" && (await src.peek(1)).byteLength > 0) {
+        throw new ModelFormatError(src.name, "file size", `${f.end} bytes (the end of the last tensor)`, "more bytes");
+      }
+    }
+    const buffer = engine.mem.memory.buffer;
+    const source: TensorSource = {
+      file: m.file,
+      has: (n) => stored.has(n),
+      shape: (n) => stored.get(n)!.shape,
+      read: (n) => {
+        const p = place.get(n)?.f32;
+        if (p === undefined) throw new ModelFormatError(m.file, `tensor "${n}"`, "read while loading", "asked again after the load");
+        return new Float32Array(buffer, p, sizeOf(stored.get(n)!));
+      },
+      quantized: (n) => {
+        const b = place.get(n)?.blocks;
+        const t = stored.get(n)!;
+        if (!b) return undefined;
+        return { type: b.type, rows: t.shape[0], cols: t.shape[1], blocks: new Uint8Array(buffer, b.ptr, quantBytes(b.type, t.shape[0], t.shape[1])) };
+      },
+    };
+    return Model.fromTensors(runtime, m.config, m.view ? m.view(source) : source, m.metadata);
+  } finally {
+    staging.dispose();
+  }
+}

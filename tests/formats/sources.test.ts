@@ -1,0 +1,118 @@
+// loadModel's sources: bytes, a path, a Blob, a ReadableStream and a Response give the same
+// logits; progress is reported up to the file's size; a truncated stream, a stream that errors
+// midway and an aborted load are typed errors that leave the runtime's memory as it was, with
+// canary blocks in every region intact.
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AbortError, createRuntime, type LoadProgress, ModelFormatError, ReadError, type Runtime } from "../../src/index.js";
+import type { TextModel } from "../../src/generate/text.js";
+import { Rng } from "../../src/util/rng.js";
+import { fixtureBytes, FORMATS_DIR, ref } from "./fixtures.js";
+
+/** The fixture files of one Llama in each single-file format, with the tokenizer given in the options. */
+const FILES: Array<[string, string]> = [
+  ["llama2.c", "llama2c/model.bin"],
+  ["GGUF", "llama.gguf"],
+  ["GGUF quantized", "llama_q.gguf"],
+];
+
+/** A stream handing out `bytes` in chunks of `chunk`, then ending (or failing at byte `failAt`). */
+function streamOf(bytes: Uint8Array, chunk: number, failAt = Infinity): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (at >= failAt) return c.error(new Error("connection reset"));
+      if (at >= bytes.byteLength) return c.close();
+      const n = Math.min(chunk, bytes.byteLength - at, failAt - at);
+      c.enqueue(bytes.slice(at, at + n));
+      at += n;
+    },
+  });
+}
+
+describe("loadModel sources", () => {
+  let rt: Runtime;
+  const canaries: Array<{ region: "weights" | "kv" | "scratch"; ptr: number; pattern: Uint8Array }> = [];
+  const usage = () => ({ weights: rt.engine.regions.weights.usedBytes, kv: rt.engine.regions.kv.usedBytes, used: rt.engine.mem.usedBytes });
+  // Tokenizers do not matter here: the bytes of the weights do.
+  const tokenizer = { encode: () => ({ ids: [], tokens: [], unknown: [] }), decode: () => "" };
+
+  beforeAll(async () => {
+    rt = await createRuntime({ threads: 1 });
+    const rng = new Rng(5);
+    for (const region of ["weights", "kv", "scratch"] as const) {
+      const pattern = new Uint8Array(4096).map(() => Math.floor(rng.next() * 256));
+      const ptr = rt.engine.regions[region].alloc(pattern.length);
+      rt.engine.mem.u8.set(pattern, ptr);
+      canaries.push({ region, ptr, pattern });
+    }
+  });
+  afterAll(() => {
+    for (const c of canaries) {
+      expect(rt.engine.mem.u8.subarray(c.ptr, c.ptr + c.pattern.length), c.region).toEqual(c.pattern);
+      rt.engine.regions[c.region].release(c.ptr);
+    }
+    rt.dispose();
+  });
+
+  const logitsOf = async (tm: TextModel) => {
+    const { logits } = await tm.model.forward({ tokens: [ref.meta.llama.prompt] });
+    tm.dispose();
+    return logits![0];
+  };
+
+  it.each(FILES)("%s: bytes, path, Blob, ReadableStream and Response give identical logits", async (_, name) => {
+    const bytes = fixtureBytes(name);
+    const path = fileURLToPath(new URL(name, FORMATS_DIR));
+    const want = await logitsOf(await rt.loadModel(bytes, { tokenizer }));
+    const sources: Array<[string, () => unknown]> = [
+      ["path", () => path],
+      ["file URL", () => new URL(name, FORMATS_DIR)],
+      ["Blob", () => new Blob([bytes as Uint8Array<ArrayBuffer>])],
+      ["ReadableStream", () => streamOf(bytes, 1000)],
+      ["Response", () => new Response(streamOf(bytes, 4096))],
+    ];
+    for (const [what, make] of sources) {
+      const got = await logitsOf(await rt.loadModel(make() as Blob, { tokenizer }));
+      expect(got, what).toEqual(want);
+    }
+  });
+
+  it("reports progress up to the file's size, in order", async () => {
+    const bytes = fixtureBytes("llama.gguf");
+    const seen: LoadProgress[] = [];
+    const tm = await rt.loadModel(new Blob([bytes as Uint8Array<ArrayBuffer>]), { tokenizer, onProgress: (p) => seen.push({ ...p }) });
+    tm.dispose();
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.at(-1)).toEqual({ bytesDone: bytes.byteLength, bytesTotal: bytes.byteLength });
+    for (let i = 1; i < seen.length; i++) expect(seen[i].bytesDone).toBeGreaterThan(seen[i - 1].bytesDone);
+  });
+
+  it("a truncated stream, a stream that errors and an aborted load are typed errors; memory as it was", async () => {
+    const bytes = fixtureBytes("llama2c/model.bin");
+    const before = usage();
+    await expect(rt.loadModel(streamOf(bytes.subarray(0, bytes.byteLength - 100), 997), { tokenizer })).rejects.toThrow(ModelFormatError);
+    expect(usage()).toEqual(before);
+    const failing = rt.loadModel(streamOf(bytes, 997, 50_000), { tokenizer });
+    await expect(failing).rejects.toThrow(ReadError);
+    await expect(failing).rejects.toThrow(/after 50000 bytes: connection reset/);
+    expect(usage()).toEqual(before);
+    const ac = new AbortController();
+    const aborted = rt.loadModel(streamOf(bytes, 997), {
+      tokenizer, signal: ac.signal, onProgress: ({ bytesDone }) => bytesDone > 20_000 && ac.abort("user cancelled"),
+    });
+    await expect(aborted).rejects.toThrow(AbortError);
+    await expect(aborted).rejects.toThrow(/user cancelled/);
+    expect(usage()).toEqual(before);
+    const already = new AbortController();
+    already.abort();
+    await expect(rt.loadModel(fileURLToPath(new URL("llama.gguf", FORMATS_DIR)), { tokenizer, signal: already.signal })).rejects.toThrow(AbortError);
+    expect(usage()).toEqual(before);
+  });
+
+  it("options are checked", async () => {
+    await expect(rt.loadModel(new Uint8Array(8), { onProgress: 5 as never })).rejects.toThrow(/onProgress: expected a function, found number/);
+    await expect(rt.loadModel(new Uint8Array(8), { signal: "x" as never })).rejects.toThrow(/signal: expected an AbortSignal, found string/);
+    await expect(rt.loadModel(42 as never)).rejects.toThrow(/^loadModel: expected bytes, a Blob, a Response, a ReadableStream, \{ files \}, a path or a URL, found \[object Number\]$/);
+  });
+});
