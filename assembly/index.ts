@@ -8,7 +8,7 @@ export { f32_gemv } from "./f32_gemv";
 export { f32_softmax, f32_log_softmax } from "./f32_softmax";
 export { f32_layernorm } from "./f32_layernorm";
 export { f32_rmsnorm } from "./f32_rmsnorm";
-export { f32_relu, f32_gelu, f32_gelu_tanh, f32_silu, f32_swiglu } from "./f32_act";
+export { f32_relu, f32_gelu, f32_gelu_tanh, f32_silu, f32_swiglu, f32_geglu, f32_softcap } from "./f32_act";
 export { f32_rope, f32_sinusoidal } from "./f32_rope";
 export { f32_embed } from "./f32_embed";
 export { f32_attention } from "./f32_attention";
@@ -17,3 +17,4 @@ export { q8_0_quant_bytes, q4_0_quant_bytes, q_scale_bytes, q8_xq_bytes, q8_0_re
 export { q8_quantize_rows, q8_0_gemv, q4_0_gemv, q8_0_gemm, q4_0_gemm } from "./q_gemv";
 export { run_plan, plan_kernel_argc } from "./plan_calls";
 export { plan_abort, plan_reset, plan_control_bytes } from "./plan";
+export { q4_k_gemv, q5_k_gemv, q6_k_gemv, q4_k_gemm, q5_k_gemm, q6_k_gemm } from "./qk_gemv";

@@ -53,7 +53,7 @@ export function q_scale_bytes(n: i32, k: i32): i32 {
 
 /** IEEE half (low 16 bits of h) -> f32, exact (subnormals, infinities, NaN). */
 // @ts-ignore: decorator
-@inline function f16_to_f32(h: u32): f32 {
+@inline export function f16_to_f32(h: u32): f32 {
   const s = (h & 0x8000) << 16;
   const e = (h >> 10) & 0x1f;
   const m = h & 0x3ff;

@@ -1,9 +1,11 @@
-// Quantized decode benchmark: the q8_0 / q4_0 GEMV kernels against f32_gemv on the decode
-// shapes (GB/s of weights read), and decode tokens/s of a weight-bound decoder-only model
-// (Llama-style, d_model 1024, 8 layers, ~100 M parameters, random weights built in memory)
-// with its linear weights in f32, q8_0 and q4_0, plus the accuracy cost (logit error on a
-// fixed prompt, greedy tokens that agree with f32). One thread, builds strict and relaxed.
-// Run with `npm run bench -- quant [--tokens N]`; writes bench/results/quant.md.
+// Quantized decode benchmark: the q8_0 / q4_0 and k-quant (Q4_K, Q5_K, Q6_K, blocks as GGUF
+// stores them) GEMV kernels against f32_gemv on the decode shapes (GB/s of weights read), and
+// decode tokens/s of a weight-bound decoder-only model (Llama-style, d_model 1024, 8 layers,
+// ~100 M parameters, random weights built in memory) with its linear weights in each type, plus
+// the accuracy cost (logit error on a fixed prompt, greedy tokens that agree with f32). One
+// thread, builds strict and relaxed; then 1 and 2 threads on relaxed-shared.
+// Run with `npm run bench -- quant [--tokens N] [--kernels-only]`; writes bench/results/quant.md
+// and quant.json (a kernels-only run writes quant_kernels.md / .json instead).
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
@@ -24,7 +26,11 @@ const arg = (name: string) => {
 };
 const TOKENS = Number(arg("--tokens") ?? 24);
 const BUILDS: BuildName[] = ["simd", "relaxed"];
-const TYPES = ["f32", "q8_0", "q4_0"] as const;
+const KERNELS_ONLY = process.argv.includes("--kernels-only");
+const QUANT_TYPES = ["q8_0", "q4_0", "q4_k", "q5_k", "q6_k"] as const;
+const TYPES = ["f32", ...QUANT_TYPES] as const;
+/** The types timed again on 1 and 2 threads. */
+const THREAD_TYPES = ["f32", "q8_0", "q4_k"] as const;
 type WeightType = (typeof TYPES)[number];
 
 const runtime = (build: BuildName, threads = 1): Promise<Runtime> =>
@@ -90,6 +96,20 @@ async function kernels(): Promise<KernelRow[]> {
         rows.push({ build, shape, type, us, gbs: (qBytes + k.q_scale_bytes(N, K)) / us / 1000 });
         e.regions.weights.release(pq);
         e.regions.weights.release(ps);
+      }
+      for (const type of ["q4_k", "q5_k", "q6_k"] as const) {
+        // K-quants run on the stored super-blocks: the bytes read are the file's.
+        const q = quantizeMatrix(type, w, N, K);
+        const pb = e.regions.weights.alloc(q.blocks.byteLength);
+        e.mem.u8.set(q.blocks, pb);
+        const xq = e.scratch.alloc(k.q8_xq_bytes(K));
+        const gemv = k[`${type}_gemv`];
+        const us = cpuMs(() => {
+          k.q8_quantize_rows(1, K, px, K, xq);
+          gemv(N, K, xq, pb, py, 0, 0);
+        }) * 1000;
+        rows.push({ build, shape, type, us, gbs: q.blocks.byteLength / us / 1000 });
+        e.regions.weights.release(pb);
       }
       e.scratch.reset();
     }
@@ -180,7 +200,7 @@ async function models(): Promise<ModelRow[]> {
   const config = parseConfig(CONFIG, "bench config");
   const linear = linearWeightNames(config, source(tensors));
   const quant = new Map<QuantType, Map<string, QuantizedMatrix>>();
-  for (const type of ["q8_0", "q4_0"] as const) {
+  for (const type of QUANT_TYPES) {
     const m = new Map<string, QuantizedMatrix>();
     for (const n of linear) {
       const t = tensors.get(n)!;
@@ -216,7 +236,7 @@ async function models(): Promise<ModelRow[]> {
     }
   }
   // Threads split every linear by output rows: wall time on the shared-memory relaxed build.
-  for (const type of TYPES) {
+  for (const type of THREAD_TYPES) {
     for (const threads of [1, 2]) {
       const rt = await runtime("relaxed-shared", threads);
       const model = Model.fromTensors(rt, config, source(tensors, type === "f32" ? undefined : quant.get(type)));
@@ -234,56 +254,77 @@ const threadRows: Array<{ type: WeightType; threads: number; wallMsPerToken: num
 
 // ---------------------------------------------------------------- report
 
+const uptime = () => os.loadavg().map((x) => x.toFixed(2)).join(", ");
+const loadBefore = uptime();
 const kernelRows = await kernels();
 for (const r of kernelRows) console.log(`${r.build} ${r.shape} ${r.type}: ${r.us.toFixed(0)} us, ${r.gbs.toFixed(1)} GB/s`);
-const modelRows = await models();
+const modelRows = KERNELS_ONLY ? [] : await models();
+const loadAfter = uptime();
 
 const cpu = os.cpus()[0]?.model ?? "unknown CPU";
 const lines: string[] = [
-  "# Quantized decode (q8_0, q4_0) against f32",
+  `# Quantized decode (${QUANT_TYPES.join(", ")}) against f32`,
   "",
-  `Measured by \`npm run bench -- quant\` on ${cpu}, Node ${process.versions.node}, one thread, ${new Date().toISOString().slice(0, 10)}.`,
+  `Measured by \`npm run bench -- quant${KERNELS_ONLY ? " --kernels-only" : ""}\` on ${cpu}, Node ${process.versions.node}, one thread, ${new Date().toISOString().slice(0, 10)};`,
+  `load average (1, 5, 15 min) ${loadBefore} before, ${loadAfter} after.`,
   "Times are CPU time (the machine is shared; wall time moves with other load). GB/s counts the bytes of",
-  "weights one call reads (packed f32, or quants + f32 scales); the quantized calls include quantizing x.",
+  "weights one call reads (packed f32; q8_0 / q4_0 quants + f32 scales; k-quants their stored super-blocks);",
+  "the quantized calls include quantizing x.",
   "",
-  "## GEMV kernels (1 x K x N)",
+  "## GEMV kernels (1 x K x N): time (GB/s), and speed-up over f32",
   "",
-  "| build | shape | f32 | q8_0 | q4_0 | q8_0 speed-up | q4_0 speed-up |",
-  "|---|---|---|---|---|---|---|",
+  `| build | shape | ${TYPES.join(" | ")} | ${QUANT_TYPES.map((t) => `${t} vs f32`).join(" | ")} | q4_k vs q8_0 |`,
+  `|---|---|${TYPES.map(() => "---|").join("")}${QUANT_TYPES.map(() => "---|").join("")}---|`,
 ];
 for (const build of BUILDS) {
   for (const shape of [...new Set(kernelRows.map((r) => r.shape))]) {
     const get = (t: WeightType) => kernelRows.find((r) => r.build === build && r.shape === shape && r.type === t)!;
-    const [f, q8, q4] = [get("f32"), get("q8_0"), get("q4_0")];
-    const cell = (r: KernelRow) => `${r.us.toFixed(0)} us (${r.gbs.toFixed(1)} GB/s)`;
-    lines.push(`| ${build} | ${shape} | ${cell(f)} | ${cell(q8)} | ${cell(q4)} | ${(f.us / q8.us).toFixed(2)}x | ${(f.us / q4.us).toFixed(2)}x |`);
+    const cell = (r: KernelRow) => `${r.us.toFixed(0)} us (${r.gbs.toFixed(1)})`;
+    const f = get("f32");
+    lines.push(`| ${build} | ${shape} | ${TYPES.map((t) => cell(get(t))).join(" | ")} | ${QUANT_TYPES.map((t) => `${(f.us / get(t).us).toFixed(2)}x`).join(" | ")} | ${(get("q8_0").us / get("q4_k").us).toFixed(2)}x |`);
   }
 }
-lines.push(
-  "",
-  `## Decode tokens/s: Llama-style decoder, d_model ${CONFIG.d_model}, ${CONFIG.decoder_layers} layers, d_ff ${CONFIG.d_ff} (SwiGLU), vocab ${CONFIG.vocab_size}, random weights`,
-  "",
-  `${PROMPT.length}-token prompt, then ${TOKENS} greedy tokens timed one at a time (KV cache). Logit error: max |logit - f32 logit| /`,
-  "max |f32 logit| after the prompt; tokens: length of the greedy continuation equal to the f32 model's.",
-  "",
-  "| build | weights | MiB in wasm | ms/token (CPU) | tokens/s | vs f32 | logit error | greedy tokens as f32 |",
-  "|---|---|---|---|---|---|---|---|",
-);
-for (const r of modelRows) {
-  const f = modelRows.find((x) => x.build === r.build && x.type === "f32")!;
-  lines.push(`| ${r.build} | ${r.type} | ${r.weightMiB.toFixed(0)} | ${r.cpuMsPerToken.toFixed(2)} | ${r.tokensPerSecond.toFixed(1)} | ${(r.tokensPerSecond / f.tokensPerSecond).toFixed(2)}x | ${r.type === "f32" ? "-" : r.logitErr.toExponential(2)} | ${r.sameTokens}/${TOKENS + 2} |`);
-}
-lines.push(
-  "",
-  "### 1 and 2 threads (relaxed-shared build, wall time: noisy on a shared machine)",
-  "",
-  "| weights | threads | ms/token (wall) | tokens/s | vs f32 at the same threads |",
-  "|---|---|---|---|---|",
-);
-for (const r of threadRows) {
-  const f = threadRows.find((x) => x.type === "f32" && x.threads === r.threads)!;
-  lines.push(`| ${r.type} | ${r.threads} | ${r.wallMsPerToken.toFixed(2)} | ${(1000 / r.wallMsPerToken).toFixed(1)} | ${(f.wallMsPerToken / r.wallMsPerToken).toFixed(2)}x |`);
+if (!KERNELS_ONLY) {
+  lines.push(
+    "",
+    `## Decode tokens/s: Llama-style decoder, d_model ${CONFIG.d_model}, ${CONFIG.decoder_layers} layers, d_ff ${CONFIG.d_ff} (SwiGLU), vocab ${CONFIG.vocab_size}, random weights`,
+    "",
+    `${PROMPT.length}-token prompt, then ${TOKENS} greedy tokens timed one at a time (KV cache). Logit error: max |logit - f32 logit| /`,
+    "max |f32 logit| after the prompt; tokens: length of the greedy continuation equal to the f32 model's.",
+    "",
+    "| build | weights | MiB in wasm | ms/token (CPU) | tokens/s | vs f32 | logit error | greedy tokens as f32 |",
+    "|---|---|---|---|---|---|---|---|",
+  );
+  for (const r of modelRows) {
+    const f = modelRows.find((x) => x.build === r.build && x.type === "f32")!;
+    lines.push(`| ${r.build} | ${r.type} | ${r.weightMiB.toFixed(0)} | ${r.cpuMsPerToken.toFixed(2)} | ${r.tokensPerSecond.toFixed(1)} | ${(r.tokensPerSecond / f.tokensPerSecond).toFixed(2)}x | ${r.type === "f32" ? "-" : r.logitErr.toExponential(2)} | ${r.sameTokens}/${TOKENS + 2} |`);
+  }
+  lines.push(
+    "",
+    "### 1 and 2 threads (relaxed-shared build, wall time: noisy on a shared machine)",
+    "",
+    "| weights | threads | ms/token (wall) | tokens/s | vs f32 at the same threads |",
+    "|---|---|---|---|---|",
+  );
+  for (const r of threadRows) {
+    const f = threadRows.find((x) => x.type === "f32" && x.threads === r.threads)!;
+    lines.push(`| ${r.type} | ${r.threads} | ${r.wallMsPerToken.toFixed(2)} | ${(1000 / r.wallMsPerToken).toFixed(1)} | ${(f.wallMsPerToken / r.wallMsPerToken).toFixed(2)}x |`);
+  }
 }
 lines.push("");
-writeFileSync(join(ROOT, "bench", "results", "quant.md"), lines.join("\n"));
+const rows = [
+  ...kernelRows.flatMap((r) => [
+    { suite: "quant", case: `gemv ${r.shape}`, impl: `${r.type} ${r.build}`, threads: 1, metric: "time", value: r.us, unit: "us" },
+    { suite: "quant", case: `gemv ${r.shape}`, impl: `${r.type} ${r.build}`, threads: 1, metric: "weight bandwidth", value: r.gbs, unit: "GB/s" },
+  ]),
+  ...modelRows.flatMap((r) => [
+    { suite: "quant", case: "decode llama d1024 L8", impl: `${r.type} ${r.build}`, threads: 1, metric: "decode", value: r.tokensPerSecond, unit: "tokens/s (CPU)" },
+    { suite: "quant", case: "decode llama d1024 L8", impl: `${r.type} ${r.build}`, threads: 1, metric: "weights", value: r.weightMiB, unit: "MiB" },
+    { suite: "quant", case: "decode llama d1024 L8", impl: `${r.type} ${r.build}`, threads: 1, metric: "logit error", value: r.logitErr, unit: "of max |f32 logit|" },
+  ]),
+  ...threadRows.map((r) => ({ suite: "quant", case: "decode llama d1024 L8", impl: `${r.type} relaxed-shared`, threads: r.threads, metric: "decode", value: 1000 / r.wallMsPerToken, unit: "tokens/s (wall)" })),
+];
+const base = KERNELS_ONLY ? "quant_kernels" : "quant";
+writeFileSync(join(ROOT, "bench", "results", `${base}.md`), lines.join("\n"));
+writeFileSync(join(ROOT, "bench", "results", `${base}.json`), JSON.stringify({ load: { before: loadBefore, after: loadAfter }, rows }, null, 1) + "\n");
 console.log(lines.join("\n"));

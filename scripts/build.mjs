@@ -48,8 +48,10 @@ const common = {
   // Minified: Node parses ~3x less at import (cold start); names kept because errors report their class name.
   minify: true,
   keepNames: true,
+  // Short lines: Node prints the source line of an uncaught error's throw site, and a minified
+  // bundle on one line would put ~140 KB of code before the message (issue #18).
+  lineLimit: 400,
 };
-// Chunk names are content hashes: drop the previous build's so dist/ holds only live files.
 // Chunks sit next to index.js (dist_dir.ts resolves assets from the chunk's own URL).
 // Their names carry content hashes: drop the previous build's so dist/ holds only live files.
 for (const f of readdirSync(join(root, "dist"))) if (/^[a-z_]+-[A-Z0-9]{8}\.js$/.test(f)) rmSync(join(root, "dist", f));

@@ -48,7 +48,8 @@ export class Runtime {
    * such as workerd, pass its bytes instead). Otherwise the format is detected (see
    * openModel in src/formats/detect.ts): simdformer safetensors, Hugging Face safetensors +
    * config.json (GPT-2, Llama), GGUF, llama2.c. A model whose files carry no tokenizer needs
-   * `options.tokenizer`.
+   * `options.tokenizer`. Generation stops where the format says a text ends (TextModel.stop):
+   * llama2.c BOS and EOS, GGUF eos/eot/eom ids, generation_config.json's eos_token_id list.
    *
    * @example
    * const tm = await rt.loadModel();
@@ -75,11 +76,11 @@ export class Runtime {
     const tokenizer = options.tokenizer ?? opened.tokenizer;
     if (!tokenizer) {
       if (opened.tokenizerError) throw opened.tokenizerError;
-      throw new ModelFormatError(opened.file, "tokenizer", "tokenizer.json, tokenizer.bin or GGUF tokenizer metadata with the model (or options.tokenizer)", "none");
+      throw new ModelFormatError(opened.file, "tokenizer", "tokenizer.json, tokenizer.bin or GGUF tokenizer metadata with the model (a tokenizer file of another name: --tokenizer PATH in the CLI; options.tokenizer in loadModel)", "none");
     }
     const model = Model.fromTensors(this, opened.config, opened.tensors, opened.metadata);
     try {
-      return TextModel.fromModel(model, { tgt: tokenizer, src: options.srcTokenizer }, opened.file);
+      return TextModel.fromModel(model, { tgt: tokenizer, src: options.srcTokenizer, stop: opened.stopIds }, opened.file);
     } catch (e) {
       model.dispose();
       throw e;

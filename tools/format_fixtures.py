@@ -22,7 +22,6 @@ SentencePiece-BPE encoder below.
 Usage: /usr/bin/python3 tools/format_fixtures.py
 """
 import json
-import math
 import os
 import struct
 import sys
@@ -31,6 +30,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gguf_writer  # noqa: E402
+from gguf_writer import dequantize, quantize  # noqa: E402
 from torch_fixtures import Bert, Gpt2, Llama, randomize, write_safetensors  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -214,102 +215,6 @@ def wordpiece_tokenizer_json():
 
 
 # ------------------------------------------------------------------------------------------- GGUF
-GGUF_TYPES = {"u8": 0, "i8": 1, "u16": 2, "i16": 3, "u32": 4, "i32": 5, "f32": 6, "bool": 7, "str": 8, "arr": 9,
-              "u64": 10, "i64": 11, "f64": 12}
-SCALAR_FMT = {"u8": "<B", "i8": "<b", "u16": "<H", "i16": "<h", "u32": "<I", "i32": "<i", "f32": "<f", "bool": "<?",
-              "u64": "<Q", "i64": "<q", "f64": "<d"}
-
-
-def gguf_str(s):
-    b = s.encode("utf-8")
-    return struct.pack("<Q", len(b)) + b
-
-
-def gguf_value(kind, v):
-    if kind == "str":
-        return gguf_str(v)
-    if isinstance(kind, tuple):  # ("arr", element kind)
-        ek = kind[1]
-        code = GGUF_TYPES["arr"] if isinstance(ek, tuple) else GGUF_TYPES[ek]
-        return struct.pack("<IQ", code, len(v)) + b"".join(gguf_value(ek, x) for x in v)
-    return struct.pack(SCALAR_FMT[kind], v)
-
-
-def f16_bits(x):
-    return np.asarray(x, dtype=np.float16).view(np.uint16)
-
-
-def quant_q8_0(w):
-    """Rows of w (multiple of 32 long) -> Q8_0 bytes and the dequantized values."""
-    blocks = w.reshape(-1, 32).astype(np.float32)
-    amax = np.abs(blocks).max(axis=1)
-    d = (amax / 127.0).astype(np.float16)
-    df = d.astype(np.float32)
-    inv = np.where(df > 0, 1.0 / np.where(df > 0, df, 1), 0)
-    q = np.clip(np.round(blocks * inv[:, None]), -127, 127).astype(np.int8)
-    out = b"".join(struct.pack("<H", int(f16_bits(d[i]))) + q[i].tobytes() for i in range(len(blocks)))
-    return out, (q.astype(np.float32) * df[:, None]).reshape(w.shape)
-
-
-def quant_q4_0(w):
-    """Rows -> Q4_0 bytes (ggml: d = signed max / -8, q = x/d + 8.5 clamped to 15) and the dequantized values."""
-    blocks = w.reshape(-1, 32).astype(np.float32)
-    idx = np.abs(blocks).argmax(axis=1)
-    mx = blocks[np.arange(len(blocks)), idx]
-    d = (mx / -8.0).astype(np.float16)
-    df = d.astype(np.float32)
-    inv = np.where(df != 0, 1.0 / np.where(df != 0, df, 1), 0)
-    q = np.clip(np.floor(blocks * inv[:, None] + 8.5), 0, 15).astype(np.uint8)
-    packed = (q[:, :16] | (q[:, 16:] << 4)).astype(np.uint8)
-    out = b"".join(struct.pack("<H", int(f16_bits(d[i]))) + packed[i].tobytes() for i in range(len(blocks)))
-    return out, ((q.astype(np.float32) - 8) * df[:, None]).reshape(w.shape)
-
-
-def dequant_q4_k(raw):
-    """ggml dequantize_row_q4_K, float32 rounding where C rounds."""
-    f32 = np.float32
-    out = []
-    for b in raw.reshape(-1, 144):
-        d, dmin = (f32(x) for x in b[:4].view(np.float16))
-        sc = b[4:16].astype(np.int32)
-        qs = b[16:]
-
-        def scale_min(j):
-            if j < 4:
-                return sc[j] & 63, sc[j + 4] & 63
-            return (sc[j + 4] & 15) | ((sc[j - 4] >> 6) << 4), (sc[j + 4] >> 4) | ((sc[j] >> 6) << 4)
-        for c in range(4):
-            s1, n1 = scale_min(2 * c)
-            s2, n2 = scale_min(2 * c + 1)
-            d1, m1, d2, m2 = f32(d * f32(s1)), f32(dmin * f32(n1)), f32(d * f32(s2)), f32(dmin * f32(n2))
-            q = qs[32 * c: 32 * c + 32].astype(np.float32)
-            out += [f32(d1 * x) - m1 for x in (q.astype(np.int32) & 15)]
-            out += [f32(d2 * x) - m2 for x in (q.astype(np.int32) >> 4)]
-    return np.array(out, dtype=np.float32)
-
-
-def dequant_q6_k(raw):
-    """ggml dequantize_row_q6_K."""
-    f32 = np.float32
-    out = []
-    for b in raw.reshape(-1, 210):
-        d = f32(b[208:210].view(np.float16)[0])
-        y = np.zeros(256, dtype=np.float32)
-        for n in range(2):
-            ql, qh = b[64 * n:].astype(np.int32), b[128 + 32 * n:].astype(np.int32)
-            sc = b[192 + 8 * n: 200 + 8 * n].view(np.int8).astype(np.float32)
-            for l in range(32):
-                i = l // 16
-                q1 = ((ql[l] & 15) | ((qh[l] & 3) << 4)) - 32
-                q2 = ((ql[l + 32] & 15) | (((qh[l] >> 2) & 3) << 4)) - 32
-                q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32
-                q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32
-                for k, q in ((0, q1), (2, q2), (4, q3), (6, q4)):
-                    y[128 * n + l + 16 * k] = f32(d * sc[i + k]) * q
-        out += list(y)
-    return np.array(out, dtype=np.float32)
-
-
 def kquant_blocks(rng, kind, n_blocks):
     """Random but well-formed super-blocks: every bit pattern of the quants and scales, moderate f16 scales."""
     size = 144 if kind == "Q4_K" else 210
@@ -323,40 +228,18 @@ def kquant_blocks(rng, kind, n_blocks):
 
 
 def write_gguf(path, kvs, tensors, alignment=32):
-    """kvs: list of (key, kind, value); tensors: list of (name, array torch-order, ggml type name).
-    Returns name -> the float32 values a reader must see (dequantized)."""
-    seen = {}
-    infos, blobs, off = [], [], 0
-    for name, arr, t, *shape in tensors:
-        arr = np.asarray(arr, dtype=np.uint8 if shape else np.float32)
-        if t == "F32":
-            data, deq = arr.astype("<f4").tobytes(), arr
-        elif t == "F16":
-            h = arr.astype(np.float16)
-            data, deq = h.astype("<f2").tobytes(), h.astype(np.float32)
-        elif t == "Q8_0":
-            data, deq = quant_q8_0(arr)
-        elif t == "Q4_0":
-            data, deq = quant_q4_0(arr)
-        elif t in ("Q4_K", "Q6_K"):  # arr is already the raw blocks; shape given separately
-            data, deq = arr.tobytes(), None
-        code = {"F32": 0, "F16": 1, "Q4_0": 2, "Q8_0": 8, "Q4_K": 12, "Q6_K": 14}[t]
-        dims = list(reversed(shape[0] if shape else arr.shape))
-        infos.append(gguf_str(name) + struct.pack("<I", len(dims)) + b"".join(struct.pack("<Q", d) for d in dims)
-                     + struct.pack("<IQ", code, off))
-        pad = (-len(data)) % alignment
-        blobs.append(data + b"\0" * pad)
-        off += len(data) + pad
-        seen[name] = deq
-    head = b"GGUF" + struct.pack("<IQQ", 3, len(tensors), len(kvs))
-    for key, kind, v in kvs:
-        code = GGUF_TYPES["arr"] if isinstance(kind, tuple) else GGUF_TYPES[kind]
-        head += gguf_str(key) + struct.pack("<I", code) + gguf_value(kind, v)
-    head += b"".join(infos)
-    head += b"\0" * ((-len(head)) % alignment)
-    with open(path, "wb") as f:
-        f.write(head)
-        f.write(b"".join(blobs))
+    """tensors: (name, torch-order float array, ggml type) or (name, raw blocks, ggml type, shape).
+    Returns name -> the float32 values a reader must see (dequantized; None for raw blocks)."""
+    out, seen = [], {}
+    for name, arr, kind, *shape in tensors:
+        if shape:
+            out.append((name, kind, shape[0], np.asarray(arr, dtype=np.uint8).tobytes()))
+            seen[name] = None
+        else:
+            arr = np.asarray(arr, dtype=np.float32)
+            data, seen[name] = quantize(kind, arr)
+            out.append((name, kind, arr.shape, data))
+    gguf_writer.write_gguf(path, kvs, out, alignment)
     return seen
 
 
@@ -510,8 +393,8 @@ def main():
     q4k, q6k = kquant_blocks(krng, "Q4_K", 4), kquant_blocks(krng, "Q6_K", 4)
     write_gguf(os.path.join(OUT, "kquants.gguf"), [("general.architecture", "str", "none")],
                [("q4_k", q4k, "Q4_K", (2, 512)), ("q6_k", q6k, "Q6_K", (4, 256))])
-    ref["kquants.q4_k"] = dequant_q4_k(q4k).reshape(2, 512)
-    ref["kquants.q6_k"] = dequant_q6_k(q6k).reshape(4, 256)
+    ref["kquants.q4_k"] = dequantize("Q4_K", q4k).reshape(2, 512)
+    ref["kquants.q6_k"] = dequantize("Q6_K", q6k).reshape(4, 256)
 
     gprompt = [5, 40, 41, 260, 270, 7]
     with torch.no_grad():

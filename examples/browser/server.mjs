@@ -3,6 +3,7 @@
 // script, served by the same handler) cross-origin isolated: SharedArrayBuffer exists and
 // simdformer runs threads. Without it the page falls back to one thread and says why.
 // Usage: node server.mjs [--plain] [port]   (serves the current folder on 127.0.0.1)
+// examples/playground/server.mjs reuses startServer with mounts and a CSP header.
 import { createReadStream, statSync } from "node:fs";
 import { createServer } from "node:http";
 import { extname, join, normalize, resolve, sep } from "node:path";
@@ -13,23 +14,35 @@ const TYPES = {
   ".js": "text/javascript; charset=utf-8",
   ".mjs": "text/javascript; charset=utf-8",
   ".json": "application/json",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
   ".wasm": "application/wasm",
   ".safetensors": "application/octet-stream",
 };
 
 /**
- * Serves `root` on 127.0.0.1 (`port` 0 picks a free one).
+ * Serves `root` on 127.0.0.1 (`port` 0 picks a free one). `mounts` maps URL prefixes
+ * ("/dist/") to other folders; `headers` go on every response.
+ * @param {{ root: string, isolated?: boolean, port?: number, mounts?: Record<string, string>, headers?: Record<string, string> }} options
  * @returns {Promise<{ url: string, close: () => Promise<void> }>}
  */
-export function startServer({ root, isolated = true, port = 0 }) {
-  const base = resolve(root);
+export function startServer({ root, isolated = true, port = 0, mounts = {}, headers: extra = {} }) {
+  // Longest prefix first, so "/a/b/" wins over "/a/".
+  const folders = Object.entries(mounts).map(([prefix, dir]) => [prefix, resolve(dir)]).sort((x, y) => y[0].length - x[0].length);
   const server = createServer((req, res) => {
-    const headers = { "cache-control": "no-store" };
+    const headers = { "cache-control": "no-store", ...extra };
     if (isolated) {
       headers["cross-origin-opener-policy"] = "same-origin";
       headers["cross-origin-embedder-policy"] = "require-corp";
     }
-    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    let path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    let base = resolve(root);
+    const mount = folders.find(([prefix]) => path.startsWith(prefix));
+    if (mount) {
+      base = mount[1];
+      path = "/" + path.slice(mount[0].length);
+    }
     let file = normalize(join(base, path.endsWith("/") ? path + "index.html" : path));
     if (file !== base && !file.startsWith(base + sep)) {
       res.writeHead(403, headers).end("forbidden");

@@ -11,9 +11,16 @@ export interface CliArgs {
   /** Positional text (the sentences to translate, the prompt, the bench filter, or quantize's in and out files). */
   text: string[];
   model?: string;
+  /** A tokenizer file (tokenizer.bin of llama2.c, or a tokenizer.json) under any name, for --model. */
+  tokenizer?: string;
   threads: "auto" | number;
   simd: "auto" | "strict" | "relaxed" | "scalar";
+  /** New tokens at most (the prompt not counted). */
   maxTokens?: number;
+  /** Prompt plus new tokens at most (llama2.c's -n). */
+  maxPositions?: number;
+  /** Ids that end a generation instead of the model format's. */
+  stop?: number[];
   temperature: number;
   topK?: number;
   topP?: number;
@@ -57,9 +64,15 @@ Commands:
 Options:
   --model PATH          model file or folder (.safetensors, HF folder with config.json, .gguf,
                         llama2.c .bin + tokenizer.bin); default: the embedded translator
+  --tokenizer PATH      the model's tokenizer file when it is not tokenizer.bin / tokenizer.json
+                        beside the model (a llama2.c tokenizer .bin or a tokenizer.json)
   --threads N|auto      worker threads (default auto)
   --simd auto|strict|relaxed|scalar   instruction set (default auto)
-  --max-tokens N        maximum new tokens
+  --max-tokens N        new tokens at most (the prompt not counted)
+  --max-positions N     prompt + new tokens at most (llama2.c's -n; with --max-tokens the
+                        smaller limit wins)
+  --stop ID[,ID...]     token ids that end generation (default: the model format's: llama2.c
+                        BOS and EOS, GGUF eos/eot/eom, HF generation_config.json eos_token_id)
   --temperature T       0 = greedy (default 0)
   --top-k K             sample from the K most likely tokens
   --top-p P             nucleus sampling, 0 < P <= 1
@@ -84,7 +97,7 @@ Options:
 function intArg(name: string, v: string | undefined, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ArgumentError(`--${name}: expected an integer ${min}..${max}, found "${v}"`);
+  if (v.trim() === "" || !Number.isInteger(n) || n < min || n > max) throw new ArgumentError(`--${name}: expected an integer ${min}..${max}, found "${v}"`);
   return n;
 }
 
@@ -110,6 +123,9 @@ export function parseCli(argv: string[]): CliArgs {
         threads: { type: "string" },
         simd: { type: "string" },
         "max-tokens": { type: "string" },
+        "max-positions": { type: "string" },
+        stop: { type: "string" },
+        tokenizer: { type: "string" },
         temperature: { type: "string" },
         "top-k": { type: "string" },
         "top-p": { type: "string" },
@@ -157,14 +173,19 @@ export function parseCli(argv: string[]): CliArgs {
   if (!["auto", "strict", "relaxed", "scalar"].includes(simd)) {
     throw new ArgumentError(`--simd: expected auto|strict|relaxed|scalar, found "${simd}"`);
   }
+  if (o.tokenizer !== undefined && o.model === undefined && !o.help) throw new ArgumentError("--tokenizer: expected --model PATH too (the embedded model has its tokenizers), found none");
+  const stop = o.stop === undefined ? undefined : o.stop.split(",").map((v) => intArg("stop", v.trim(), 0, 2 ** 31 - 1)!);
   const threads = o.threads === undefined || o.threads === "auto" ? "auto" : intArg("threads", o.threads, 1, 256)!;
   return {
     command,
     text,
     model: o.model,
+    tokenizer: o.tokenizer,
     threads,
     simd: simd as CliArgs["simd"],
     maxTokens: intArg("max-tokens", o["max-tokens"], 1, 1 << 20),
+    maxPositions: intArg("max-positions", o["max-positions"], 2, 1 << 20),
+    stop,
     temperature: numArg("temperature", o.temperature, 0, 100) ?? 0,
     topK: intArg("top-k", o["top-k"], 1, 1 << 24),
     topP: numArg("top-p", o["top-p"], 0, 1, true),

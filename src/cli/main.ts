@@ -10,6 +10,7 @@ import { painter, type Painter, ProgressBar, useColor } from "./term.js";
 import { formatBytes, quantizeFile } from "./quantize.js";
 import { encodeCommand } from "./encode.js";
 import { meanOf, renderAttentionSvg } from "../viz/attention_svg.js";
+import { readModelPath } from "../formats/files.js";
 
 /** Sentences `npm start` translates when no text is given. */
 export const DEMO_SENTENCES = [
@@ -34,6 +35,8 @@ function textOptions(a: CliArgs): TextOptions {
   const sampled = a.temperature > 0;
   return {
     maxNewTokens: a.maxTokens,
+    maxPositions: a.maxPositions,
+    stop: a.stop,
     beams: a.beam,
     ...(sampled ? { temperature: a.temperature, topK: a.topK, topP: a.topP, seed: a.seed } : {}),
   };
@@ -47,7 +50,9 @@ function statsLine(s: GenerationStats, p: Painter): string {
 async function loadTextModel(rt: Runtime, a: CliArgs, io: CliIo): Promise<TextModel> {
   const bar = new ProgressBar(io.stderr, "loading model");
   bar.update(0);
-  const tm = await rt.loadModel(a.model);
+  // --tokenizer: the model's files read here, with that file as its tokenizer.
+  const source = a.model !== undefined && a.tokenizer !== undefined ? await readModelPath(a.model, { tokenizer: a.tokenizer }) : a.model;
+  const tm = await rt.loadModel(source, { file: a.model });
   bar.update(1);
   bar.done();
   return tm;
@@ -61,6 +66,7 @@ function header(rt: Runtime, tm: TextModel, p: Painter): string {
 }
 
 async function translate(rt: Runtime, a: CliArgs, io: CliIo, p: Painter): Promise<number> {
+  const pe = painter(useColor(io.stderr, io.env));
   const tm = await loadTextModel(rt, a, io);
   try {
     const sentences = a.text.length > 0 ? [a.text.join(" ")] : DEMO_SENTENCES;
@@ -76,7 +82,8 @@ async function translate(rt: Runtime, a: CliArgs, io: CliIo, p: Painter): Promis
       const gen = tm.stream(sentence, textOptions(a));
       let r = await gen.next();
       for (; !r.done; r = await gen.next()) io.stdout.write(r.value.text);
-      io.stdout.write(`\n  ${statsLine(r.value, p)}\n`);
+      io.stdout.write("\n");
+      io.stderr.write(`  ${statsLine(r.value, pe)}\n`);
       // stream() yields no tokenizer report; encoding the source again is one regex pass.
       const { unknown } = tm.encodeSource(sentence);
       if (unknown.length > 0) {
@@ -126,7 +133,9 @@ async function writeAttentionSvg(tm: TextModel, a: CliArgs, io: CliIo, sentence:
   io.stderr.write(`attention heatmap written to ${a.attention}\n`);
 }
 
-async function generate(rt: Runtime, a: CliArgs, io: CliIo, p: Painter): Promise<number> {
+/** Prompt and continuation on stdout (or one JSON line with --json); the stats line on stderr. */
+async function generate(rt: Runtime, a: CliArgs, io: CliIo): Promise<number> {
+  const pe = painter(useColor(io.stderr, io.env));
   const tm = await loadTextModel(rt, a, io);
   try {
     const prompt = a.text.join(" ");
@@ -139,7 +148,10 @@ async function generate(rt: Runtime, a: CliArgs, io: CliIo, p: Painter): Promise
       if (!a.json) io.stdout.write(r.value.text);
     }
     if (a.json) io.stdout.write(JSON.stringify({ prompt, text: pieces.join(""), stats: r.value, build: rt.features.build }) + "\n");
-    else io.stdout.write(`\n${statsLine(r.value, p)}\n`);
+    else {
+      io.stdout.write("\n");
+      io.stderr.write(`${statsLine(r.value, pe)}\n`);
+    }
     return 0;
   } finally {
     tm.dispose();
@@ -188,7 +200,15 @@ async function info(rt: Runtime, a: CliArgs, io: CliIo): Promise<number> {
   }
 }
 
-/** Runs the CLI on argv (without node and script) and returns the exit code: 0 ok, 1 failure, 2 usage. */
+/** True for a write to a pipe whose reader is gone (`simdformer ... | head`): Unix tools end quietly then. */
+export function isClosedPipe(e: unknown): boolean {
+  return (e as { code?: unknown } | null)?.code === "EPIPE";
+}
+
+/**
+ * Runs the CLI on argv (without node and script) and returns the exit code: 0 ok, 1 failure,
+ * 2 usage. A write failing with EPIPE (stdout closed by its reader) ends the run with 0 and no message.
+ */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const p = painter(useColor(io.stdout, io.env));
   let a: CliArgs;
@@ -198,27 +218,28 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`${painter(useColor(io.stderr, io.env)).red("error")}: ${(e as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  if (a.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
-  if (a.version) {
-    io.stdout.write(`${io.version}\n`);
-    return 0;
-  }
   try {
+    if (a.help) {
+      io.stdout.write(USAGE);
+      return 0;
+    }
+    if (a.version) {
+      io.stdout.write(`${io.version}\n`);
+      return 0;
+    }
     if (a.command === "bench") return await bench(a, io);
     if (a.command === "quantize") return await quantize(a, io, p);
     const rt = await createRuntime({ threads: a.threads, simd: a.simd });
     try {
       if (a.command === "info") return await info(rt, a, io);
-      if (a.command === "generate") return await generate(rt, a, io, p);
+      if (a.command === "generate") return await generate(rt, a, io);
       if (a.command === "embed" || a.command === "rerank" || a.command === "classify") return await encodeCommand(rt, a, io, p);
       return await translate(rt, a, io, p);
     } finally {
       rt.dispose();
     }
   } catch (e) {
+    if (isClosedPipe(e)) return 0;
     const known = e instanceof SimdformerError;
     io.stderr.write(`${painter(useColor(io.stderr, io.env)).red("error")}: ${known ? `${e.name}: ${e.message}` : (e as Error).stack ?? String(e)}\n`);
     return 1;

@@ -2,7 +2,7 @@
 // linear weights as Q8_0 / Q4_0 blocks (see formats/safetensors.ts), everything else as it was.
 import { readFile, writeFile } from "node:fs/promises";
 import { ArgumentError, ModelFormatError } from "../errors.js";
-import { QUANT_BLOCK_VALUES, type QuantType, quantizeMatrix } from "../formats/quant_blocks.js";
+import { type Block32Type, QUANT_BLOCK_VALUES, quantizeMatrix } from "../formats/quant_blocks.js";
 import { parseSafetensors, writeSafetensors } from "../formats/safetensors.js";
 import { parseConfig } from "../model/config.js";
 import { linearWeightNames } from "../model/weights.js";
@@ -28,7 +28,7 @@ interface Io {
  * blocks; embeddings, norms, tied output tables, biases and Conv1D weights stay as they were
  * (F16 if every kept tensor was F16, else F32). Returns what was done.
  */
-export async function quantizeFile(input: string, output: string, type: QuantType, io: Io): Promise<QuantizeReport> {
+export async function quantizeFile(input: string, output: string, type: Block32Type, io: Io): Promise<QuantizeReport> {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(input));

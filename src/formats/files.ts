@@ -6,14 +6,16 @@ import { parseJson } from "./hf.js";
 import { poolingConfigPath } from "./hf_encoders.js";
 
 /** Files read beside a weights file when present (modules.json: a sentence-transformers folder). */
-const COMPANIONS = ["config.json", "tokenizer.json", "tokenizer_config.json", "tokenizer.bin", "modules.json"];
+const COMPANIONS = ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "tokenizer.bin", "modules.json"];
 
 /**
  * The files of the model at `path`: a directory's weights (model.safetensors.index.json and its
  * shards, else a .safetensors, .gguf or llama2.c .bin) and companions, or a file and the
  * companions in its directory. Node's fs is imported on use, so other hosts never load it.
+ * `tokenizer` names a tokenizer file of any name: it is read as tokenizer.json when it holds
+ * JSON, else as a llama2.c tokenizer.bin, in place of the companion of that name.
  */
-export async function readModelPath(path: string): Promise<ModelFiles> {
+export async function readModelPath(path: string, options: { tokenizer?: string } = {}): Promise<ModelFiles> {
   const fs = await import("node:fs/promises");
   const p = await import("node:path");
   const read = async (f: string) => {
@@ -54,8 +56,23 @@ export async function readModelPath(path: string): Promise<ModelFiles> {
     files[main] = await read(path);
   }
   for (const c of COMPANIONS) if (c !== main && present.has(c)) files[c] = await read(p.join(dir, c));
+  if (options.tokenizer !== undefined) {
+    const bytes = await read(options.tokenizer);
+    files[isJsonObject(bytes) ? "tokenizer.json" : "tokenizer.bin"] = bytes;
+  }
   // sentence-transformers: the Pooling module's config, where modules.json points.
   const pooling = files["modules.json"] ? poolingConfigPath(parseJson(files["modules.json"], "modules.json")) : undefined;
   if (pooling && present.has(pooling.split("/")[0])) files[pooling] = await read(p.join(dir, pooling));
   return { files, main };
+}
+
+
+/** True when the bytes are a JSON object (a tokenizer.json; a llama2.c tokenizer.bin is binary). */
+function isJsonObject(bytes: Uint8Array): boolean {
+  try {
+    const v: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
+  }
 }

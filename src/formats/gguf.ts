@@ -3,15 +3,16 @@
 // the fastest-varying first, ggml type, offset), padding to general.alignment, then tensor data.
 // Every count, length and offset is checked against the bytes left before it is used, so a
 // damaged file is a ModelFormatError, never a huge allocation, a hang or an out-of-bounds read.
-import { ModelFormatError } from "../errors.js";
-import { dequantizeMatrix, type QuantizedMatrix, quantizeMatrix } from "./quant_blocks.js";
-import { f16Table, f16ToF32 } from "./safetensors.js";
+import { ModelFormatError, UnsupportedFeatureError } from "../errors.js";
+import { badKQuantScale, isKQuant } from "./kquant_blocks.js";
+import { dequantizeMatrix, type QuantizedMatrix, type QuantType } from "./quant_blocks.js";
+import { f16Table } from "./safetensors.js";
 
 /** A metadata value: numbers (u64/i64 beyond 2^53 stay bigint), booleans, strings, arrays. */
 export type GgufValue = number | bigint | boolean | string | GgufValue[];
 
 /** ggml tensor types this reader understands. */
-export type GgufTensorType = "F32" | "F16" | "BF16" | "Q8_0" | "Q4_0" | "Q4_K" | "Q6_K";
+export type GgufTensorType = "F32" | "F16" | "BF16" | "Q8_0" | "Q4_0" | "Q4_K" | "Q5_K" | "Q6_K";
 
 /** ggml type id -> name, block size in elements, bytes per block. */
 const GGML_TYPES: Record<number, { name: GgufTensorType; block: number; bytes: number }> = {
@@ -21,12 +22,13 @@ const GGML_TYPES: Record<number, { name: GgufTensorType; block: number; bytes: n
   8: { name: "Q8_0", block: 32, bytes: 34 },
   30: { name: "BF16", block: 1, bytes: 2 },
   12: { name: "Q4_K", block: 256, bytes: 144 },
+  13: { name: "Q5_K", block: 256, bytes: 176 },
   14: { name: "Q6_K", block: 256, bytes: 210 },
 };
 
 /** Names of ggml types we know of but do not read, for the error message. */
 const OTHER_GGML_TYPES: Record<number, string> = {
-  3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 9: "Q8_1", 10: "Q2_K", 11: "Q3_K", 13: "Q5_K", 15: "Q8_K",
+  3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 9: "Q8_1", 10: "Q2_K", 11: "Q3_K", 15: "Q8_K",
   16: "IQ2_XXS", 17: "IQ2_XS", 18: "IQ3_XXS", 19: "IQ1_S", 20: "IQ4_NL", 21: "IQ3_S", 22: "IQ2_S", 23: "IQ4_XS",
   24: "I8", 25: "I16", 26: "I32", 27: "I64", 28: "F64", 29: "IQ1_M",
 };
@@ -149,9 +151,12 @@ class Cursor {
   }
 }
 
+/** The block-quantized GGUF types, as the quantized linear op names them. */
+const QUANT_OF: Partial<Record<GgufTensorType, QuantType>> = { Q8_0: "q8_0", Q4_0: "q4_0", Q4_K: "q4_k", Q5_K: "q5_k", Q6_K: "q6_k" };
+
 /**
- * A parsed GGUF file; tensors are widened (F16/BF16) or dequantized (Q8_0/Q4_0/Q4_K/Q6_K) to float32
- * when read. 2-D Q8_0/Q4_0 tensors are also offered as blocks to the quantized linear op.
+ * A parsed GGUF file; tensors are widened (F16/BF16) or dequantized (Q8_0/Q4_0/Q4_K/Q5_K/Q6_K) to
+ * float32 when read. 2-D quantized tensors are also offered as stored blocks to the quantized linear op.
  */
 export class GgufFile {
   /** @internal */
@@ -185,30 +190,35 @@ export class GgufFile {
     return this.bytes.subarray(t.begin, t.end);
   }
 
-  /** The tensor as float32 (a fresh array; Q8_0 / Q4_0 dequantized). */
+  /** The tensor as float32 (a fresh array; quantized types dequantized as ggml does). */
   read(name: string): Float32Array {
     const t = this.info(name);
-    if (t.type === "Q8_0" || t.type === "Q4_0") return dequantizeMatrix(this.blocks(t));
-    if (t.type === "Q4_K" || t.type === "Q6_K") return dequantizeK(t.type, this.raw(name), t.size);
-    return widen(t.type, this.raw(name), t.size);
+    const qt = QUANT_OF[t.type];
+    if (qt) return dequantizeMatrix(this.blocks(t, qt));
+    return widen(t.type as "F32" | "F16" | "BF16", this.raw(name), t.size);
   }
 
   /**
    * A 2-D quantized tensor as the quantized linear op takes it (rows = out, cols = in), else
-   * undefined (the tensor is read as float32). Q8_0 / Q4_0 are handed over as stored (GGUF's
-   * block layout is the op's); Q4_K / Q6_K, which the kernels do not run, are requantized to
-   * q8_0 so that a k-quant model keeps 8-bit weights in memory instead of float32.
+   * undefined (the tensor is read as float32). Every quantized type is handed over as stored:
+   * GGUF's block layout is what the kernels read (q8_0 / q4_0 after a repack, the k-quants as they are).
    */
   quantized(name: string): QuantizedMatrix | undefined {
     const t = this.info(name);
-    if (t.dims.length !== 2) return undefined;
-    if (t.type === "Q8_0" || t.type === "Q4_0") return this.blocks(t);
-    if (t.type === "Q4_K" || t.type === "Q6_K") return quantizeMatrix("q8_0", this.read(name), t.dims[1], t.dims[0]);
-    return undefined;
+    const qt = QUANT_OF[t.type];
+    return qt && t.dims.length === 2 ? this.blocks(t, qt) : undefined;
   }
 
-  private blocks(t: GgufTensorInfo): QuantizedMatrix {
-    return { type: t.type === "Q8_0" ? "q8_0" : "q4_0", rows: t.size / t.dims[0], cols: t.dims[0], blocks: this.bytes.subarray(t.begin, t.end) };
+  /** The tensor's blocks; a k-quant super-block whose f16 d or dmin is Inf / NaN is refused. */
+  private blocks(t: GgufTensorInfo, type: QuantType): QuantizedMatrix {
+    const blocks = this.bytes.subarray(t.begin, t.end);
+    if (isKQuant(type)) {
+      const bad = badKQuantScale(type, blocks);
+      if (bad >= 0) {
+        throw new ModelFormatError(this.file, `tensor "${t.name}" super-block ${bad} scale`, `a finite f16 (${t.type} d${type === "q6_k" ? "" : " and dmin"})`, "Inf or NaN");
+      }
+    }
+    return { type, rows: t.size / t.dims[0], cols: t.dims[0], blocks };
   }
 
   /** A metadata value, or undefined. */
@@ -233,62 +243,6 @@ function widen(type: "F32" | "F16" | "BF16", src: Uint8Array, size: number): Flo
   return out;
 }
 
-/**
- * ggml's k-quants, super-blocks of 256 values (dequantized at load: the kernels take q8_0/q4_0 only).
- * Q4_K (144 bytes): f16 d, f16 dmin, 12 bytes of 6-bit scales and mins for 8 sub-blocks of 32,
- * 128 bytes of nibbles (each 32 bytes hold two sub-blocks: low nibbles, then high); x = d*sc*q - dmin*m.
- * Q6_K (210 bytes): 128 bytes of low nibbles, 64 of high 2-bit pairs, 16 int8 scales (one per 16
- * values), f16 d; x = d * scale * (q - 32), each 128 values taking 64 + 32 bytes.
- */
-function dequantizeK(type: "Q4_K" | "Q6_K", src: Uint8Array, size: number): Float32Array {
-  const out = new Float32Array(size);
-  const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
-  if (type === "Q4_K") {
-    // Sub-block j's 6-bit scale and min: j < 4 in bytes j / j+4; else split over byte j+4 and the top bits of j-4 / j.
-    const scaleMin = (at: number, j: number): [number, number] =>
-      j < 4
-        ? [src[at + j] & 63, src[at + j + 4] & 63]
-        : [(src[at + j + 4] & 15) | ((src[at + j - 4] >> 6) << 4), (src[at + j + 4] >> 4) | ((src[at + j] >> 6) << 4)];
-    for (let b = 0, o = 0; o < size; b += 144, o += 256) {
-      const d = f16ToF32(dv.getUint16(b, true));
-      const dmin = f16ToF32(dv.getUint16(b + 2, true));
-      for (let chunk = 0; chunk < 4; chunk++) {
-        // Products rounded to float32 where ggml's C rounds them, so the values are ggml's.
-        const [sc1, mn1] = scaleMin(b + 4, 2 * chunk);
-        const [sc2, mn2] = scaleMin(b + 4, 2 * chunk + 1);
-        const d1 = Math.fround(d * sc1), m1 = Math.fround(dmin * mn1);
-        const d2 = Math.fround(d * sc2), m2 = Math.fround(dmin * mn2);
-        const q = b + 16 + 32 * chunk;
-        const y = o + 64 * chunk;
-        for (let l = 0; l < 32; l++) {
-          out[y + l] = Math.fround(d1 * (src[q + l] & 15)) - m1;
-          out[y + 32 + l] = Math.fround(d2 * (src[q + l] >> 4)) - m2;
-        }
-      }
-    }
-  } else {
-    for (let b = 0, o = 0; o < size; b += 210, o += 256) {
-      const d = f16ToF32(dv.getUint16(b + 208, true));
-      for (let half = 0; half < 2; half++) {
-        const ql = b + 64 * half;
-        const qh = b + 128 + 32 * half;
-        const sc = b + 192 + 8 * half;
-        const y = o + 128 * half;
-        for (let l = 0; l < 32; l++) {
-          const is = l >> 4;
-          const h = src[qh + l];
-          const s = (k: number) => Math.fround(d * dv.getInt8(sc + is + k));
-          out[y + l] = s(0) * (((src[ql + l] & 15) | ((h & 3) << 4)) - 32);
-          out[y + l + 32] = s(2) * (((src[ql + l + 32] & 15) | (((h >> 2) & 3) << 4)) - 32);
-          out[y + l + 64] = s(4) * (((src[ql + l] >> 4) | (((h >> 4) & 3) << 4)) - 32);
-          out[y + l + 96] = s(6) * (((src[ql + l + 32] >> 4) | (((h >> 6) & 3) << 4)) - 32);
-        }
-      }
-    }
-  }
-  return out;
-}
-
 /** True when the bytes start with the GGUF magic. */
 export function isGguf(bytes: Uint8Array): boolean {
   return bytes.byteLength >= 4 && bytes[0] === 0x47 && bytes[1] === 0x47 && bytes[2] === 0x55 && bytes[3] === 0x46;
@@ -297,7 +251,7 @@ export function isGguf(bytes: Uint8Array): boolean {
 /**
  * Parses a GGUF file (v2 or v3). Checks: magic, version, every count against the bytes left,
  * value types, UTF-8, general.alignment (a power of two), tensor dims (1..4, product a safe
- * integer, rows a whole number of blocks), types (F32, F16, BF16, Q8_0, Q4_0), offsets aligned,
+ * integer, rows a whole number of blocks), types (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K), offsets aligned,
  * inside the file and not overlapping, names unique.
  */
 export function parseGguf(bytes: Uint8Array, file = "<bytes>"): GgufFile {
@@ -344,7 +298,10 @@ export function parseGguf(bytes: Uint8Array, file = "<bytes>"): GgufFile {
     const t = GGML_TYPES[typeId];
     if (!t) {
       const known = OTHER_GGML_TYPES[typeId];
-      c.fail(`tensor "${name}" type`, "F32, F16, BF16, Q8_0, Q4_0, Q4_K or Q6_K", known ? `${known} (ggml type ${typeId}, not supported)` : `unknown ggml type ${typeId}`);
+      // A real ggml type we do not read is a missing feature, not a damaged file.
+      const expected = "F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K";
+      if (known) throw new UnsupportedFeatureError(`${file}: tensor "${name}" type: ${known} (ggml type ${typeId}) is not supported; expected ${expected}`);
+      c.fail(`tensor "${name}" type`, expected, `unknown ggml type ${typeId}`);
     }
     if (dims[0] % t.block !== 0) c.fail(`tensor "${name}" dims[0]`, `a multiple of ${t.block} (${t.name} blocks)`, String(dims[0]));
     const offset = c.u64(`tensor "${name}" offset`);

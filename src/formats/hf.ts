@@ -1,5 +1,6 @@
 // Hugging Face checkpoints: config.json + model.safetensors (or shards listed by
-// model.safetensors.index.json) + tokenizer.json, for the GPT-2, Llama and BERT families.
+// model.safetensors.index.json) + tokenizer.json, for the GPT-2, Llama (with Mistral, Qwen2/3,
+// Gemma/Gemma 2, Phi-3) and BERT families.
 // config.json fields map to our ModelConfig; tensor names are our "hf-gpt2" / "hf-llama" /
 // "hf-bert" schemes (src/model/weights.ts).
 import { Tokenizer as HfTokenizerImpl } from "@huggingface/tokenizers";
@@ -19,8 +20,12 @@ const ACTIVATIONS: Record<string, Activation> = {
   gelu: "gelu", gelu_new: "gelu_tanh", gelu_pytorch_tanh: "gelu_tanh", gelu_fast: "gelu_tanh", relu: "relu", silu: "swiglu", swish: "swiglu",
 };
 
+/** model_type values read as Llama-style decoders (the "hf-llama" names with their variants). */
+const LLAMA_FAMILY = ["llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "phi3"];
+
 /**
- * Maps a Hugging Face config.json (model_type "gpt2", "llama", "mistral", "bert", "roberta",
+ * Maps a Hugging Face config.json (model_type "gpt2", "llama", "mistral", "qwen2", "qwen3",
+ * "gemma", "gemma2", "phi3", "bert", "roberta",
  * "xlm-roberta", "camembert" or "distilbert") to our config. The encoders all take our "hf-bert"
  * names; openHf presents RoBERTa's and DistilBERT's tensors under them (src/formats/hf_encoders.ts).
  * `file` names config.json in errors.
@@ -54,7 +59,7 @@ export function hfConfig(json: unknown, file = "config.json"): ModelConfig {
     }
     return a!;
   };
-  /** A token id (eos_token_id may be a list: the first one stops generation). */
+  /** A token id (eos_token_id may be a list: eos_id is its first, and hfStopIds takes them all). */
   const tokenId = (key: string): number => {
     let v = j[key];
     if (Array.isArray(v)) v = v[0];
@@ -77,21 +82,45 @@ export function hfConfig(json: unknown, file = "config.json"): ModelConfig {
       bos_id: -1, eos_id: tokenId("eos_token_id"),
     }, where);
   }
-  if (type === "llama" || type === "mistral") {
+  if (typeof type === "string" && LLAMA_FAMILY.includes(type)) {
     if (j.rope_scaling != null) fail("rope_scaling", "null (scaled rotary positions are not supported)", j.rope_scaling);
+    if (j.partial_rotary_factor != null && j.partial_rotary_factor !== 1) fail("partial_rotary_factor", "1 (partial rotary is not supported)", j.partial_rotary_factor);
+    const gemma = type === "gemma" || type === "gemma2";
     // Mistral's sliding window equals full attention up to the window: positions are capped there.
     const window = type === "mistral" && j.sliding_window != null ? int("sliding_window") : Infinity;
     const heads = int("num_attention_heads");
-    const bias = bool("attention_bias", false);
+    const headDim = j.head_dim != null ? int("head_dim") : int("hidden_size") / heads;
+    // Qwen2 always has q/k/v biases (and none on o_proj); the others say so in attention_bias.
+    const bias = type === "qwen2" || bool("attention_bias", false);
     if (bool("mlp_bias", false)) fail("mlp_bias", "false", true);
+    let activation: Activation = "swiglu";
+    if (gemma) {
+      // Gemma's gated GELU is the tanh form whatever hidden_act says (transformers overrides "gelu").
+      const key = j.hidden_activation != null ? "hidden_activation" : "hidden_act";
+      if (!["gelu", "gelu_pytorch_tanh"].includes(j[key] as string)) fail(key, '"gelu_pytorch_tanh" | "gelu"', j[key]);
+      activation = "geglu";
+    } else activation = act("hidden_act", "silu", ["swiglu"]);
+    const variant = type === "gemma2" ? {
+      post_norms: true,
+      attention_softcap: j.attn_logit_softcapping == null ? 0 : num("attn_logit_softcapping", 50),
+      final_softcap: j.final_logit_softcapping == null ? 0 : num("final_logit_softcapping", 30),
+      sliding_window: j.sliding_window == null ? 0 : int("sliding_window"),
+      sliding_window_global_every: 2,
+    } : type === "phi3" && j.sliding_window != null ? { sliding_window: int("sliding_window") } : {};
+    if (type === "gemma2" && j.query_pre_attn_scalar != null && j.query_pre_attn_scalar !== headDim) {
+      fail("query_pre_attn_scalar", `${headDim} (head_dim: scores are scaled by 1/sqrt(head_dim))`, j.query_pre_attn_scalar);
+    }
     return parseConfig({
       arch: "decoder", naming: "hf-llama", d_model: int("hidden_size"), n_heads: heads, n_kv_heads: int("num_key_value_heads", heads),
-      ...(j.head_dim != null ? { head_dim: int("head_dim") } : {}),
-      d_ff: int("intermediate_size"), decoder_layers: int("num_hidden_layers"), activation: act("hidden_act", "silu", ["swiglu"]),
+      ...(j.head_dim != null ? { head_dim: headDim } : {}),
+      d_ff: int("intermediate_size"), decoder_layers: int("num_hidden_layers"), activation,
       norm: "rmsnorm", norm_eps: num("rms_norm_eps", 1e-6), norm_position: "pre", decoder_final_norm: true,
+      // Gemma stores w of its (1 + w) norm scale and multiplies the embeddings by sqrt(hidden_size).
+      norm_weight_offset: gemma ? 1 : 0, embed_scale: gemma, qk_norm: type === "qwen3",
       positions: "rotary", rope_theta: num("rope_theta", 10000), rope_interleaved: false,
-      max_positions: Math.min(int("max_position_embeddings", 2048), window), tied_output: bool("tie_word_embeddings", false), output_bias: false,
-      attention_bias: bias, ffn_bias: false, vocab_size: int("vocab_size"),
+      max_positions: Math.min(int("max_position_embeddings", 2048), window), tied_output: bool("tie_word_embeddings", gemma), output_bias: false,
+      attention_bias: bias, attention_out_bias: type === "qwen2" ? false : bias, ffn_bias: false, vocab_size: int("vocab_size"),
+      ...variant,
       bos_id: tokenId("bos_token_id"), eos_id: tokenId("eos_token_id"), pad_id: tokenId("pad_token_id"),
     }, where);
   }
@@ -119,7 +148,22 @@ export function hfConfig(json: unknown, file = "config.json"): ModelConfig {
       vocab_size: int("vocab_size"), pad_id: tokenId("pad_token_id"),
     }, where);
   }
-  return fail("model_type", '"gpt2" | "llama" | "mistral" | "bert" | "roberta" | "xlm-roberta" | "camembert" | "distilbert"', type);
+  return fail("model_type", ["gpt2", ...LLAMA_FAMILY, "bert", ...ROBERTA_TYPES, "distilbert"].map((t) => `"${t}"`).join(" | "), type);
+}
+
+/**
+ * The ids that end a generation: generation_config.json's eos_token_id when the file has one,
+ * else config.json's; either may be one id or a list. Every id must be < the vocabulary size.
+ */
+export function hfStopIds(config: unknown, generationConfig: unknown, vocabSize: number): number[] {
+  const fromGeneration = (generationConfig as Json | undefined)?.eos_token_id;
+  const [file, v] = fromGeneration != null ? ["generation_config.json", fromGeneration] : ["config.json", (config as Json).eos_token_id];
+  if (v == null) return [];
+  const ids = Array.isArray(v) ? v : [v];
+  if (!ids.every((id) => Number.isInteger(id) && id >= 0 && id < vocabSize)) {
+    throw new ModelFormatError(file, "eos_token_id", `a token id or a list of them, each in 0..${vocabSize - 1}`, JSON.stringify(v));
+  }
+  return [...new Set(ids as number[])];
 }
 
 /** Tensors spread over several safetensors shards, found through the index's weight_map. */
@@ -221,6 +265,7 @@ export class HfTokenizer implements FormatTokenizer {
   }
 
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
+    if (ids.length === 0) return ""; // the library refuses an empty list
     return this.impl.decode(Array.from(ids), { skip_special_tokens: options.skipSpecial ?? true, clean_up_tokenization_spaces: false });
   }
 }
@@ -228,13 +273,17 @@ export class HfTokenizer implements FormatTokenizer {
 /**
  * Opens a Hugging Face checkpoint from its files (names as in the model directory):
  * config.json, model.safetensors or model.safetensors.index.json + shards, and optionally
- * tokenizer.json (+ tokenizer_config.json).
+ * tokenizer.json (+ tokenizer_config.json) and generation_config.json (the stop ids).
  */
 export function openHf(files: Readonly<Record<string, Uint8Array>>, main?: string): OpenedModel {
   const configBytes = files["config.json"];
   if (!configBytes) throw new ModelFormatError(main ?? "model", "config.json", "a Hugging Face config.json beside the safetensors", "none");
   const json = parseJson(configBytes, "config.json") as Json;
   const config = hfConfig(json);
+  const generation = files["generation_config.json"] ? parseJson(files["generation_config.json"], "generation_config.json") : undefined;
+  if (generation !== undefined && (typeof generation !== "object" || generation === null || Array.isArray(generation))) {
+    throw new ModelFormatError("generation_config.json", "contents", "a JSON object", JSON.stringify(generation));
+  }
   let tensors: TensorSource;
   let file: string;
   if (files["model.safetensors.index.json"]) {
@@ -252,5 +301,5 @@ export function openHf(files: Readonly<Record<string, Uint8Array>>, main?: strin
     tokenizer = new HfTokenizer(parseJson(files["tokenizer.json"], "tokenizer.json"), tc);
   }
   if (config.arch === "encoder") tensors = encoderTensors(json, tensors);
-  return { format: "hf", file, config, tensors, metadata: {}, tokenizer, hfConfig: json };
+  return { format: "hf", file, config, tensors, metadata: {}, tokenizer, hfConfig: json, stopIds: hfStopIds(json, generation, config.vocab_size) };
 }

@@ -196,12 +196,18 @@ export function isLlama2c(bytes: Uint8Array): boolean {
   }
 }
 
+/**
+ * Where a llama2.c sample ends: training data separates stories with BOS (1), and run.c stops
+ * when the model produces it; EOS (2) ends a text too.
+ */
+export const LLAMA2C_STOP_IDS: readonly number[] = [1, 2];
+
 /** Opens a llama2.c checkpoint, with its tokenizer.bin when given. */
 export function openLlama2c(bytes: Uint8Array, file = "<bytes>", tokenizer?: { bytes: Uint8Array; file: string }): OpenedModel {
   const h = parseLlama2cHeader(bytes, file);
   const config = llama2cConfig(h, file);
   return {
-    format: "llama2c", file, config, tensors: new Llama2cTensors(file, bytes, h), metadata: {},
+    format: "llama2c", file, config, tensors: new Llama2cTensors(file, bytes, h), metadata: {}, stopIds: LLAMA2C_STOP_IDS,
     tokenizer: tokenizer ? parseLlama2cTokenizer(tokenizer.bytes, h.vocabSize, tokenizer.file) : undefined,
   };
 }

@@ -4,35 +4,47 @@
 //   q4_0: 18 bytes = f16 scale d, then 16 bytes, byte t holds q[t] in its low nibble and
 //         q[t + 16] in its high nibble (q = 0..15);            value = d * (q - 8)
 // The kernels read a repacked form of these bytes (src/kernels/exports.ts, q8_0_repack).
+// The k-quants (super-blocks of 256, kquant_blocks.ts) share the QuantizedMatrix form; their kernels
+// read the stored bytes as they are.
 import { ModelFormatError } from "../errors.js";
+import { dequantizeK, isKQuant, KQUANT_BLOCK_BYTES, KQUANT_BLOCK_VALUES, type KQuantType, quantizeK } from "./kquant_blocks.js";
 import { f16ToF32, f32ToF16 } from "./safetensors.js";
 
-/** Block-quantized weight types. */
-export type QuantType = "q8_0" | "q4_0";
+/** The types with blocks of 32 values (repacked for their kernels). */
+export type Block32Type = "q8_0" | "q4_0";
 
-/** Values per block. */
+/** Block-quantized weight types. */
+export type QuantType = Block32Type | KQuantType;
+
+/** Values per q8_0 / q4_0 block. */
 export const QUANT_BLOCK_VALUES = 32;
 
-/** Bytes of one block of 32 values. */
-export const QUANT_BLOCK_BYTES: Readonly<Record<QuantType, number>> = { q8_0: 34, q4_0: 18 };
+/** Bytes of one q8_0 / q4_0 block of 32 values. */
+export const QUANT_BLOCK_BYTES: Readonly<Record<Block32Type, number>> = { q8_0: 34, q4_0: 18 };
+
+/** Values per block of `type` (32, or 256 for the k-quants): a row's length is a multiple of it. */
+export function blockValues(type: QuantType): number {
+  return isKQuant(type) ? KQUANT_BLOCK_VALUES : QUANT_BLOCK_VALUES;
+}
 
 /** A block-quantized matrix (rows x cols, GGUF block layout). */
 export interface QuantizedMatrix {
   readonly type: QuantType;
   readonly rows: number;
   readonly cols: number;
-  /** rows * cols / 32 blocks of QUANT_BLOCK_BYTES[type] bytes, row-major. */
+  /** rows * cols / blockValues(type) blocks, row-major. */
   readonly blocks: Uint8Array;
 }
 
-/** Bytes of a rows x cols matrix in `type` (cols must be a multiple of 32). */
+/** Bytes of a rows x cols matrix in `type` (cols must be a multiple of blockValues(type)). */
 export function quantBytes(type: QuantType, rows: number, cols: number): number {
-  return rows * (cols / QUANT_BLOCK_VALUES) * QUANT_BLOCK_BYTES[type];
+  return rows * (cols / blockValues(type)) * (isKQuant(type) ? KQUANT_BLOCK_BYTES[type] : QUANT_BLOCK_BYTES[type]);
 }
 
-function checkCols(what: string, cols: number): void {
-  if (!Number.isInteger(cols) || cols <= 0 || cols % QUANT_BLOCK_VALUES !== 0) {
-    throw new ModelFormatError("<quantize>", `${what} columns`, `a positive multiple of ${QUANT_BLOCK_VALUES}`, String(cols));
+function checkCols(what: string, cols: number, type: QuantType): void {
+  const per = blockValues(type);
+  if (!Number.isInteger(cols) || cols <= 0 || cols % per !== 0) {
+    throw new ModelFormatError("<quantize>", `${what} columns`, `a positive multiple of ${per}`, String(cols));
   }
 }
 
@@ -41,9 +53,11 @@ function checkCols(what: string, cols: number): void {
  * quantizers define them: q8_0 d = max|x| / 127, q = round(x / d) (ties away from zero);
  * q4_0 d = m / -8 where m is the value of largest magnitude (sign kept), q = min(15, trunc(x / d + 8.5)).
  * d is stored as f16; the quants are computed with the f32 d, as llama.cpp does.
+ * The k-quants: see quantizeK.
  */
 export function quantizeMatrix(type: QuantType, data: Float32Array, rows: number, cols: number): QuantizedMatrix {
-  checkCols("quantized matrix", cols);
+  if (isKQuant(type)) return { type, rows, cols, blocks: quantizeK(type, data, rows, cols) };
+  checkCols("quantized matrix", cols, type);
   if (data.length !== rows * cols) throw new ModelFormatError("<quantize>", "values", `${rows} x ${cols} = ${rows * cols}`, String(data.length));
   const bsz = QUANT_BLOCK_BYTES[type];
   const out = new Uint8Array(quantBytes(type, rows, cols));
@@ -84,10 +98,11 @@ export function quantizeMatrix(type: QuantType, data: Float32Array, rows: number
 
 /** The float values a quantized matrix stands for (row-major rows x cols). */
 export function dequantizeMatrix(q: QuantizedMatrix): Float32Array {
-  checkCols("quantized matrix", q.cols);
-  const bsz = QUANT_BLOCK_BYTES[q.type];
+  checkCols("quantized matrix", q.cols, q.type);
   const need = quantBytes(q.type, q.rows, q.cols);
   if (q.blocks.byteLength !== need) throw new ModelFormatError("<dequantize>", `${q.type} bytes`, String(need), String(q.blocks.byteLength));
+  if (isKQuant(q.type)) return dequantizeK(q.type, q.blocks, q.rows * q.cols);
+  const bsz = QUANT_BLOCK_BYTES[q.type];
   const out = new Float32Array(q.rows * q.cols);
   const dv = new DataView(q.blocks.buffer, q.blocks.byteOffset, q.blocks.byteLength);
   const nblocks = out.length / QUANT_BLOCK_VALUES;

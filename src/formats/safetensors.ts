@@ -226,6 +226,8 @@ export function writeSafetensors(
   for (const [name, t] of order) {
     if ("quantized" in t) {
       const q = t.quantized;
+      // Our safetensors dtypes are Q8_0 / Q4_0; k-quant blocks live in GGUF files.
+      if (!Object.values(QUANT_DTYPES).includes(q.type)) throw new ModelFormatError("<write>", `tensor "${name}" blocks`, "q8_0 or q4_0", q.type);
       if (t.shape.length !== 2 || t.shape[0] !== q.rows || t.shape[1] !== q.cols || q.blocks.byteLength !== quantBytes(q.type, q.rows, q.cols)) {
         throw new ModelFormatError("<write>", `tensor "${name}"`, `[${q.rows}, ${q.cols}] in ${quantBytes(q.type, q.rows, q.cols)} bytes`, `[${t.shape}] in ${q.blocks.byteLength} bytes`);
       }

@@ -21,6 +21,12 @@ export interface OpenedModel {
   readonly file: string;
   readonly config: ModelConfig;
   readonly tensors: TensorSource;
+  /**
+   * The ids that end a text in this format, generation's default `stop` (docs/formats.md):
+   * llama2.c BOS and EOS, GGUF's eos/eot/eom ids, a Hugging Face generation_config.json's
+   * eos_token_id (one or a list; else config.json's). Absent: the config's eos_id.
+   */
+  readonly stopIds?: readonly number[];
   /** String metadata (the simdformer safetensors header; empty for the others). */
   readonly metadata: Record<string, string>;
   /** The tokenizer the files carry, if any. */
@@ -89,29 +95,48 @@ export function checkShapes(file: string, src: NamedTensors, expected: ReadonlyA
 }
 
 /**
- * The tensors of a Llama-style decoder in HF names with their shapes, for a map built by
- * `fileName(hfName)` (GGUF and llama2.c present their tensors as "hf-llama").
+ * The tensors of a Llama-style decoder (and its relatives, see hfLlama in src/model/weights.ts)
+ * in HF names with their shapes, for a map built by `fileName(hfName)` (GGUF presents its
+ * tensors as "hf-llama"). `fused`: q/k/v in one self_attn.qkv_proj, gate/up in one mlp.gate_up_proj.
  */
-export function llamaTensors(c: ModelConfig): Array<[string, number[]]> {
+export function llamaTensors(c: ModelConfig, fused: { qkv?: boolean; gateUp?: boolean } = {}): Array<[string, number[]]> {
   const d = c.d_model;
   const q = c.n_heads * c.head_dim;
   const kv = c.n_kv_heads * c.head_dim;
   const out: Array<[string, number[]]> = [["model.embed_tokens.weight", [c.vocab_size, d]]];
+  const norm = (name: string, n: number) => {
+    out.push([`${name}.weight`, [n]]);
+    if (c.norm_bias) out.push([`${name}.bias`, [n]]);
+  };
+  const linear = (name: string, rows: number, cols: number, bias: boolean) => {
+    out.push([`${name}.weight`, [rows, cols]]);
+    if (bias) out.push([`${name}.bias`, [rows]]);
+  };
+  if (c.positions === "learned") out.push(["model.embed_positions.weight", [c.max_positions, d]]);
+  const gated = c.activation === "swiglu" || c.activation === "geglu";
   for (let i = 0; i < c.decoder_layers; i++) {
     const l = `model.layers.${i}.`;
-    out.push(
-      [`${l}input_layernorm.weight`, [d]],
-      [`${l}self_attn.q_proj.weight`, [q, d]],
-      [`${l}self_attn.k_proj.weight`, [kv, d]],
-      [`${l}self_attn.v_proj.weight`, [kv, d]],
-      [`${l}self_attn.o_proj.weight`, [d, q]],
-      [`${l}post_attention_layernorm.weight`, [d]],
-      [`${l}mlp.gate_proj.weight`, [c.d_ff, d]],
-      [`${l}mlp.up_proj.weight`, [c.d_ff, d]],
-      [`${l}mlp.down_proj.weight`, [d, c.d_ff]],
-    );
+    norm(`${l}input_layernorm`, d);
+    if (fused.qkv) linear(`${l}self_attn.qkv_proj`, q + 2 * kv, d, c.attention_bias);
+    else for (const [p, n] of [["q_proj", q], ["k_proj", kv], ["v_proj", kv]] as const) linear(`${l}self_attn.${p}`, n, d, c.attention_bias);
+    linear(`${l}self_attn.o_proj`, d, q, c.attention_out_bias);
+    if (c.qk_norm) {
+      norm(`${l}self_attn.q_norm`, c.head_dim);
+      norm(`${l}self_attn.k_norm`, c.head_dim);
+    }
+    norm(`${l}post_attention_layernorm`, d);
+    if (c.post_norms) {
+      norm(`${l}pre_feedforward_layernorm`, d);
+      norm(`${l}post_feedforward_layernorm`, d);
+    }
+    if (gated && fused.gateUp) linear(`${l}mlp.gate_up_proj`, 2 * c.d_ff, d, c.ffn_bias);
+    else {
+      if (gated) linear(`${l}mlp.gate_proj`, c.d_ff, d, c.ffn_bias);
+      linear(`${l}mlp.up_proj`, c.d_ff, d, c.ffn_bias);
+    }
+    linear(`${l}mlp.down_proj`, d, c.d_ff, c.ffn_bias);
   }
-  out.push(["model.norm.weight", [d]]);
-  if (!c.tied_output) out.push(["lm_head.weight", [c.vocab_size, d]]);
+  norm("model.norm", d);
+  if (!c.tied_output) linear("lm_head", c.vocab_size, d, c.output_bias);
   return out;
 }

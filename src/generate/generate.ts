@@ -56,6 +56,11 @@ export interface GenerationStats {
 export interface DecodeControl {
   /** Generated tokens per sequence at most (integer >= 0); default config.max_target_length. */
   maxNewTokens?: number;
+  /**
+   * Tokens per sequence at most, prompt (bos included) plus generated: llama2.c's `-n steps`.
+   * Applies with maxNewTokens (the smaller limit wins); must exceed the prompt's length.
+   */
+  maxPositions?: number;
   /** A sequence ends when it produces one of these ids (not handed out); default [eos_id] ([] without eos). */
   stop?: readonly number[];
   /**
@@ -129,6 +134,10 @@ export function prepareInputs(model: Model, input: GenerationInput | readonly Ge
 /** DecodeControl validated. @internal */
 export interface ResolvedControl {
   maxNewTokens: number;
+  /** Infinity when not given. */
+  maxPositions: number;
+  /** The API call, for messages. */
+  where: string;
   stop: ReadonlySet<number>;
   deadline: number;
 }
@@ -140,6 +149,9 @@ export function resolveControl(model: Model, o: DecodeControl, where: string): R
   const maxNewTokens = o.maxNewTokens ?? c.max_target_length;
   if (typeof maxNewTokens !== "number" || !Number.isInteger(maxNewTokens) || maxNewTokens < 0) {
     throw new ArgumentError(`${where}: maxNewTokens: expected an integer >= 0, found ${o.maxNewTokens}`);
+  }
+  if (o.maxPositions !== undefined && (typeof o.maxPositions !== "number" || !Number.isInteger(o.maxPositions) || o.maxPositions < 1)) {
+    throw new ArgumentError(`${where}: maxPositions: expected an integer >= 1, found ${o.maxPositions}`);
   }
   const stopIds = o.stop ?? (c.eos_id >= 0 ? [c.eos_id] : []);
   if (!Array.isArray(stopIds) || !stopIds.every((id) => Number.isInteger(id) && id >= 0 && id < model.vocabSize)) {
@@ -153,7 +165,7 @@ export function resolveControl(model: Model, o: DecodeControl, where: string): R
   }
   if (o.onStats !== undefined && typeof o.onStats !== "function") throw new ArgumentError(`${where}: onStats: expected a function, found ${typeof o.onStats}`);
   if (o.capture !== undefined && typeof o.capture !== "function") throw new ArgumentError(`${where}: capture: expected a function, found ${typeof o.capture}`);
-  return { maxNewTokens, stop: new Set(stopIds), deadline: o.timeoutMs === undefined ? Infinity : now() + o.timeoutMs };
+  return { maxNewTokens, maxPositions: o.maxPositions ?? Infinity, where, stop: new Set(stopIds), deadline: o.timeoutMs === undefined ? Infinity : now() + o.timeoutMs };
 }
 
 /**
@@ -248,9 +260,13 @@ export class DecodeRun {
 
 /** Positions a sequence may still generate: maxNewTokens, or fewer when the context fills up first. @internal */
 export function tokenLimit(model: Model, ctl: ResolvedControl, promptLength: number): { limit: number; reason: StopReason } {
+  if (ctl.maxPositions <= promptLength) {
+    throw new ArgumentError(`${ctl.where}: maxPositions: expected more than the prompt's ${promptLength} tokens (prompt included), found ${ctl.maxPositions}`);
+  }
+  const wanted = Math.min(ctl.maxNewTokens, ctl.maxPositions - promptLength);
   // The last generated token is never fed back, so prompt + generated may reach max_positions + 1.
   const room = model.config.max_positions - promptLength + 1;
-  return room < ctl.maxNewTokens ? { limit: Math.max(room, 1), reason: "length" } : { limit: ctl.maxNewTokens, reason: "max_tokens" };
+  return room < wanted ? { limit: Math.max(room, 1), reason: "length" } : { limit: wanted, reason: "max_tokens" };
 }
 
 /**

@@ -7,6 +7,7 @@ import { WordTokenizer, type WordTokenizerSpec } from "../formats/tokenizers/wor
 import type { ModelConfig } from "../model/config.js";
 import { type AttentionMaps, type HasEngine, type LoadOptions, Model } from "../model/model.js";
 import { beamSearch } from "./beam.js";
+import { IncrementalDecoder } from "./incremental_decode.js";
 import { type DecodeControl, type GenerationInput, type GenerationStats, generateTokens } from "./generate.js";
 import type { SamplingOptions } from "./sampler.js";
 import { optionsObject } from "../util/options.js";
@@ -39,6 +40,13 @@ export interface TextOptions extends SamplingOptions, DecodeControl {
   /** GNMT length penalty of beam search (see BeamOptions); default 1. */
   lengthPenalty?: number;
   /**
+   * Ids that end the text (not handed out). Default {@link TextModel.stop}, from the model's
+   * format: llama2.c BOS (1) and EOS (2); GGUF tokenizer.ggml.eos_token_id plus eot/eom ids;
+   * Hugging Face generation_config.json's eos_token_id (one or a list, else config.json's);
+   * simdformer safetensors the config's eos_id (docs/formats.md).
+   */
+  stop?: readonly number[];
+  /**
    * translate() only: also return the attention probabilities behind the output
    * (`Translation.attention`). Default false; when set, one extra teacher-forced forward pass
    * over the chosen tokens computes them after decoding (the same numbers the decoding steps
@@ -51,13 +59,17 @@ export interface TextOptions extends SamplingOptions, DecodeControl {
 export interface TextPiece {
   /** The token id; -1 for a last piece carrying bytes that never formed a character (U+FFFD). */
   id: number;
-  /** The text this token adds (may be "" for special tokens). Pieces concatenate to the full text. */
+  /**
+   * The text this token adds (may be "" for special tokens, or while a character's bytes are
+   * still coming). Pieces concatenate to decode(prompt + generated ids) minus decode(prompt):
+   * the first piece keeps its leading space.
+   */
   text: string;
 }
 
 /** Result of {@link TextModel.translate}. */
 export interface Translation {
-  /** The translation. */
+  /** The translation (decoder-only: the continuation, leading space included); the stream's pieces joined. */
   text: string;
   /** Its token ids (without bos/eos). */
   ids: number[];
@@ -96,6 +108,12 @@ export class TextModel {
     readonly srcTokenizer: TextTokenizer,
     /** Output tokenizer. */
     readonly tokenizer: TextTokenizer,
+    /**
+     * The ids that end a generation when the call gives no `stop`: what the model's format
+     * says ends a text (llama2.c: BOS and EOS; GGUF: eos, eot, eom; Hugging Face:
+     * generation_config.json's eos_token_id list; see docs/formats.md), else [eos_id].
+     */
+    readonly stop: readonly number[],
   ) {}
 
   /**
@@ -114,16 +132,20 @@ export class TextModel {
   }
 
   /**
-   * Wraps a loaded model. Missing tokenizers are built from the model's metadata. The
-   * TextModel owns the model from then on: dispose() frees it.
+   * Wraps a loaded model. Missing tokenizers are built from the model's metadata; `stop`
+   * (default [eos_id]) becomes {@link TextModel.stop}. The TextModel owns the model from then
+   * on: dispose() frees it.
    */
-  static fromModel(model: Model, tokenizers: { src?: TextTokenizer; tgt?: TextTokenizer } = {}, file = "<model>"): TextModel {
+  static fromModel(model: Model, parts: { src?: TextTokenizer; tgt?: TextTokenizer; stop?: readonly number[] } = {}, file = "<model>"): TextModel {
     const c = model.config;
     const ed = c.arch === "encoder-decoder";
     if (c.arch === "encoder") throw new ArgumentError('TextModel: expected a model with a decoder, found arch "encoder"');
-    const tgt = tokenizers.tgt ?? tokenizerFromMetadata(model, "tgt", file);
-    const src = ed ? (tokenizers.src ?? tokenizerFromMetadata(model, "src", file)) : tgt;
-    return new TextModel(model, src, tgt);
+    const stop = parts.stop ?? (c.eos_id >= 0 ? [c.eos_id] : []);
+    const bad = stop.find((id) => !(Number.isInteger(id) && id >= 0 && id < model.vocabSize));
+    if (bad !== undefined) throw new ArgumentError(`TextModel: stop: expected token ids in 0..${model.vocabSize - 1}, found ${bad}`);
+    const tgt = parts.tgt ?? tokenizerFromMetadata(model, "tgt", file);
+    const src = ed ? (parts.src ?? tokenizerFromMetadata(model, "src", file)) : tgt;
+    return new TextModel(model, src, tgt, [...stop]);
   }
 
   /** The model's config. */
@@ -166,7 +188,9 @@ export class TextModel {
       stats = r.value;
     }
     const tokens = ids.map((id) => this.tokenizer.decode([id], { skipSpecial: false }));
-    const out: Translation = { text: this.tokenizer.decode(ids), ids, tokens, srcTokens, unknownWords: unknown, stats };
+    const decoder = this.textDecoder(input);
+    const pieces = ids.map((id) => decoder.push(id));
+    const out: Translation = { text: pieces.join("") + decoder.flush(), ids, tokens, srcTokens, unknownWords: unknown, stats };
     if (opts.attention) {
       const maps = await this.attentionOf(input, ids, stats, srcTokens);
       if (maps) out.attention = maps;
@@ -225,23 +249,11 @@ export class TextModel {
     const opts = optionsObject("TextModel", options);
     if (opts.attention) throw new ArgumentError("TextModel: attention: true is a translate() option (it returns the maps with the result), found it on stream/generate");
     const { input } = this.input(text);
-    const ids: number[] = [];
-    let shown = "";
-    // A piece is what decoding one more token adds to the text decoded so far. A trailing
-    // U+FFFD is held back: with byte-fallback tokenizers it is usually the first bytes of a
-    // character the next tokens complete.
-    const piece = (id: number): TextPiece => {
-      ids.push(id);
-      const full = this.tokenizer.decode(ids).replace(/\uFFFD+$/, "");
-      let common = 0;
-      while (common < shown.length && common < full.length && shown.charCodeAt(common) === full.charCodeAt(common)) common++;
-      const out = { id, text: full.slice(common) };
-      shown = full;
-      return out;
-    };
+    const decoder = this.textDecoder(input);
+    const piece = (id: number): TextPiece => ({ id, text: decoder.push(id) });
     // Bytes still undecodable at the end are real U+FFFDs: one last piece (id -1) carries them.
     const rest = (): TextPiece | undefined => {
-      const tail = this.tokenizer.decode(ids).slice(shown.length);
+      const tail = decoder.flush();
       return tail ? { id: -1, text: tail } : undefined;
     };
     if ((opts.beams ?? 1) > 1) {
@@ -263,6 +275,12 @@ export class TextModel {
     }
   }
 
+  /** Pieces of the output text, each what its token adds to the decoder's input (prompt, or bos) before it. */
+  private textDecoder(input: GenerationInput): IncrementalDecoder {
+    const bos = this.model.config.bos_id;
+    return new IncrementalDecoder(this.tokenizer, input.prompt ?? (bos >= 0 ? [bos] : []));
+  }
+
   private input(text: string): { input: GenerationInput; srcTokens: string[]; unknown: string[] } {
     const c = this.model.config;
     const src = this.encodeSource(text);
@@ -276,7 +294,7 @@ export class TextModel {
     const sampled = (["temperature", "topK", "topP", "repetitionPenalty", "seed"] as const).filter((k) => opts[k] !== undefined && !(k === "temperature" && opts[k] === 0));
     if (sampled.length > 0) throw new ArgumentError(`TextModel: beams ${opts.beams} is beam search: expected no sampling options, found ${sampled.join(", ")}`);
     const { attention: _a, ...rest } = opts;
-    return rest;
+    return { ...rest, stop: opts.stop ?? this.stop };
   }
 
   private sampleOptions(opts: TextOptions) {
@@ -284,7 +302,7 @@ export class TextModel {
       throw new ArgumentError(`TextModel: beams: expected an integer >= 1, found ${opts.beams}`);
     }
     const { beams: _b, lengthPenalty: _l, attention: _a, ...rest } = opts;
-    return rest;
+    return { ...rest, stop: opts.stop ?? this.stop };
   }
 }
 

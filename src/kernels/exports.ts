@@ -71,6 +71,10 @@ export interface KernelExports {
   f32_silu(n: number, x: number, out: number): void;
   /** out = silu(gate) * up (SwiGLU). */
   f32_swiglu(n: number, gate: number, up: number, out: number): void;
+  /** out = gelu_tanh(gate) * up (GeGLU, Gemma). */
+  f32_geglu(n: number, gate: number, up: number, out: number): void;
+  /** out = cap tanh(scale x / cap), cap > 0 (Gemma 2 soft-capping). */
+  f32_softcap(n: number, x: number, out: number, scale: number, cap: number): void;
 
   // --- positions and embeddings (f32_rope.ts, f32_embed.ts)
   /** out[r] = the classic sin/cos encoding of position pos0 + r (sin on even dims, cos on odd). */
@@ -153,4 +157,19 @@ export interface KernelExports {
   plan_reset(plan: number, threads: number): void;
   /** Bytes of the control block of a plan run by `threads` threads. */
   plan_control_bytes(threads: number): number;
+  /**
+   * y (N) = act(W . x + bias) [+ y] with W (N x K, K a multiple of 256) in Q4_K super-blocks exactly as
+   * GGUF stores them (no repack; any alignment; a row range is itself a weight); x as q8_quantize_rows made it.
+   */
+  q4_k_gemv(n: number, k: number, xq: number, w: number, y: number, bias: number, flags: number): void;
+  /** q4_k_gemv with W in Q5_K. */
+  q5_k_gemv(n: number, k: number, xq: number, w: number, y: number, bias: number, flags: number): void;
+  /** q4_k_gemv with W in Q6_K. */
+  q6_k_gemv(n: number, k: number, xq: number, w: number, y: number, bias: number, flags: number): void;
+  /** C (M x N, stride ldc) = act(X . W^T + bias) [+ C], W in Q4_K as stored; X as M quantized rows at xq. */
+  q4_k_gemm(m: number, n: number, k: number, xq: number, w: number, c: number, ldc: number, bias: number, flags: number): void;
+  /** q4_k_gemm with W in Q5_K. */
+  q5_k_gemm(m: number, n: number, k: number, xq: number, w: number, c: number, ldc: number, bias: number, flags: number): void;
+  /** q4_k_gemm with W in Q6_K. */
+  q6_k_gemm(m: number, n: number, k: number, xq: number, w: number, c: number, ldc: number, bias: number, flags: number): void;
 }

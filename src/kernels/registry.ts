@@ -9,6 +9,7 @@ import { EMBED_KERNELS } from "./entries/embed.js";
 import { ATTENTION_KERNELS } from "./entries/attention.js";
 import { ADDITIVE_KERNELS } from "./entries/additive.js";
 import { QUANT_KERNELS } from "./entries/quant.js";
+import { KQUANT_KERNELS } from "./entries/kquant.js";
 
 /**
  * Every kernel, by family (one file per family in entries/). A kernel listed here is
@@ -25,4 +26,5 @@ export const KERNELS: KernelEntry[] = [
   ...ATTENTION_KERNELS,
   ...ADDITIVE_KERNELS,
   ...QUANT_KERNELS,
+  ...KQUANT_KERNELS,
 ];

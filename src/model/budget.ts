@@ -34,13 +34,14 @@ export function weightBytes(c: ModelConfig, linearBytesPerValue = 4): number {
     if (c.attention_score === "additive") return (2 * H * a * hd + H * a) * 4;
     return 0;
   };
-  const attention = linear(d, q, attnBias) + 2 * linear(d, kv, attnBias) + linear(q, d, attnBias) + score();
-  // Only these namings read a gate tensor for SwiGLU.
-  const gated = c.activation === "swiglu" && (c.naming === "torch-transformer" || c.naming === "hf-llama");
+  const qkNorms = c.qk_norm ? 2 * c.head_dim * 4 : 0;
+  const attention = linear(d, q, attnBias) + 2 * linear(d, kv, attnBias) + linear(q, d, gpt2 || c.attention_out_bias) + score() + qkNorms;
+  // Only these namings read a gate tensor for SwiGLU (GeGLU: hf-llama).
+  const gated = (c.activation === "swiglu" && (c.naming === "torch-transformer" || c.naming === "hf-llama")) || c.activation === "geglu";
   const ffn = linear(d, c.d_ff, gpt2 || c.ffn_bias) * (gated ? 2 : 1) + linear(c.d_ff, d, gpt2 || c.ffn_bias);
   const ed = c.arch === "encoder-decoder";
   let n = c.encoder_layers * (attention + ffn + 2 * norm);
-  n += c.decoder_layers * (ed ? 2 * attention + ffn + 3 * norm : attention + ffn + 2 * norm);
+  n += c.decoder_layers * (ed ? 2 * attention + ffn + 3 * norm : attention + ffn + (c.post_norms ? 4 : 2) * norm);
   if (ed) n += (c.tgt_vocab_size * d + (c.shared_embeddings ? 0 : c.src_vocab_size * d)) * 4;
   else n += c.vocab_size * d * 4;
   if (c.positions === "learned") n += c.max_positions * d * 4;

@@ -6,7 +6,7 @@ import { ModelFormatError } from "../errors.js";
 export type Arch = "encoder-decoder" | "encoder" | "decoder";
 /** How the checkpoint names its tensors (see src/model/weights.ts). */
 export type Naming = "torch-transformer" | "hf-gpt2" | "hf-llama" | "hf-bert";
-export type Activation = "relu" | "gelu" | "gelu_tanh" | "swiglu";
+export type Activation = "relu" | "gelu" | "gelu_tanh" | "swiglu" | "geglu";
 export type NormKind = "layernorm" | "rmsnorm";
 export type NormPosition = "post" | "pre";
 export type Positions = "sinusoidal" | "learned" | "rotary" | "none";
@@ -49,7 +49,10 @@ export interface ModelConfig {
   encoder_layers: number;
   /** Decoder blocks (required when the arch has a decoder, else 0). */
   decoder_layers: number;
-  /** Feed-forward activation; default "relu" (torch nn.Transformer). "swiglu" = silu(gate) * up. */
+  /**
+   * Feed-forward activation; default "relu" (torch nn.Transformer). "swiglu" = silu(gate) * up,
+   * "geglu" = gelu_tanh(gate) * up (Gemma).
+   */
   activation: Activation;
   /** Normalization; default "layernorm". */
   norm: NormKind;
@@ -59,6 +62,15 @@ export interface ModelConfig {
   norm_eps: number;
   /** LayerNorm with a bias (beta); default true for layernorm. Ignored for rmsnorm. */
   norm_bias: boolean;
+  /** Added to every stored norm weight (Hugging Face Gemma stores w of a (1 + w) scale: 1). Default 0. */
+  norm_weight_offset: number;
+  /**
+   * Norms after the attention and FFN outputs too, before they join the residual stream
+   * (Gemma 2's x = x + post(f(pre(x)))). Default false.
+   */
+  post_norms: boolean;
+  /** Per-head RMSNorm of q and k (weights of head_dim) before the rotary positions (Qwen3). Default false. */
+  qk_norm: boolean;
   /** A norm after the last encoder block (torch nn.Transformer has one); default true for pre-LN, false for post-LN. */
   encoder_final_norm: boolean;
   /** A norm after the last decoder block; default true for pre-LN or when encoder_final_norm is set. */
@@ -81,6 +93,22 @@ export interface ModelConfig {
   shared_embeddings: boolean;
   /** q/k/v/out projections have biases; default true. */
   attention_bias: boolean;
+  /** The attention output projection has a bias; default attention_bias (Qwen2: q/k/v only). */
+  attention_out_bias: boolean;
+  /** Attention scores soft-capped, s = cap tanh(s / cap) before the softmax (Gemma 2); 0 = none (default). */
+  attention_softcap: number;
+  /** Logits soft-capped the same way (Gemma 2); 0 = none (default). */
+  final_softcap: number;
+  /**
+   * Causal self-attention sees at most this many keys (itself and the window - 1 before it);
+   * 0 = the whole context (default).
+   */
+  sliding_window: number;
+  /**
+   * With a sliding window: every this many layers the last one attends to the whole context
+   * (Gemma 2: 2, so the even layers slide); 0 = every layer slides (default).
+   */
+  sliding_window_global_every: number;
   /**
    * How every attention block scores a query against a key; default "scaled_dot" (q.k/sqrt(head_dim)).
    * "dot": q.k. "general": q^T W k, tensor `<attention>.score.w` [n_heads, head_dim, head_dim].
@@ -140,6 +168,11 @@ export function parseConfig(json: unknown, file = "config"): ModelConfig {
   const int = (key: string, min: number, dflt?: number): number => {
     const v = j[key] ?? dflt;
     if (typeof v !== "number" || !Number.isInteger(v) || v < min) fail(key, `an integer >= ${min}`, j[key]);
+    return v as number;
+  };
+  const nonNegative = (key: string): number => {
+    const v = j[key] ?? 0;
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) fail(key, "a number >= 0", j[key]);
     return v as number;
   };
   const num = (key: string, dflt: number, positive = true): number => {
@@ -203,6 +236,7 @@ export function parseConfig(json: unknown, file = "config"): ModelConfig {
     return v;
   };
   const finalDefault = norm_position === "pre";
+  if (j.post_norms === true && norm_position !== "pre") fail("post_norms", 'false with norm_position "post"', j.post_norms);
   const encoder_final_norm = bool("encoder_final_norm", finalDefault);
   return {
     format: "simdformer",
@@ -217,11 +251,14 @@ export function parseConfig(json: unknown, file = "config"): ModelConfig {
     d_ff,
     encoder_layers,
     decoder_layers,
-    activation: oneOf("activation", ["relu", "gelu", "gelu_tanh", "swiglu"] as const, "relu"),
+    activation: oneOf("activation", ["relu", "gelu", "gelu_tanh", "swiglu", "geglu"] as const, "relu"),
     norm,
     norm_position,
     norm_eps: num("norm_eps", 1e-5),
     norm_bias: bool("norm_bias", norm === "layernorm") && norm === "layernorm",
+    norm_weight_offset: num("norm_weight_offset", 0, false),
+    post_norms: bool("post_norms", false),
+    qk_norm: bool("qk_norm", false),
     encoder_final_norm,
     decoder_final_norm: bool("decoder_final_norm", encoder_final_norm || finalDefault),
     positions,
@@ -233,6 +270,11 @@ export function parseConfig(json: unknown, file = "config"): ModelConfig {
     tied_output,
     shared_embeddings,
     attention_bias: bool("attention_bias", true),
+    attention_out_bias: bool("attention_out_bias", bool("attention_bias", true)),
+    attention_softcap: nonNegative("attention_softcap"),
+    final_softcap: nonNegative("final_softcap"),
+    sliding_window: int("sliding_window", 0, 0),
+    sliding_window_global_every: int("sliding_window_global_every", 0, 0),
     attention_score: oneOf("attention_score", ["scaled_dot", "dot", "general", "additive"] as const, "scaled_dot"),
     attention_score_dim: int("attention_score_dim", 1, head_dim),
     ffn_bias: bool("ffn_bias", true),
@@ -254,3 +296,7 @@ export function parseConfig(json: unknown, file = "config"): ModelConfig {
 export const kvDim = (c: ModelConfig): number => c.n_kv_heads * c.head_dim;
 /** Width of the query projection (n_heads x head_dim). */
 export const qDim = (c: ModelConfig): number => c.n_heads * c.head_dim;
+
+/** True when decoder layer `layer` attends through the sliding window. */
+export const slidesWindow = (c: ModelConfig, layer: number): boolean =>
+  c.sliding_window > 0 && (c.sliding_window_global_every === 0 || (layer + 1) % c.sliding_window_global_every !== 0);

@@ -114,7 +114,7 @@ export class DecodeState {
   ) {}
 
   /** @internal The compiled decode step and the layout it was compiled for (null: refused there). */
-  plan: { key: string; step: StepPlan | null } | null = null;
+  plan: { key: string; step: StepPlan | null; refused?: string } | null = null;
 
   /** Sequences in the batch. */
   get batch(): number {
@@ -460,6 +460,7 @@ export class Model {
         state.plan.step = await StepPlan.compile(this.engine, threads, values, deltas, check, step);
       } catch (e) {
         if (!(e instanceof PlanRefused) && !(e instanceof ShapeError)) throw e;
+        state.plan.refused = e.message;
       }
     }
     return state.plan.step ? state.plan.step.run(values) : step(values);

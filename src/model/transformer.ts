@@ -80,8 +80,8 @@ export class Transformer {
       return new Transformer(
         engine, config, blocks, src, tgt,
         w.positions ? Embedding.create(engine, blocks, w.positions, config.max_positions, d) : undefined,
-        w.encoder.map((l) => EncoderLayer.create(engine, blocks, config, l)),
-        w.decoder.map((l) => (ed ? DecoderLayer.create(engine, blocks, config, l) : EncoderLayer.create(engine, blocks, config, l))),
+        w.encoder.map((l, i) => EncoderLayer.create(engine, blocks, config, l, i)),
+        w.decoder.map((l, i) => (ed ? DecoderLayer.create(engine, blocks, config, l) : EncoderLayer.create(engine, blocks, config, l, i))),
         w.encoderNorm && Norm.create(engine, blocks, w.encoderNorm),
         w.decoderNorm && Norm.create(engine, blocks, w.decoderNorm),
         w.output && Linear.create(engine, blocks, w.output),
@@ -173,6 +173,7 @@ export class Transformer {
     const v = this.output!.outFeatures;
     const out = this.engine.scratch.alloc(rows * v * 4);
     await this.output!.run({ m: rows, a: x, lda: this.config.d_model, c: out, ldc: v });
+    if (this.config.final_softcap > 0) await runElementwise(this.engine, "f32_softcap", rows * v, [out, out], [1, this.config.final_softcap]);
     return out;
   }
 

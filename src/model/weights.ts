@@ -33,6 +33,9 @@ export interface LayerWeights {
   selfNorm: NormWeights;
   crossNorm?: NormWeights;
   ffnNorm: NormWeights;
+  /** post_norms (Gemma 2): norms of the self-attention and FFN outputs before the residual add. */
+  selfPostNorm?: NormWeights;
+  ffnPostNorm?: NormWeights;
 }
 
 /** Everything a model holds, in canonical form (linear weights out x in). */
@@ -106,9 +109,11 @@ class Reader {
   }
 
   norm(prefix: string, c: ModelConfig, n: number): NormWeights {
+    const stored = this.get(`${prefix}.weight`, [n]);
+    const weight = c.norm_weight_offset === 0 ? stored : stored.map((w) => w + c.norm_weight_offset);
     return {
       kind: c.norm,
-      weight: this.get(`${prefix}.weight`, [n]),
+      weight,
       bias: c.norm_bias ? this.get(`${prefix}.bias`, [n]) : undefined,
       eps: c.norm_eps,
     };
@@ -286,34 +291,61 @@ function hfGpt2(c: ModelConfig, r: Reader): ModelWeights {
 }
 
 /**
- * Hugging Face Llama names: model.embed_tokens, model.layers.<i>.self_attn.{q,k,v,o}_proj,
- * mlp.{gate,up,down}_proj, input_layernorm, post_attention_layernorm, model.norm, lm_head.
+ * Hugging Face Llama names and those of its relatives: model.embed_tokens, model.layers.<i>.
+ * self_attn.{q,k,v,o}_proj (Phi-3: fused self_attn.qkv_proj), self_attn.{q,k}_norm (qk_norm,
+ * Qwen3), mlp.{gate,up,down}_proj (Phi-3: fused mlp.gate_up_proj, gate rows first),
+ * input_layernorm, post_attention_layernorm (the FFN's norm; with post_norms, Gemma 2, the
+ * attention output's, and pre_/post_feedforward_layernorm around the FFN), model.norm, lm_head;
+ * model.embed_positions (learned positions: GPT-2 from GGUF).
  */
 function hfLlama(c: ModelConfig, r: Reader): ModelWeights {
   const d = c.d_model;
   const b = c.attention_bias;
+  const q = qDim(c);
+  const kv = kvDim(c);
+  const gated = c.activation === "swiglu" || c.activation === "geglu";
   const decoder = Array.from({ length: c.decoder_layers }, (_, i): LayerWeights => {
     const l = `model.layers.${i}.`;
-    return {
-      selfNorm: r.norm(`${l}input_layernorm`, c, d),
+    const a = `${l}self_attn.`;
+    const selfNorm = r.norm(`${l}input_layernorm`, c, d);
+    let qkv: [LinearWeights, LinearWeights, LinearWeights];
+    if (r.has(`${a}qkv_proj.weight`)) {
+      const fused = r.linear(`${a}qkv_proj`, d, q + 2 * kv, b);
+      qkv = [sliceRows(fused, 0, q), sliceRows(fused, q, q + kv), sliceRows(fused, q + kv, q + 2 * kv)];
+    } else {
+      qkv = [r.linear(`${a}q_proj`, d, q, b), r.linear(`${a}k_proj`, d, kv, b), r.linear(`${a}v_proj`, d, kv, b)];
+    }
+    let up: LinearWeights;
+    let gate: LinearWeights | undefined;
+    if (gated && r.has(`${l}mlp.gate_up_proj.weight`)) {
+      const fused = r.linear(`${l}mlp.gate_up_proj`, d, 2 * c.d_ff, c.ffn_bias);
+      gate = sliceRows(fused, 0, c.d_ff);
+      up = sliceRows(fused, c.d_ff, 2 * c.d_ff);
+    } else {
+      up = r.linear(`${l}mlp.up_proj`, d, c.d_ff, c.ffn_bias);
+      gate = gated ? r.linear(`${l}mlp.gate_proj`, d, c.d_ff, c.ffn_bias) : undefined;
+    }
+    const layer: LayerWeights = {
+      selfNorm,
       selfAttn: {
         heads: c.n_heads, kvHeads: c.n_kv_heads, headDim: c.head_dim,
-        q: r.linear(`${l}self_attn.q_proj`, d, qDim(c), b),
-        k: r.linear(`${l}self_attn.k_proj`, d, kvDim(c), b),
-        v: r.linear(`${l}self_attn.v_proj`, d, kvDim(c), b),
-        o: r.linear(`${l}self_attn.o_proj`, qDim(c), d, b),
+        q: qkv[0], k: qkv[1], v: qkv[2],
+        o: r.linear(`${a}o_proj`, q, d, c.attention_out_bias),
+        qNorm: c.qk_norm ? r.norm(`${a}q_norm`, c, c.head_dim) : undefined,
+        kNorm: c.qk_norm ? r.norm(`${a}k_norm`, c, c.head_dim) : undefined,
         score: scoreWeights(c, r, `${l}self_attn`),
       },
-      ffnNorm: r.norm(`${l}post_attention_layernorm`, c, d),
-      ffn: {
-        activation: c.activation,
-        up: r.linear(`${l}mlp.up_proj`, d, c.d_ff, c.ffn_bias),
-        gate: c.activation === "swiglu" ? r.linear(`${l}mlp.gate_proj`, d, c.d_ff, c.ffn_bias) : undefined,
-        down: r.linear(`${l}mlp.down_proj`, c.d_ff, d, c.ffn_bias),
-      },
+      ffnNorm: r.norm(c.post_norms ? `${l}pre_feedforward_layernorm` : `${l}post_attention_layernorm`, c, d),
+      ffn: { activation: c.activation, up, gate, down: r.linear(`${l}mlp.down_proj`, c.d_ff, d, c.ffn_bias) },
     };
+    if (c.post_norms) {
+      layer.selfPostNorm = r.norm(`${l}post_attention_layernorm`, c, d);
+      layer.ffnPostNorm = r.norm(`${l}post_feedforward_layernorm`, c, d);
+    }
+    return layer;
   });
   const w: ModelWeights = { encoder: [], decoder, tgtEmbed: r.get("model.embed_tokens.weight", [c.vocab_size, d]) };
+  if (c.positions === "learned") w.positions = r.get("model.embed_positions.weight", [c.max_positions, d]);
   if (c.decoder_final_norm) w.decoderNorm = r.norm("model.norm", c, d);
   if (c.lm_head) w.output = outputHead(c, r, "lm_head", w.tgtEmbed!);
   return w;

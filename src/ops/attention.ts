@@ -1,9 +1,10 @@
-import { ShapeError } from "../errors.js";
+import { ShapeError, UnsupportedFeatureError } from "../errors.js";
 import type { Engine } from "../runtime/engine.js";
 import { readF32 } from "../kernels/bindings.js";
 import { Linear, type LinearWeights } from "./linear.js";
-import { dequantizeMatrix, quantBytes, type QuantizedMatrix } from "../formats/quant_blocks.js";
+import { Norm, type NormWeights } from "./norm.js";
 import { splitRange, taskCount } from "./parallel.js";
+import { StackedLinear } from "./stacked_linear.js";
 import type { Segment } from "./segments.js";
 import type { WeightBlocks } from "./weight_blocks.js";
 
@@ -40,6 +41,9 @@ export interface AttentionWeights {
   k: LinearWeights;
   v: LinearWeights;
   o: LinearWeights;
+  /** Per-head norms of q and k (headDim weights) before the rotary positions (Qwen3). */
+  qNorm?: NormWeights;
+  kNorm?: NormWeights;
   /** Scoring function; absent = "scaled_dot". */
   score?: ScoreWeights;
 }
@@ -100,6 +104,26 @@ interface AttendJob {
   causalOf: (s: Segment) => number;
   keyMask: readonly number[] | undefined;
   hook: ProbsHook | undefined;
+  /** Causal queries see at most this many keys (0 = all). */
+  window: number;
+  /** Scores soft-capped at this value (0 = none). */
+  softcap: number;
+}
+
+/** A block of query rows of one head and the key range they score against. */
+interface Span {
+  seg: number;
+  head: number;
+  /** First query row (of the packed rows) and their count. */
+  row: number;
+  nq: number;
+  /** Key pointers and strides (already offset to the first key of the range) and the key count. */
+  kv: KeyView;
+  /** Byte offset of the additive key mask at the first key, or 0. */
+  mask: number;
+  causal: number;
+  /** A sliding-window piece of a longer span (its probabilities are not a whole head's). */
+  partial: boolean;
 }
 
 /** Projected keys/values of an encoder output, rows packed like the source segments. */
@@ -119,6 +143,8 @@ export interface SelfAttentionRun {
   /** Residual stream the output projection is added to (rows x d, stride ldr). */
   residual: number;
   ldr: number;
+  /** false: the output projection overwrites `residual` instead (default true). */
+  accumulate?: boolean;
   causal: boolean;
   /** Rotary positions for q and k. */
   rope?: { theta: number; interleaved: boolean };
@@ -127,6 +153,10 @@ export interface SelfAttentionRun {
   /** Per segment: byte offset of an additive key mask (nk floats, 0 or -inf), or 0 for none. */
   keyMask?: readonly number[];
   probs?: ProbsHook;
+  /** Causal sliding window: a query sees itself and the window - 1 keys before it (0 or absent = all). */
+  window?: number;
+  /** Soft-cap of the scaled scores, s = cap tanh(s / cap) (0 or absent = none). */
+  softcap?: number;
 }
 
 /** Options of a cross-attention pass. */
@@ -160,13 +190,15 @@ export class Attention {
     readonly heads: number,
     readonly kvHeads: number,
     readonly headDim: number,
-    /** Self: q;k;v fused. Cross: q alone. */
-    private readonly inProj: Linear,
-    /** Cross only: k;v fused, applied once to the memory. */
-    private readonly kvProj: Linear | undefined,
+    /** Self: q;k;v stacked. Cross: q alone. */
+    private readonly inProj: Linear | StackedLinear,
+    /** Cross only: k;v stacked, applied once to the memory. */
+    private readonly kvProj: StackedLinear | undefined,
     private readonly outProj: Linear,
     /** Absent for scaled_dot, which stays the one fused f32_attention call. */
     private readonly score: PackedScore | undefined,
+    private readonly qNorm?: Norm,
+    private readonly kNorm?: Norm,
   ) {
     this.d = inProj.inFeatures;
     this.qDim = heads * headDim;
@@ -187,13 +219,19 @@ export class Attention {
     check("k", w.k, kvHeads * headDim, w.k.inFeatures);
     check("v", w.v, kvHeads * headDim, w.k.inFeatures);
     check("o", w.o, d, heads * headDim);
-    const kv = concat([w.k, w.v]);
     const score = packScore(blocks, w);
     if (cross) {
-      return new Attention(engine, heads, kvHeads, headDim, Linear.create(engine, blocks, w.q), Linear.create(engine, blocks, kv), Linear.create(engine, blocks, w.o), score);
+      return new Attention(engine, heads, kvHeads, headDim, Linear.create(engine, blocks, w.q), StackedLinear.create(engine, blocks, [w.k, w.v]), Linear.create(engine, blocks, w.o), score);
     }
     if (w.k.inFeatures !== d) throw new ShapeError(`self-attention k: expected in features ${d}, found ${w.k.inFeatures}`);
-    return new Attention(engine, heads, kvHeads, headDim, Linear.create(engine, blocks, concat([w.q, w.k, w.v])), undefined, Linear.create(engine, blocks, w.o), score);
+    const headNorm = (name: string, n: NormWeights | undefined) => {
+      if (n && n.weight.length !== headDim) throw new ShapeError(`attention ${name}: expected ${headDim} weights (head_dim), found ${n.weight.length}`);
+      return n && Norm.create(engine, blocks, n);
+    };
+    return new Attention(
+      engine, heads, kvHeads, headDim, StackedLinear.create(engine, blocks, [w.q, w.k, w.v]), undefined, Linear.create(engine, blocks, w.o), score,
+      headNorm("q norm", w.qNorm), headNorm("k norm", w.kNorm),
+    );
   }
 
   /** The scoring function of this block. */
@@ -208,6 +246,8 @@ export class Attention {
     const W = this.qDim + 2 * this.kvDim;
     const qkv = this.engine.scratch.alloc(rows * W * 4);
     await this.inProj.run({ m: rows, a: r.x, lda: r.ldx, c: qkv, ldc: W });
+    if (this.qNorm) await this.qNorm.runHeads(rows, this.heads, qkv, W);
+    if (this.kNorm) await this.kNorm.runHeads(rows, this.kvHeads, qkv + this.qDim * 4, W);
     if (r.rope) await this.rotate(segs, qkv, W, r.rope);
     const hd = this.headDim;
     let keysOf: (i: number, g: number) => KeyView;
@@ -231,8 +271,9 @@ export class Attention {
     const ctx = this.engine.scratch.alloc(rows * this.qDim * 4);
     await this.attend({
       segs, q: qkv, ldq: W, keysOf, out: ctx, causalOf: (s) => (r.causal ? (r.cache ? s.past : 0) : -1), keyMask: r.keyMask, hook: r.probs,
+      window: r.causal ? r.window ?? 0 : 0, softcap: r.softcap ?? 0,
     });
-    await this.outProj.run({ m: rows, a: ctx, lda: this.qDim, c: r.residual, ldc: r.ldr, accumulate: true });
+    await this.outProj.run({ m: rows, a: ctx, lda: this.qDim, c: r.residual, ldc: r.ldr, accumulate: r.accumulate ?? true });
   }
 
   /** Projects an encoder output (rows x d) to keys and values once: out is rows x 2 kvDim. */
@@ -254,7 +295,7 @@ export class Attention {
       return { k: at, ldk: W, v: at + this.kvDim * 4, ldv: W, nk: m.length, room: m.length };
     };
     const ctx = this.engine.scratch.alloc(rows * this.qDim * 4);
-    await this.attend({ segs, q, ldq: this.qDim, keysOf, out: ctx, causalOf: () => -1, keyMask: r.keyMask, hook: r.probs });
+    await this.attend({ segs, q, ldq: this.qDim, keysOf, out: ctx, causalOf: () => -1, keyMask: r.keyMask, hook: r.probs, window: 0, softcap: 0 });
     await this.outProj.run({ m: rows, a: ctx, lda: this.qDim, c: r.residual, ldc: r.ldr, accumulate: true });
   }
 
@@ -340,56 +381,96 @@ export class Attention {
     if (hook) for (const it of items) hook(it.i, it.h, readF32(this.engine, probs + it.p * 4, it.s.length * it.kv.nk), it.s.length, it.kv.nk);
   }
 
-  /** One f32_attention task per (segment, head); probabilities go to scratch in bounded chunks. */
+  /**
+   * The (query rows, key range) blocks of every (segment, head). With a sliding window the rows
+   * whose window starts past the first key each get their own block over their last `window` keys.
+   */
+  private spans(job: AttendJob): Span[] {
+    const { segs, keysOf, causalOf, keyMask, window } = job;
+    const group = this.heads / this.kvHeads;
+    const out: Span[] = [];
+    for (let i = 0; i < segs.length; i++) {
+      const s = segs[i];
+      if (s.length === 0) continue;
+      const causal = causalOf(s);
+      const mask = keyMask?.[i] ?? 0;
+      // Rows [0, whole) see every key up to their causal limit; row j >= whole sees keys (causal + j - window, causal + j].
+      const whole = window > 0 && causal >= 0 ? Math.min(s.length, Math.max(0, window - causal)) : s.length;
+      for (let h = 0; h < this.heads; h++) {
+        const kv = keysOf(i, Math.floor(h / group));
+        if (whole > 0) out.push({ seg: i, head: h, row: s.row, nq: whole, kv, mask, causal, partial: whole < s.length });
+        for (let j = whole; j < s.length; j++) {
+          const first = causal + j - window + 1;
+          out.push({
+            seg: i, head: h, row: s.row + j, nq: 1, mask: mask && mask + first * 4, causal: -1, partial: true,
+            kv: { k: kv.k + first * kv.ldk * 4, ldk: kv.ldk, v: kv.v + first * kv.ldv * 4, ldv: kv.ldv, nk: window, room: kv.room - first },
+          });
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * One f32_attention task per span (soft-capped: f32_gemm_nt scores, f32_softcap, f32_softmax,
+   * f32_gemm_nn probs . v, each stage one runTasks call); probabilities go to scratch in bounded chunks.
+   */
   private async attend(job: AttendJob): Promise<void> {
-    const { segs, keysOf, out, causalOf, keyMask, hook } = job;
+    const { out, hook } = job;
     let { q, ldq } = job;
     const hd = this.headDim;
-    const group = this.heads / this.kvHeads;
     let scale = 1 / Math.sqrt(hd);
     if (this.score) {
-      if (this.score.kind === "additive") return this.attendAdditive(job);
+      if (this.score.kind === "additive") {
+        if (job.window > 0 || job.softcap > 0) throw new UnsupportedFeatureError("attention: the additive score with a sliding window or soft-capping");
+        return this.attendAdditive(job);
+      }
       // dot: the fused kernel unscaled. general: q^T W k = (q W) . k, so the queries are
       // transformed once (the cached keys stay as they are) and scored by plain dot products.
       scale = 1;
       if (this.score.kind === "general") {
-        q = await this.bilinearQueries(segs, q, ldq);
+        q = await this.bilinearQueries(job.segs, q, ldq);
         ldq = this.qDim;
       }
     }
+    const spans = this.spans(job);
+    if (hook && spans.some((sp) => sp.partial)) throw new UnsupportedFeatureError("attention maps of sliding-window layers past the window");
     let maxChunk = 0;
-    for (let i = 0; i < segs.length; i++) maxChunk = Math.max(maxChunk, segs[i].length * keysOf(i, 0).room);
-    const probsFloats = Math.max(maxChunk, Math.min(PROBS_CHUNK, segs.reduce((a, s, i) => a + s.length * keysOf(i, 0).room, 0) * this.heads));
+    let total = 0;
+    for (const sp of spans) {
+      maxChunk = Math.max(maxChunk, sp.nq * sp.kv.room);
+      total += sp.nq * sp.kv.room;
+    }
+    const probsFloats = Math.max(maxChunk, Math.min(PROBS_CHUNK, total));
     const probs = this.engine.scratch.alloc(Math.max(1, probsFloats) * 4);
-    let tasks: number[][] = [];
-    let owners: Array<[number, number, number, number, number]> = [];
+    let chunk: Array<{ sp: Span; p: number }> = [];
     let used = 0;
     const flush = async () => {
-      if (tasks.length === 0) return;
+      if (chunk.length === 0) return;
+      const qOf = (sp: Span) => q + (sp.row * ldq + sp.head * hd) * 4;
+      const outOf = (sp: Span) => out + (sp.row * this.qDim + sp.head * hd) * 4;
       // nq x nk x d multiply-adds for the scores and as many for probs . v.
-      await this.engine.runTasks("f32_attention", tasks, tasks.reduce((w, t) => w + 4 * t[0] * t[1] * t[2], 0));
-      if (hook) for (const [i, h, p, nq, nk] of owners) hook(i, h, readF32(this.engine, p, nq * nk), nq, nk);
-      tasks = [];
-      owners = [];
+      const work = chunk.reduce((w, { sp }) => w + 4 * sp.nq * sp.kv.nk * hd, 0);
+      if (job.softcap > 0) {
+        await this.engine.runTasks("f32_gemm_nt", chunk.map(({ sp, p }) => [sp.nq, sp.kv.nk, hd, qOf(sp), ldq, sp.kv.k, sp.kv.ldk, p, sp.kv.nk, 1]), work / 2);
+        await this.engine.runTasks("f32_softcap", chunk.map(({ sp, p }) => [sp.nq * sp.kv.nk, p, p, scale, job.softcap]));
+        await this.engine.runTasks("f32_softmax", chunk.map(({ sp, p }) => [sp.nq, sp.kv.nk, p, sp.kv.nk, p, sp.kv.nk, 1, sp.mask, 0, sp.causal]));
+        await this.engine.runTasks("f32_gemm_nn", chunk.map(({ sp, p }) => [sp.nq, hd, sp.kv.nk, p, sp.kv.nk, sp.kv.v, sp.kv.ldv, outOf(sp), this.qDim]), work / 2);
+      } else {
+        await this.engine.runTasks("f32_attention", chunk.map(({ sp, p }) => [
+          sp.nq, sp.kv.nk, hd, qOf(sp), ldq, sp.kv.k, sp.kv.ldk, sp.kv.v, sp.kv.ldv, outOf(sp), this.qDim, p, sp.kv.nk,
+          scale, sp.mask, 0, sp.causal,
+        ]), work);
+      }
+      if (hook) for (const { sp, p } of chunk) hook(sp.seg, sp.head, readF32(this.engine, p, sp.nq * sp.kv.nk), sp.nq, sp.kv.nk);
+      chunk = [];
       used = 0;
     };
-    for (let i = 0; i < segs.length; i++) {
-      const s = segs[i];
-      if (s.length === 0) continue;
-      for (let h = 0; h < this.heads; h++) {
-        const kv = keysOf(i, Math.floor(h / group));
-        const need = s.length * kv.nk;
-        if (used + need > probsFloats) await flush();
-        const p = probs + used * 4;
-        used += need;
-        tasks.push([
-          s.length, kv.nk, hd,
-          q + (s.row * ldq + h * hd) * 4, ldq, kv.k, kv.ldk, kv.v, kv.ldv,
-          out + (s.row * this.qDim + h * hd) * 4, this.qDim, p, kv.nk,
-          scale, keyMask?.[i] ?? 0, 0, causalOf(s),
-        ]);
-        if (hook) owners.push([i, h, p, s.length, kv.nk]);
-      }
+    for (const sp of spans) {
+      const need = sp.nq * sp.kv.nk;
+      if (used + need > probsFloats) await flush();
+      chunk.push({ sp, p: probs + used * 4 });
+      used += need;
     }
     await flush();
   }
@@ -422,42 +503,4 @@ function packScore(blocks: WeightBlocks, w: AttentionWeights): PackedScore | und
     default:
       throw new ShapeError(`attention score: expected "scaled_dot" | "dot" | "general" | "additive", found ${JSON.stringify((sc as ScoreWeights).kind)}`);
   }
-}
-
-/**
- * Stacks linears with the same input along the output axis (fused projections). Quantized
- * parts of one type stack their blocks (rows are whole blocks); a mix is dequantized to float.
- */
-function concat(parts: LinearWeights[]): LinearWeights {
-  const k = parts[0].inFeatures;
-  const n = parts.reduce((a, p) => a + p.outFeatures, 0);
-  const q0 = parts[0].weight;
-  if (!(q0 instanceof Float32Array) && parts.every((p) => !(p.weight instanceof Float32Array) && p.weight.type === q0.type && p.inFeatures === k)) {
-    const blocks = new Uint8Array(quantBytes(q0.type, n, k));
-    const bias = parts.some((p) => p.bias) ? new Float32Array(n) : undefined;
-    let at = 0;
-    for (const p of parts) {
-      blocks.set((p.weight as QuantizedMatrix).blocks, quantBytes(q0.type, at, k));
-      if (p.bias) bias!.set(p.bias, at);
-      at += p.outFeatures;
-    }
-    return { weight: { type: q0.type, rows: n, cols: k, blocks }, bias, inFeatures: k, outFeatures: n };
-  }
-  parts = parts.map((p) => (p.weight instanceof Float32Array ? p : { ...p, weight: dequantizeMatrix(p.weight) }));
-  const weight = new Float32Array(n * k);
-  const hasBias = parts.some((p) => p.bias);
-  const bias = hasBias ? new Float32Array(n) : undefined;
-  let at = 0;
-  for (const p of parts) {
-    if (p.inFeatures !== k) throw new ShapeError(`fused projection: expected in features ${k}, found ${p.inFeatures}`);
-    if (p.inOut) {
-      const w = p.weight as Float32Array;
-      for (let i = 0; i < k; i++) for (let j = 0; j < p.outFeatures; j++) weight[(at + j) * k + i] = w[i * p.outFeatures + j];
-    } else {
-      weight.set(p.weight as Float32Array, at * k);
-    }
-    if (p.bias) bias!.set(p.bias, at);
-    at += p.outFeatures;
-  }
-  return { weight, bias, inFeatures: k, outFeatures: n };
 }

@@ -3,11 +3,14 @@ import { Linear, type LinearWeights } from "./linear.js";
 import { runElementwise } from "./parallel.js";
 import type { WeightBlocks } from "./weight_blocks.js";
 
-/** Weights of a feed-forward block: down(act(up x)), or down(silu(gate x) * up x) for SwiGLU. */
+/**
+ * Weights of a feed-forward block: down(act(up x)), or down(silu(gate x) * up x) for SwiGLU,
+ * down(gelu_tanh(gate x) * up x) for GeGLU.
+ */
 export interface FfnWeights {
-  activation: "relu" | "gelu" | "gelu_tanh" | "swiglu";
+  activation: "relu" | "gelu" | "gelu_tanh" | "swiglu" | "geglu";
   up: LinearWeights;
-  /** SwiGLU only. */
+  /** SwiGLU and GeGLU only. */
   gate?: LinearWeights;
   down: LinearWeights;
 }
@@ -23,7 +26,7 @@ export class FeedForward {
   ) {}
 
   static create(engine: Engine, blocks: WeightBlocks, w: FfnWeights): FeedForward {
-    const gate = w.activation === "swiglu" ? Linear.create(engine, blocks, w.gate!) : undefined;
+    const gate = w.activation === "swiglu" || w.activation === "geglu" ? Linear.create(engine, blocks, w.gate!) : undefined;
     return new FeedForward(engine, w.activation, Linear.create(engine, blocks, w.up), gate, Linear.create(engine, blocks, w.down));
   }
 
@@ -31,18 +34,18 @@ export class FeedForward {
     return this.up.outFeatures;
   }
 
-  /** residual (m x d, stride ldr) += ffn(x (m x d, stride ldx)). Intermediate in scratch. */
-  async run(m: number, x: number, ldx: number, residual: number, ldr: number): Promise<void> {
+  /** residual (m x d, stride ldr) += ffn(x (m x d, stride ldx)) (= when not `accumulate`). Intermediate in scratch. */
+  async run(m: number, x: number, ldx: number, residual: number, ldr: number, accumulate = true): Promise<void> {
     const f = this.hidden;
     const h = this.engine.scratch.alloc(m * f * 4);
     if (this.gate) {
       const g = this.engine.scratch.alloc(m * f * 4);
       await this.gate.run({ m, a: x, lda: ldx, c: g, ldc: f });
       await this.up.run({ m, a: x, lda: ldx, c: h, ldc: f });
-      await runElementwise(this.engine, "f32_swiglu", m * f, [g, h, h]);
+      await runElementwise(this.engine, this.activation === "geglu" ? "f32_geglu" : "f32_swiglu", m * f, [g, h, h]);
     } else {
       await this.up.run({ m, a: x, lda: ldx, c: h, ldc: f, act: this.activation as "relu" | "gelu" | "gelu_tanh" });
     }
-    await this.down.run({ m, a: h, lda: f, c: residual, ldc: ldr, accumulate: true });
+    await this.down.run({ m, a: h, lda: f, c: residual, ldc: ldr, accumulate });
   }
 }

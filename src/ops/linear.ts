@@ -1,7 +1,8 @@
 import { ACT_GELU, ACT_GELU_TANH, ACT_NONE, ACT_RELU, ACT_SILU, GEMM_ACCUMULATE } from "../kernels/exports.js";
 import { kernelsOf } from "../kernels/bindings.js";
 import { ShapeError } from "../errors.js";
-import { QUANT_BLOCK_VALUES, type QuantizedMatrix, type QuantType } from "../formats/quant_blocks.js";
+import { isKQuant } from "../formats/kquant_blocks.js";
+import { blockValues, QUANT_BLOCK_VALUES, quantBytes, type QuantizedMatrix, type QuantType } from "../formats/quant_blocks.js";
 import type { Engine } from "../runtime/engine.js";
 import { splitRange, taskCount } from "./parallel.js";
 import type { WeightBlocks } from "./weight_blocks.js";
@@ -16,7 +17,7 @@ const ACT_CODE: Record<LinearActivation, number> = {
 /** A dense weight as stored in a checkpoint. */
 export interface LinearWeights {
   /**
-   * out x in (torch nn.Linear), or in x out when `inOut` (HF GPT-2 Conv1D); or q8_0 / q4_0
+   * out x in (torch nn.Linear), or in x out when `inOut` (HF GPT-2 Conv1D); or quantized
    * blocks (GGUF layout, rows = out, cols = in, never `inOut`), run by the quantized kernels.
    */
   weight: Float32Array | QuantizedMatrix;
@@ -42,10 +43,13 @@ export interface LinearRun {
   accumulate?: boolean;
 }
 
-/** Where a quantized linear's repacked weight lives (see q8_0_repack in kernels/exports.ts). */
+/**
+ * Where a quantized linear's weight lives: q8_0 / q4_0 repacked (see q8_0_repack in
+ * kernels/exports.ts), the k-quants' super-blocks as the file stores them (scales 0).
+ */
 interface QuantPacked {
   type: QuantType;
-  /** Packed quants and f32 scales (byte offsets). */
+  /** Packed quants and f32 scales, or the k-quant blocks (byte offsets). */
   quants: number;
   scales: number;
 }
@@ -54,8 +58,8 @@ interface QuantPacked {
 const QUANT_ROWS = 8;
 
 /**
- * y = act(x W^T + b) [+ y]: the weight is packed once (f32_gemm_pack_bt, or q8_0/q4_0 repack)
- * into the weights region; each run is one GEMM (or GEMV for one row) split over tasks by
+ * y = act(x W^T + b) [+ y]: the weight is packed once (f32_gemm_pack_bt, or q8_0/q4_0 repack;
+ * k-quant blocks are copied as they are) into the weights region; each run is one GEMM (or GEMV for one row) split over tasks by
  * rows or panels. Quantized weights quantize x per block of 32 first (q8_quantize_rows) and
  * split by output rows only.
  */
@@ -93,14 +97,23 @@ export class Linear {
     return new Linear(engine, k, n, packed, bias, kern.f32_gemm_nr());
   }
 
-  /** Repacks GGUF q8_0 / q4_0 blocks into the kernels' layout (the raw blocks are staged and released). */
+  /** Repacks GGUF q8_0 / q4_0 blocks into the kernels' layout (the raw blocks are staged and released); k-quant blocks are copied as stored. */
   private static createQuantized(engine: Engine, blocks: WeightBlocks, w: LinearWeights, q: QuantizedMatrix): Linear {
     const { inFeatures: k, outFeatures: n } = w;
     if (q.rows !== n || q.cols !== k) throw new ShapeError(`linear ${q.type} weight: expected ${n} x ${k}, found ${q.rows} x ${q.cols}`);
-    if (k % QUANT_BLOCK_VALUES !== 0) throw new ShapeError(`linear ${q.type} weight: expected in features a multiple of ${QUANT_BLOCK_VALUES}, found ${k}`);
+    const per = blockValues(q.type);
+    if (k % per !== 0) throw new ShapeError(`linear ${q.type} weight: expected in features a multiple of ${per}, found ${k}`);
     if (w.inOut) throw new ShapeError(`linear ${q.type} weight: expected out x in blocks, found inOut (Conv1D) layout`);
     if (w.bias && w.bias.length !== n) throw new ShapeError(`linear bias: expected ${n} values, found ${w.bias.length}`);
+    const need = quantBytes(q.type, n, k);
+    if (q.blocks.byteLength !== need) throw new ShapeError(`linear ${q.type} weight: expected ${need} bytes of blocks, found ${q.blocks.byteLength}`);
     const kern = kernelsOf(engine);
+    const bias = () => (w.bias ? blocks.upload(w.bias) : 0);
+    if (isKQuant(q.type)) {
+      const stored = blocks.alloc(need);
+      engine.mem.u8.set(q.blocks, stored);
+      return new Linear(engine, k, n, 0, bias(), kern.f32_gemm_nr(), { type: q.type, quants: stored, scales: 0 });
+    }
     const q8 = q.type === "q8_0";
     const quants = blocks.alloc(q8 ? kern.q8_0_quant_bytes(n, k) : kern.q4_0_quant_bytes(n, k));
     const scales = blocks.alloc(kern.q_scale_bytes(n, k));
@@ -109,8 +122,7 @@ export class Linear {
     if (q8) kern.q8_0_repack(n, k, raw, quants, scales);
     else kern.q4_0_repack(n, k, raw, quants, scales);
     blocks.release(raw);
-    const bias = w.bias ? blocks.upload(w.bias) : 0;
-    return new Linear(engine, k, n, 0, bias, kern.f32_gemm_nr(), { type: q.type, quants, scales });
+    return new Linear(engine, k, n, 0, bias(), kern.f32_gemm_nr(), { type: q.type, quants, scales });
   }
 
   /** The quantized run: x rows to int8 blocks in scratch, then GEMV/GEMM split by rows of W. */
@@ -121,11 +133,20 @@ export class Linear {
     const kern = kernelsOf(this.engine);
     const xq = this.engine.scratch.alloc(m * kern.q8_xq_bytes(k));
     kern.q8_quantize_rows(m, k, r.a, r.lda, xq);
+    const ranges = splitRange(n, taskCount(this.engine, 2 * m * n * k, Math.ceil(n / QUANT_ROWS)), QUANT_ROWS);
+    const bias = (j0: number) => (this.bias ? this.bias + j0 * 4 : 0);
+    if (isKQuant(q.type)) {
+      // Stored rows: a row range [j0, ..) of W starts at byte j0 * the bytes of one row.
+      const row = quantBytes(q.type, 1, k);
+      await this.engine.runTasks(m === 1 ? `${q.type}_gemv` : `${q.type}_gemm`, ranges.map(([j0, j1]) => m === 1
+        ? [j1 - j0, k, xq, q.quants + j0 * row, r.c + j0 * 4, bias(j0), flags]
+        : [m, j1 - j0, k, xq, q.quants + j0 * row, r.c + j0 * 4, r.ldc, bias(j0), flags]));
+      return;
+    }
     // Byte offsets of a row range [j0, ..) of W, j0 a multiple of 8 (a panel boundary).
     const quantRow = q.type === "q8_0" ? k : k / 2;
     const scaleRow = (k / QUANT_BLOCK_VALUES) * 4;
-    const ranges = splitRange(n, taskCount(this.engine, 2 * m * n * k, Math.ceil(n / QUANT_ROWS)), QUANT_ROWS);
-    const at = (j0: number) => [q.quants + j0 * quantRow, q.scales + j0 * scaleRow, r.c + j0 * 4, this.bias ? this.bias + j0 * 4 : 0];
+    const at = (j0: number) => [q.quants + j0 * quantRow, q.scales + j0 * scaleRow, r.c + j0 * 4, bias(j0)];
     if (m === 1) {
       const name = q.type === "q8_0" ? "q8_0_gemv" : "q4_0_gemv";
       await this.engine.runTasks(name, ranges.map(([j0, j1]) => {

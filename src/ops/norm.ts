@@ -30,6 +30,20 @@ export class Norm {
     return new Norm(engine, w.kind, n, blocks.upload(w.weight), w.bias ? blocks.upload(w.bias) : 0, w.eps);
   }
 
+  /** In place over `heads` groups of n columns per row (rows x heads x n, row stride ld): per-head q/k norms. */
+  async runHeads(rows: number, heads: number, x: number, ld: number): Promise<void> {
+    if (this.kind !== "rmsnorm") throw new ShapeError("per-head norms: expected rmsnorm, found layernorm");
+    const ranges = splitRange(rows, taskCount(this.engine, rows * heads * this.n * 8, rows));
+    const tasks: number[][] = [];
+    for (let h = 0; h < heads; h++) {
+      for (const [a, b] of ranges) {
+        const at = x + (a * ld + h * this.n) * 4;
+        tasks.push([b - a, this.n, at, ld, this.gamma, at, ld, this.eps]);
+      }
+    }
+    await this.engine.runTasks("f32_rmsnorm", tasks);
+  }
+
   /** out (rows x n, stride ldo) = norm(x (rows x n, stride ldx)); out may be x. */
   async run(rows: number, x: number, ldx: number, out: number, ldo: number): Promise<void> {
     const ranges = splitRange(rows, taskCount(this.engine, rows * this.n * 8, rows));

@@ -26,10 +26,10 @@ export function splitRange(n: number, parts: number, align = 1): Array<[number, 
   return out;
 }
 
-/** Runs an elementwise kernel `name(n, ...ptrs)` over n floats, split into contiguous chunks. */
-export async function runElementwise(engine: Engine, name: string, n: number, ptrs: number[]): Promise<void> {
+/** Runs an elementwise kernel `name(n, ...ptrs, ...params)` over n floats, split into contiguous chunks. */
+export async function runElementwise(engine: Engine, name: string, n: number, ptrs: number[], params: number[] = []): Promise<void> {
   const ranges = splitRange(n, taskCount(engine, n * 4, Math.ceil(n / 1024)), 16);
-  await engine.runTasks(name, ranges.map(([a, b]) => [b - a, ...ptrs.map((p) => p + a * 4)]));
+  await engine.runTasks(name, ranges.map(([a, b]) => [b - a, ...ptrs.map((p) => p + a * 4), ...params]));
 }
 
 /** Copies `n` int32 values into scratch and returns their byte offset. */

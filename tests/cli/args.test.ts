@@ -16,6 +16,12 @@ describe("parseCli", () => {
     expect(a).toMatchObject({ command: "generate", text: ["once upon"], threads: 2, simd: "strict", topP: 0.9, topK: 40, seed: 7, maxTokens: 5, json: true });
   });
 
+  it("reads --stop as a list of ids, --max-positions and --tokenizer", () => {
+    const a = parseCli(["generate", "hi", "--model", "m.bin", "--tokenizer", "tok512.bin", "--stop", "1, 2", "--max-positions", "64"]);
+    expect(a).toMatchObject({ model: "m.bin", tokenizer: "tok512.bin", stop: [1, 2], maxPositions: 64 });
+    expect(parseCli(["generate", "hi"]).stop).toBeUndefined();
+  });
+
   it.each([
     [["--threads", "0"], /--threads: expected an integer 1..256, found "0"/],
     [["--simd", "avx"], /--simd: expected auto\|strict\|relaxed\|scalar/],
@@ -24,6 +30,10 @@ describe("parseCli", () => {
     [["--beam", "x"], /--beam/],
     [["--bogus"], /bogus/],
     [["generate"], /expected a prompt/],
+    [["generate", "x", "--stop", "1,,2"], /--stop: expected an integer 0\.\.\d+, found ""/],
+    [["generate", "x", "--stop", "-1"], /--stop/],
+    [["generate", "x", "--max-positions", "1"], /--max-positions: expected an integer 2\.\./],
+    [["generate", "x", "--tokenizer", "t.bin"], /--tokenizer: expected --model PATH too/],
   ])("rejects %j", (argv, msg) => {
     expect(() => parseCli(argv as string[])).toThrow(ArgumentError);
     expect(() => parseCli(argv as string[])).toThrow(msg);

@@ -23,8 +23,10 @@ describe("simdformer CLI", () => {
     expect(text).toContain("build simd ·");
     for (const s of DEMO_SENTENCES) expect(text).toContain(s);
     expect(text).toContain("我喜欢深度学习");
-    expect(text.match(/decode [\d,]+ tok\/s/g)).toHaveLength(DEMO_SENTENCES.length);
-    expect(text).not.toContain("\x1b[");
+    // The speed figures go to stderr: stdout is only the translations.
+    expect(text).not.toMatch(/tok\/s/);
+    expect(t.err.join("").match(/decode [\d,]+ tok\/s/g)).toHaveLength(DEMO_SENTENCES.length);
+    expect(text + t.err.join("")).not.toContain("\x1b[");
   });
 
   it("says which words it did not know", async () => {
@@ -48,6 +50,26 @@ describe("simdformer CLI", () => {
     const t = io();
     expect(await runCli(argv as string[], t)).toBe(code);
     expect(t.err.join("")).toMatch(msg);
+  });
+
+  it("a closed stdout (EPIPE) ends the run quietly with status 0; other write errors still fail", async () => {
+    const epipe = Object.assign(new Error("write EPIPE"), { code: "EPIPE" });
+    for (const [argv, fine] of [[["--threads", "1", "I like deep learning"], 1], [["info", "--threads", "1"], 1], [["--help"], 0]] as const) {
+      const t = io();
+      let writes = 0;
+      t.stdout.write = () => {
+        if (++writes > fine) throw epipe; // the reader went away after `fine` writes
+        return true;
+      };
+      expect(await runCli([...argv], t), argv.join(" ")).toBe(0);
+      expect(t.err.join("")).not.toMatch(/EPIPE|error/);
+    }
+    const t = io();
+    t.stdout.write = () => {
+      throw Object.assign(new Error("write ENOSPC"), { code: "ENOSPC" });
+    };
+    expect(await runCli(["--threads", "1", "I like deep learning"], t)).toBe(1);
+    expect(t.err.join("")).toMatch(/ENOSPC/);
   });
 
   it("prints usage for --help and the version for --version", async () => {

@@ -1,8 +1,9 @@
 // Damaged model files: each defect is a ModelFormatError naming the file, the field, and the
 // expected vs found value; a bounded byte-mutation fuzz over every fixture shows that any
 // outcome is a correct load or that typed error (never a RangeError, a hang or a wrong read).
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ModelFormatError, SimdformerError } from "../../src/errors.js";
+import { ModelFormatError, SimdformerError, UnsupportedFeatureError } from "../../src/errors.js";
 import { type ModelFiles, openModel } from "../../src/formats/detect.js";
 import { parseGguf } from "../../src/formats/gguf.js";
 import { ggufConfig } from "../../src/formats/gguf_model.js";
@@ -10,6 +11,9 @@ import { parseLlama2cTokenizer } from "../../src/formats/llama2c.js";
 import { loadWeights } from "../../src/model/weights.js";
 import { Rng } from "../../src/util/rng.js";
 import { fixtureBytes, fixtureDir, type GgufKv, metadataGguf } from "./fixtures.js";
+
+/** A tests/fixtures/gguf/ file (tools/gguf_models.py). */
+const fixtureBytesGguf = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/gguf/${name}`, import.meta.url)));
 
 const enc = new TextEncoder();
 
@@ -100,10 +104,11 @@ describe("GGUF defects", () => {
     const at = tensorInfoAt(good, "blk.0.attn_q.weight");
     const t99 = copy(good);
     dv(t99).setUint32(at.type, 99, true);
-    expect(formatError(() => openModel(t99, F))).toMatchObject({ field: 'tensor "blk.0.attn_q.weight" type', expected: "F32, F16, BF16, Q8_0, Q4_0, Q4_K or Q6_K", found: "unknown ggml type 99" });
+    expect(formatError(() => openModel(t99, F))).toMatchObject({ field: 'tensor "blk.0.attn_q.weight" type', expected: "F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K", found: "unknown ggml type 99" });
     const k4 = copy(good);
-    dv(k4).setUint32(at.type, 13, true);
-    expect(formatError(() => openModel(k4, F)).found).toBe("Q5_K (ggml type 13, not supported)");
+    dv(k4).setUint32(at.type, 11, true);
+    expect(() => openModel(k4, F)).toThrow(UnsupportedFeatureError);
+    expect(() => openModel(k4, F)).toThrow('tensor "blk.0.attn_q.weight" type: Q3_K (ggml type 11) is not supported');
     const mis = copy(good);
     dv(mis).setBigUint64(at.offset, dv(good).getBigUint64(at.offset, true) + 4n, true);
     expect(formatError(() => openModel(mis, F))).toMatchObject({ field: 'tensor "blk.0.attn_q.weight" offset', expected: "a multiple of 64 (general.alignment)" });
@@ -120,9 +125,9 @@ describe("GGUF defects", () => {
     expect(formatError(() => openModel(replaceBytes(good, "blk.1.ffn_up.weight", "blk.1.ffn_uq.weight"), F)))
       .toMatchObject({ field: 'tensor "blk.1.ffn_up.weight"', expected: "present, shape [64,32]", found: "missing" });
     expect(formatError(() => openModel(replaceBytes(good, "llama.embedding_length", "llama.embedding_lengtx"), F)))
-      .toMatchObject({ field: 'metadata "llama.embedding_length"', expected: "an integer >= 1", found: "missing" });
+      .toMatchObject({ field: 'metadata "llama.embedding_lengtx"', expected: "absent (not a llama setting this loader implements)", found: "32" });
     expect(formatError(() => openModel(replaceBytes(good, "\u0005\u0000\u0000\u0000\u0000\u0000\u0000\u0000llama", "\u0005\u0000\u0000\u0000\u0000\u0000\u0000\u0000mamba"), F)))
-      .toMatchObject({ field: 'metadata "general.architecture"', expected: '"llama"', found: '"mamba"' });
+      .toMatchObject({ field: 'metadata "general.architecture"', expected: '"llama" | "qwen2" | "qwen3" | "gemma" | "gemma2" | "phi3" | "gpt2"', found: '"mamba"' });
     // A broken tokenizer leaves the weights loadable: the error is kept for when a tokenizer is needed.
     const noScores = openModel(replaceBytes(good, "tokenizer.ggml.scores", "tokenizer.ggml.scorez"), F);
     expect(noScores.tokenizer).toBeUndefined();
@@ -143,6 +148,29 @@ describe("GGUF defects", () => {
     expect(formatError(() => config([["llama.attention.head_count", { u32: 5 }]]))).toMatchObject({ field: 'metadata "llama.attention.head_count"', found: "5" });
     // The same key twice is refused by the parser.
     expect(formatError(() => parseGguf(metadataGguf([...base, ["llama.block_count", { u32: 3 }]]), "m.gguf"))).toMatchObject({ field: 'metadata "llama.block_count"', found: "a duplicate" });
+  });
+
+  it("architectures beyond llama: their keys map, unknown keys and missing arch tensors are refused by name", () => {
+    const base = (arch: string): Array<[string, GgufKv]> => [
+      ["general.architecture", { str: arch }], [`${arch}.embedding_length`, { u32: 64 }], [`${arch}.attention.head_count`, { u32: 4 }],
+      [`${arch}.feed_forward_length`, { u32: 128 }], [`${arch}.block_count`, { u32: 2 }], [`${arch}.context_length`, { u32: 64 }],
+      [`${arch}.vocab_size`, { u32: 100 }],
+    ];
+    const config = (arch: string, extra: Array<[string, GgufKv]> = []) => ggufConfig(parseGguf(metadataGguf([...base(arch), ...extra]), "m.gguf"));
+    // llama.cpp's defaults when a key is absent: gemma2's soft-caps 50 / 30 and window 4096 on even layers.
+    expect(config("gemma2")).toMatchObject({ activation: "geglu", embed_scale: true, post_norms: true, attention_softcap: 50, final_softcap: 30, sliding_window: 4096, sliding_window_global_every: 2, rope_interleaved: false });
+    expect(config("qwen2")).toMatchObject({ attention_bias: true, attention_out_bias: false, rope_interleaved: false });
+    expect(config("qwen3")).toMatchObject({ qk_norm: true, attention_bias: false });
+    expect(config("gpt2", [["gpt2.attention.layer_norm_epsilon", { f32: 1e-5 }]])).toMatchObject({ norm: "layernorm", norm_bias: true, positions: "learned", activation: "gelu_tanh", ffn_bias: true });
+    // A mixture of experts would load as a dense model without a word: refused by its key.
+    expect(formatError(() => config("llama", [["llama.expert_count", { u32: 8 }]]))).toMatchObject({ field: 'metadata "llama.expert_count"', expected: "absent (not a llama setting this loader implements)", found: "8" });
+    expect(formatError(() => config("gemma2", [["gemma2.attn_logit_softcapping", { f32: -1 }]]))).toMatchObject({ field: 'metadata "gemma2.attn_logit_softcapping"', expected: "a number > 0" });
+    const qwen3 = fixtureBytesGguf("qwen3_f32.gguf");
+    expect(formatError(() => openModel(replaceBytes(qwen3, "blk.1.attn_k_norm.weight", "blk.1.attn_k_morm.weight"), "qwen3_f32.gguf")))
+      .toMatchObject({ field: 'tensor "blk.1.attn_k_norm.weight"', expected: "present, shape [16]", found: "missing" });
+    const phi3 = fixtureBytesGguf("phi3_f32.gguf");
+    expect(formatError(() => openModel(replaceBytes(phi3, "blk.0.ffn_up.weight", "blk.0.ffn_uq.weight"), "phi3_f32.gguf")))
+      .toMatchObject({ field: 'tensor "blk.0.ffn_up.weight"', expected: "present, shape [256,64]", found: "missing" });
   });
 
   it("metadata of every value type is read (u8 .. f64, bool, strings, nested arrays)", () => {
@@ -242,6 +270,7 @@ describe("byte-mutation fuzz: a correct load or a ModelFormatError, nothing else
   const cases: Array<[string, () => ModelFiles, string]> = [
     ["llama.gguf", () => ({ files: { "llama.gguf": fixtureBytes("llama.gguf") } }), "llama.gguf"],
     ["llama_q.gguf", () => ({ files: { "llama_q.gguf": fixtureBytes("llama_q.gguf") } }), "llama_q.gguf"],
+    ["kquant_llama.gguf (Q4_K / Q5_K / Q6_K)", () => ({ files: { "kquant_llama.gguf": fixtureBytes("kquant_llama.gguf") } }), "kquant_llama.gguf"],
     ["llama2.c model.bin", () => fixtureDir("llama2c"), "model.bin"],
     ["llama2.c tokenizer.bin", () => fixtureDir("llama2c"), "tokenizer.bin"],
     ["HF model.safetensors", () => fixtureDir("llama"), "model.safetensors"],

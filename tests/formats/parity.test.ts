@@ -134,12 +134,12 @@ describe("Runtime.loadModel in every format", () => {
     const ids: number[][] = [];
     for (const s of sources) {
       const tm = await rt.loadModel(s);
-      const t = await tm.translate("the cat sat on", { maxNewTokens: 12 });
+      const t = await tm.translate("the cat sat on", { maxNewTokens: 12, stop: [2] });
       texts.push(t.text);
       ids.push(t.ids);
       tm.dispose();
     }
-    // The prompt is the fixture's (bos + "the cat sat on"), so the ids are torch's greedy continuation up to eos.
+    // The prompt is the fixture's (bos + "the cat sat on"), so the ids are torch's greedy continuation up to eos (2).
     const want = ref.meta.llama.greedy;
     const stop = want.indexOf(2);
     expect(ids[0]).toEqual(stop >= 0 ? want.slice(0, stop) : want);

@@ -2,7 +2,7 @@
 // strict SIMD == scalar to the bit, and the quantized Linear op against the float one over
 // the dequantized weight (1 and many rows, 1/2/3 threads bit-identical).
 import { afterAll, describe, expect, it } from "vitest";
-import { dequantizeMatrix, quantizeMatrix, quantRows, type QuantType } from "../../src/formats/quant_blocks.js";
+import { type Block32Type, dequantizeMatrix, quantizeMatrix, quantRows, type QuantType } from "../../src/formats/quant_blocks.js";
 import { f16ToF32, f32ToF16 } from "../../src/formats/safetensors.js";
 import { createRuntime, type Runtime } from "../../src/index.js";
 import { repackStaged, unpackQuant } from "../../src/kernels/entries/quant.js";
@@ -78,7 +78,7 @@ describe("repack", () => {
 });
 
 /** Runs `type` GEMM/GEMV on one build and returns the output bits. */
-async function productOn(build: "scalar" | "simd", type: QuantType, m: number, n: number, k: number): Promise<Float32Array> {
+async function productOn(build: "scalar" | "simd", type: Block32Type, m: number, n: number, k: number): Promise<Float32Array> {
   const rt = await runtime({ build, threads: 1 });
   const e = rt.engine;
   const kern = rt.kernels;

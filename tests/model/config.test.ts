@@ -30,7 +30,7 @@ describe("model config", () => {
     expect(fails({ ...base, d_model: undefined })).toBe("c.json: d_model: expected an integer >= 1, found missing");
     expect(fails({ ...base, n_heads: 6 })).toBe("c.json: n_heads: expected a divisor of d_model 64, found 6");
     expect(fails({ ...base, n_kv_heads: 3 })).toBe("c.json: n_kv_heads: expected a divisor of n_heads 8, found 3");
-    expect(fails({ ...base, activation: "tanh" })).toMatch(/activation: expected "relu" \| "gelu" \| "gelu_tanh" \| "swiglu", found "tanh"/);
+    expect(fails({ ...base, activation: "tanh" })).toMatch(/activation: expected "relu" \| "gelu" \| "gelu_tanh" \| "swiglu" \| "geglu", found "tanh"/);
     expect(fails({ ...base, vocab_size: undefined })).toMatch(/vocab_size: expected an integer >= 1, found missing/);
     expect(fails({ ...base, arch: "encoder-decoder", encoder_layers: 1, src_vocab_size: 3 })).toMatch(/tgt_vocab_size/);
     expect(fails({ ...base, encoder_layers: 2 })).toBe('c.json: encoder_layers: expected 0 for arch "decoder", found 2');

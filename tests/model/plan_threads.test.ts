@@ -1,6 +1,8 @@
 import { it, expect } from "vitest";
 import { createRuntime, Model } from "../../src/index.js";
 import { loadFixture } from "./helpers.js";
+import { openModel } from "../../src/formats/detect.js";
+import { fixtureBytes } from "../formats/fixtures.js";
 
 // Decode plans run on every thread with barriers: logits bit-identical for 1, 2 and 3 threads.
 async function steps(name: string, threads: number, batch: number): Promise<number[][]> {
@@ -49,4 +51,33 @@ it("an idle runtime uses no measurable CPU 1 s after decoding; dispose() leaves 
   rt.dispose();
   await new Promise((r) => setTimeout(r, 300));
   expect(process.getActiveResourcesInfo().length).toBeLessThanOrEqual(before);
+});
+
+// The k-quant kernels are not in the plan table yet: the plan is refused (reason kept) and the op path runs.
+it("a k-quant GGUF decoder falls back to the op path, equal to it, at 1 and 2 threads", async () => {
+  const bytes = fixtureBytes("kquant_llama.gguf");
+  const runs: number[][][] = [];
+  for (const threads of [1, 2]) {
+    const rt = await createRuntime({ build: threads > 1 ? "simd-shared" : "simd", threads });
+    try {
+      const o = openModel(bytes, "kquant_llama.gguf");
+      const model = Model.fromTensors(rt, o.config, o.tensors);
+      const st = await model.startDecoding({});
+      const ref = await model.startDecoding({});
+      await model.decodeStep(st, [[1, 2, 3]]);
+      await model.decodeStep(ref, [[1, 2, 3]], { capture: () => {} });
+      const out: number[][] = [];
+      for (let t = 0; t < 3; t++) {
+        const a = Array.from(await model.decodeStep(st, [[4 + t]]));
+        expect(a).toEqual(Array.from(await model.decodeStep(ref, [[4 + t]], { capture: () => {} })));
+        out.push(a);
+      }
+      expect(st.plan?.refused).toMatch(/q[456]_k_gem[mv] cannot run in a plan/);
+      expect(st.plan?.step).toBeNull();
+      runs.push(out);
+    } finally {
+      rt.dispose();
+    }
+  }
+  expect(runs[1]).toEqual(runs[0]);
 });

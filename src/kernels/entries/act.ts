@@ -80,12 +80,52 @@ const swiglu: KernelEntry = {
   tolerance: { abs: 0, rel: 1e-6 },
 };
 
+const geluTanh = (x: number) => x * sigmoid(2 * Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3));
+
+const geglu: KernelEntry = {
+  name: "f32_geglu",
+  tile: { n: 4 },
+  shapes: axisSizes(4).map((n) => ({ n })),
+  benchShapes: [{ n: 1 }, { n: 65536 }],
+  flops: () => 0,
+  makeCase: (d, rng) => ({ dims: d, inputs: { gate: rng.f32(d.n, -10, 10), up: rng.f32(d.n, -2, 2) }, params: {} }),
+  reference: (c) => Float64Array.from(c.inputs.gate, (g, i) => geluTanh(g) * c.inputs.up[i]),
+  run(k, engine, c) {
+    const p = stage(engine, { ...c.inputs, out: new Float32Array(c.dims.n) });
+    k.f32_geglu(c.dims.n, p.gate, p.up, p.out);
+    return readF32(engine, p.out, c.dims.n);
+  },
+  // Relative to the largest |output|, with GELU's negative-side growth (as f32_gelu_tanh).
+  tolerance: { abs: 0, rel: 1e-6 },
+  errorScale: (c) => c.inputs.gate.reduce((m, g, i) => Math.max(m, Math.abs(geluTanh(g) * c.inputs.up[i]) * geluCond(g)), 0),
+};
+
+const softcap: KernelEntry = {
+  name: "f32_softcap",
+  tile: { n: 8 },
+  shapes: axisSizes(8).map((n) => ({ n })),
+  benchShapes: [{ n: 1 }, { n: 65536 }],
+  flops: () => 0,
+  // Inputs from well inside the cap to far past it (tanh saturated), cap and scale as Gemma 2's.
+  makeCase: (d, rng) => ({ dims: d, inputs: { x: rng.f32(d.n, -200, 200) }, params: { scale: 0.125, cap: 10 } }),
+  reference: (c) => Float64Array.from(c.inputs.x, (x) => c.params.cap * Math.tanh((c.params.scale * x) / c.params.cap)),
+  run(k, engine, c) {
+    const p = stage(engine, { ...c.inputs, out: new Float32Array(c.dims.n) });
+    k.f32_softcap(c.dims.n, p.x, p.out, c.params.scale, c.params.cap);
+    return readF32(engine, p.out, c.dims.n);
+  },
+  // tanh is within ~2 ulp (math.ts), plus the f32 rounding of scale / cap and of the product.
+  tolerance: { abs: 0, rel: 1e-6 },
+};
+
 /** Activations (assembly/f32_act.ts). */
 export const ACT_KERNELS: KernelEntry[] = [
   unary("f32_relu", (x) => Math.max(x, 0), 0),
   unary("f32_gelu", (x) => 0.5 * x * erfc64(-x / Math.SQRT2), 1e-6, geluCond),
   // x/2 (1 + tanh u) written as x sigmoid(2u): the same number without cancellation for x << 0.
-  unary("f32_gelu_tanh", (x) => x * sigmoid(2 * Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)), 1e-6, geluCond),
+  unary("f32_gelu_tanh", geluTanh, 1e-6, geluCond),
   unary("f32_silu", (x) => x * sigmoid(x), 1e-6, (x) => (x < 0 ? 1 - x : 1)),
   swiglu,
+  geglu,
+  softcap,
 ];

@@ -1,4 +1,4 @@
-import { dequantizeMatrix, quantizeMatrix, type QuantType } from "../../formats/quant_blocks.js";
+import { type Block32Type, dequantizeMatrix, quantizeMatrix, type QuantType } from "../../formats/quant_blocks.js";
 import type { Engine } from "../../runtime/engine.js";
 import type { Rng } from "../../util/rng.js";
 import { readF32 } from "../bindings.js";
@@ -19,19 +19,22 @@ import { type Dims, type KernelCase, type KernelEntry, stage } from "../kernel_e
 /** Rows per panel of the packed layout (the kernels combine half a panel, 4 rows, at a time). */
 const PR = 8;
 const QR = 4;
-const GUARD = 4;
 
 /** GGUF bytes staged through the Float32Array-only case inputs (the bits are copied, not converted). */
-function bytesAsF32(b: Uint8Array): Float32Array {
+export function bytesAsF32(b: Uint8Array): Float32Array {
   const f = new Float32Array(Math.ceil(b.byteLength / 4));
   new Uint8Array(f.buffer).set(b);
   return f;
 }
 
-const ldx = (d: Dims) => d.k + 5;
-const ldc = (d: Dims) => d.n + 3;
+/** Row strides of x and C in the cases (not the widths: the kernels must honour them). */
+export const ldx = (d: Dims) => d.k + 5;
+export const ldc = (d: Dims) => d.n + 3;
+/** Floats after a GEMV's y that must stay NaN. */
+export const GUARD = 4;
 
-function makeQuantCase(type: QuantType, d: Dims, rng: Rng): KernelCase {
+/** A case of a quantized product: W quantized to `type`, x in float (q8_quantize_rows quantizes it). */
+export function makeQuantCase(type: QuantType, d: Dims, rng: Rng): KernelCase {
   const w = rng.f32(d.n * d.k);
   const blocks = quantizeMatrix(type, w, d.n, d.k).blocks;
   const m = d.m ?? 1;
@@ -96,14 +99,15 @@ function quantReference(c: KernelCase): { out: Float64Array; bound: number } {
 }
 
 const refs = new WeakMap<KernelCase, ReturnType<typeof quantReference>>();
-function cachedReference(c: KernelCase) {
+/** The float64 reference of a quantized-product case and its error bound, computed once per case. */
+export function cachedReference(c: KernelCase) {
   let r = refs.get(c);
   if (!r) refs.set(c, (r = quantReference(c)));
   return r;
 }
 
 /** Stages the blocks and repacks them with the build's own repack; returns quants and scales pointers. */
-export function repackStaged(k: KernelExports, engine: Engine, type: QuantType, n: number, kk: number, blocksPtr: number) {
+export function repackStaged(k: KernelExports, engine: Engine, type: Block32Type, n: number, kk: number, blocksPtr: number) {
   const qBytes = type === "q8_0" ? k.q8_0_quant_bytes(n, kk) : k.q4_0_quant_bytes(n, kk);
   const quants = engine.scratch.alloc(qBytes);
   const scales = engine.scratch.alloc(k.q_scale_bytes(n, kk));
@@ -115,9 +119,9 @@ export function repackStaged(k: KernelExports, engine: Engine, type: QuantType, 
   return { quants, scales, qBytes };
 }
 
-const flagsOf = (d: Dims) => (d.act ?? ACT_NONE) | (d.acc ? GEMM_ACCUMULATE : 0);
+export const flagsOf = (d: Dims) => (d.act ?? ACT_NONE) | (d.acc ? GEMM_ACCUMULATE : 0);
 
-function quantProduct(type: QuantType, gemm: boolean): KernelEntry {
+function quantProduct(type: Block32Type, gemm: boolean): KernelEntry {
   const s = (n: number, k: number, extra: Dims = {}): Dims => (gemm ? { m: 3, n, k, ...extra } : { n, k, ...extra });
   const name = `${type}_${gemm ? "gemm" : "gemv"}` as const;
   return {
@@ -160,7 +164,7 @@ function quantProduct(type: QuantType, gemm: boolean): KernelEntry {
  * The repack itself: the packed quants and scales are read back through the documented
  * layout (src/kernels/exports.ts) and must give the GGUF blocks' values exactly, padding rows zero.
  */
-function repackEntry(type: QuantType): KernelEntry {
+function repackEntry(type: Block32Type): KernelEntry {
   return {
     name: `${type}_repack`,
     tile: { n: PR, k: 32 },
@@ -190,7 +194,7 @@ function repackEntry(type: QuantType): KernelEntry {
 }
 
 /** The values of a packed matrix (padded rows included), read through the documented layout. */
-export function unpackQuant(u8: Uint8Array, type: QuantType, n: number, k: number, quants: number, scales: number): Float32Array {
+export function unpackQuant(u8: Uint8Array, type: Block32Type, n: number, k: number, quants: number, scales: number): Float32Array {
   const nb = k / 32;
   const rows = Math.ceil(n / PR) * PR;
   const qb = type === "q8_0" ? 32 : 16;

@@ -1,0 +1,113 @@
+// Q4_K / Q5_K / Q6_K beyond the registry: the codec's round trip, strict SIMD == scalar to the
+// bit (their integer sums are exact and their f32 steps in one order), any alignment of the
+// stored blocks, and the k-quant Linear (blocks as stored) bit-identical on 1, 2 and 3 threads.
+import { afterAll, describe, expect, it } from "vitest";
+import { type KQuantType } from "../../src/formats/kquant_blocks.js";
+import { dequantizeMatrix, quantizeMatrix } from "../../src/formats/quant_blocks.js";
+import { createRuntime, type Runtime } from "../../src/index.js";
+import { Linear } from "../../src/ops/linear.js";
+import { WeightBlocks } from "../../src/ops/weight_blocks.js";
+import { Rng } from "../../src/util/rng.js";
+
+const TYPES = ["q4_k", "q5_k", "q6_k"] as const;
+
+const live: Runtime[] = [];
+async function runtime(opts: Parameters<typeof createRuntime>[0]): Promise<Runtime> {
+  const rt = await createRuntime(opts);
+  live.push(rt);
+  return rt;
+}
+afterAll(() => {
+  for (const rt of live.splice(0)) rt.dispose();
+});
+
+describe("k-quant codec", () => {
+  // Levels: 16 (Q4_K), 32 (Q5_K) per sub-block of 32 between its min and max; 64 (Q6_K) per 16
+  // values around zero. The 6-bit / int8 scales round the step, so allow one step plus that rounding.
+  it.each(TYPES)("%s round trip stays within about one step of each sub-block", (type) => {
+    const rng = new Rng(8);
+    const [rows, cols] = [3, 512];
+    const w = rng.f32(rows * cols, -1, 1);
+    const back = dequantizeMatrix(quantizeMatrix(type, w, rows, cols));
+    const per = type === "q6_k" ? 16 : 32;
+    const levels = { q4_k: 15, q5_k: 31, q6_k: 32 }[type];
+    for (let b = 0; b < w.length; b += per) {
+      let lo = 0, hi = 0;
+      for (let i = b; i < b + per; i++) [lo, hi] = [Math.min(lo, w[i]), Math.max(hi, w[i])];
+      const step = type === "q6_k" ? Math.max(-lo, hi) / levels : (hi - lo) / levels;
+      for (let i = b; i < b + per; i++) expect(Math.abs(back[i] - w[i])).toBeLessThanOrEqual(1.6 * step + 1e-6);
+    }
+  });
+});
+
+/** `type` GEMV (m = 1) or GEMM on one build, W staged at `misalign` bytes past a 16-byte boundary. */
+async function productOn(build: "scalar" | "simd", type: KQuantType, m: number, n: number, k: number, misalign = 0): Promise<Float32Array> {
+  const rt = await runtime({ build, threads: 1 });
+  const e = rt.engine;
+  const kern = rt.kernels;
+  const rng = new Rng(11);
+  const blocks = quantizeMatrix(type, rng.f32(n * k), n, k).blocks;
+  const x = rng.f32(m * k, -2, 2);
+  const bias = rng.f32(n);
+  const pb = e.scratch.alloc(blocks.byteLength + 16) + misalign;
+  e.mem.u8.set(blocks, pb);
+  const px = e.scratch.alloc(m * k * 4);
+  e.mem.f32.set(x, px >> 2);
+  const xq = e.scratch.alloc(m * kern.q8_xq_bytes(k));
+  kern.q8_quantize_rows(m, k, px, k, xq);
+  const c = e.scratch.alloc(m * n * 4);
+  const pbias = e.scratch.alloc(n * 4);
+  e.mem.f32.set(bias, pbias >> 2);
+  if (m === 1) kern[`${type}_gemv`](n, k, xq, pb, c, pbias, 1);
+  else kern[`${type}_gemm`](m, n, k, xq, pb, c, n, pbias, 1);
+  const out = e.mem.f32.slice(c >> 2, (c >> 2) + m * n);
+  e.scratch.reset();
+  return out;
+}
+
+describe("strict SIMD and scalar agree to the bit", () => {
+  for (const type of TYPES) {
+    it.each([[1, 37, 512], [1, 1, 256], [5, 13, 768], [3, 8, 3328]])(`${type} m=%i n=%i k=%i`, async (m, n, k) => {
+      const [a, b] = [await productOn("scalar", type, m, n, k), await productOn("simd", type, m, n, k)];
+      expect(new Uint32Array(b.buffer)).toEqual(new Uint32Array(a.buffer));
+    });
+  }
+
+  it.each(TYPES)("%s reads its blocks at any byte alignment", async (type) => {
+    const aligned = await productOn("simd", type, 2, 9, 512);
+    for (const off of [1, 3, 7]) expect(new Uint32Array((await productOn("simd", type, 2, 9, 512, off)).buffer)).toEqual(new Uint32Array(aligned.buffer));
+  });
+});
+
+describe("k-quant Linear", () => {
+  const [n, k] = [45, 512];
+  const rng = new Rng(21);
+  const w = rng.f32(n * k);
+  const bias = rng.f32(n);
+
+  async function run(type: KQuantType, m: number, threads: number, x: Float32Array): Promise<Float32Array> {
+    const rt = await runtime({ threads });
+    const e = rt.engine;
+    const blocks = new WeightBlocks(e);
+    const weight = quantizeMatrix(type, w, n, k);
+    const lin = Linear.create(e, blocks, { weight, bias, inFeatures: k, outFeatures: n });
+    expect(lin.weightType).toBe(type);
+    const a = e.scratch.alloc(m * k * 4);
+    e.mem.f32.set(x, a >> 2);
+    const c = e.scratch.alloc(m * n * 4);
+    await lin.run({ m, a, lda: k, c, ldc: n, act: "relu" });
+    const out = e.mem.f32.slice(c >> 2, (c >> 2) + m * n);
+    e.scratch.reset();
+    blocks.dispose();
+    return out;
+  }
+
+  it.each(TYPES)("%s gives the same bits on 1, 2 and 3 threads", async (type) => {
+    for (const m of [1, 7]) {
+      const x = new Rng(4).f32(m * k);
+      const one = await run(type, m, 1, x);
+      expect(one.some((v) => v > 0)).toBe(true);
+      for (const threads of [2, 3]) expect(new Uint32Array((await run(type, m, threads, x)).buffer)).toEqual(new Uint32Array(one.buffer));
+    }
+  });
+});
