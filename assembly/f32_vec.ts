@@ -30,3 +30,14 @@ export function f32_dot(n: i32, a: usize, b: usize): f32 {
   }
   return s;
 }
+
+/**
+ * dst row r = src row r, n floats each (row strides lds, ldd): e.g. new keys and values into
+ * a KV cache inside a plan. Rows must not overlap. No alignment needed.
+ */
+export function f32_copy_rows(rows: i32, n: i32, src: usize, lds: i32, dst: usize, ldd: i32): void {
+  const bytes = <usize>n << 2;
+  for (let r = 0; r < rows; r++) {
+    memory.copy(dst + ((<usize>r * <usize>ldd) << 2), src + ((<usize>r * <usize>lds) << 2), bytes);
+  }
+}

@@ -15,3 +15,12 @@ export function f32_dot(n: i32, a: usize, b: usize): f32 {
   }
   return s;
 }
+
+/** Scalar twin of f32_copy_rows. */
+export function f32_copy_rows(rows: i32, n: i32, src: usize, lds: i32, dst: usize, ldd: i32): void {
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < n; i++) {
+      store<f32>(dst + ((<usize>r * <usize>ldd + <usize>i) << 2), load<f32>(src + ((<usize>r * <usize>lds + <usize>i) << 2)));
+    }
+  }
+}

@@ -1,6 +1,6 @@
 // Entry of the scalar build: the reference kernels, same names and ABI as ../index.ts.
 export { build_info } from "../build_info";
-export { f32_add, f32_dot } from "./f32_vec";
+export { f32_add, f32_dot, f32_copy_rows } from "./f32_vec";
 export {
   f32_gemm_nr, f32_gemm_packed_size, f32_gemm_pack_b, f32_gemm_pack_bt, f32_gemm, f32_gemv, f32_gemm_nt, f32_gemm_nn,
 } from "./f32_gemm";
@@ -14,4 +14,6 @@ export { f32_attention } from "./f32_attention";
 export { f32_additive_scores } from "./f32_additive";
 export { q8_0_quant_bytes, q4_0_quant_bytes, q_scale_bytes, q8_xq_bytes, q8_0_repack, q4_0_repack } from "../q_pack";
 export { q8_quantize_rows, q8k_quantize_rows, q8_0_gemv, q4_0_gemv, q8_0_gemm, q4_0_gemm } from "./q_gemv";
+export { run_plan, plan_kernel_argc } from "./plan_calls";
+export { plan_abort, plan_reset, plan_control_bytes } from "../plan";
 export { q4_k_gemv, q5_k_gemv, q6_k_gemv, q4_k_gemm, q5_k_gemm, q6_k_gemm } from "./qk_gemv";

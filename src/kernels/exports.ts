@@ -23,6 +23,8 @@ export interface KernelExports {
   f32_add(n: number, a: number, b: number, out: number): void;
   /** Dot product of two f32 vectors. */
   f32_dot(n: number, a: number, b: number): number;
+  /** dst row r = src row r, n floats each (row strides lds, ldd); rows must not overlap, any alignment. */
+  f32_copy_rows(rows: number, n: number, src: number, lds: number, dst: number, ldd: number): void;
 
   // --- GEMM / GEMV (f32_gemm.ts, f32_gemv.ts, pack.ts)
   /** Width in columns of one packed panel of B. */
@@ -145,6 +147,22 @@ export interface KernelExports {
   q8_0_gemm(m: number, n: number, k: number, xq: number, quants: number, scales: number, c: number, ldc: number, bias: number, flags: number): void;
   /** q8_0_gemm with W in q4_0. */
   q4_0_gemm(m: number, n: number, k: number, xq: number, quants: number, scales: number, c: number, ldc: number, bias: number, flags: number): void;
+
+  // --- plans (plan.ts, plan_calls.ts): a forward step as a list of the kernel calls above
+  /**
+   * Runs the plan at `plan` (written by src/runtime/plan.ts) as thread `thread` of `threads`;
+   * all threads call it on the same plan. `budget`: 1 ms parks one barrier may wait before
+   * returning 1 (yielded; call again to resume), 0 = no limit. Returns 0 done, 2 aborted.
+   */
+  run_plan(plan: number, thread: number, threads: number, budget: number): number;
+  /** Arguments of plan kernel id `kernel` (the order of PLAN_KERNELS), or -1 past the table. */
+  plan_kernel_argc(kernel: number): number;
+  /** Makes every thread running `plan` leave at its next barrier. */
+  plan_abort(plan: number): void;
+  /** Clears the plan's control block for `threads` threads (no thread may be in it). */
+  plan_reset(plan: number, threads: number): void;
+  /** Bytes of the control block of a plan run by `threads` threads. */
+  plan_control_bytes(threads: number): number;
   /**
    * y (N) = act(W . x + bias) [+ y] with W (N x K, K a multiple of 256) in Q4_K super-blocks exactly as
    * GGUF stores them (no repack; any alignment; a row range is itself a weight); x as q8k_quantize_rows made it.

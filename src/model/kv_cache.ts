@@ -75,6 +75,11 @@ export class KvCache implements KvStore {
     return this.caps[seq];
   }
 
+  /** Where every sequence's block is and how many positions it holds: plans are compiled for one layout. */
+  get layout(): string {
+    return `${this.ptrs.join(",")}/${this.caps.join(",")}`;
+  }
+
   /** Bytes of kv region held. */
   get bytes(): number {
     return this.caps.reduce((a, c) => a + this.blockBytes(c), 0);
@@ -131,21 +136,16 @@ export class KvCache implements KvStore {
   }
 
   /** @inheritdoc */
-  write(seq: number, layer: number, at: number, rows: number, k: number, v: number, ld: number): void {
+  writeTasks(seq: number, layer: number, at: number, rows: number, k: number, v: number, ld: number): number[][] {
     this.check(seq);
     if (at + rows > this.caps[seq]) throw new ShapeError(`KvCache.write: positions up to ${this.caps[seq]} reserved, found ${at + rows}`);
-    const f32 = this.engine.mem.f32;
     const hd = this.headDim;
+    const tasks: number[][] = [];
     for (let g = 0; g < this.kvHeads; g++) {
-      const kd = (this.plane(seq, 0, layer, g) >>> 2) + at * hd;
-      const vd = (this.plane(seq, 1, layer, g) >>> 2) + at * hd;
-      for (let r = 0; r < rows; r++) {
-        const ks = (k >>> 2) + r * ld + g * hd;
-        const vs = (v >>> 2) + r * ld + g * hd;
-        f32.copyWithin(kd + r * hd, ks, ks + hd);
-        f32.copyWithin(vd + r * hd, vs, vs + hd);
-      }
+      tasks.push([rows, hd, k + g * hd * 4, ld, this.plane(seq, 0, layer, g) + at * hd * 4, hd]);
+      tasks.push([rows, hd, v + g * hd * 4, ld, this.plane(seq, 1, layer, g) + at * hd * 4, hd]);
     }
+    return tasks;
   }
 
   /** @inheritdoc */

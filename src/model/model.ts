@@ -6,6 +6,7 @@ import { readF32 } from "../kernels/bindings.js";
 import type { CrossKv } from "../ops/attention.js";
 import { packSegments, type Segment, totalRows } from "../ops/segments.js";
 import type { Engine } from "../runtime/engine.js";
+import { PlanRefused, StepPlan } from "../runtime/plan.js";
 import type { Region } from "../runtime/memory.js";
 import { type ModelConfig, parseConfig } from "./config.js";
 import { KvCache } from "./kv_cache.js";
@@ -112,6 +113,9 @@ export class DecodeState {
     private readonly owned: number[],
   ) {}
 
+  /** @internal The compiled decode step and the layout it was compiled for (null: refused there). */
+  plan: { key: string; step: StepPlan | null; refused?: string } | null = null;
+
   /** Sequences in the batch. */
   get batch(): number {
     return this.cache.batch;
@@ -144,6 +148,8 @@ export class DecodeState {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.plan?.step?.dispose();
+    this.plan = null;
     this.cache.dispose();
     for (const p of this.owned) this.engine.regions.kv.release(p);
   }
@@ -157,6 +163,13 @@ function linearRate(file: SafetensorsFile): number {
   }
   return rate;
 }
+
+/**
+ * Batches up to this size decode through a plan: a plan is recorded 2 B + 2 times when the
+ * cache layout changes (greedy drops finished rows, beams reorder), which larger batches,
+ * whose steps are GEMMs that amortize their dispatches anyway, do not win back.
+ */
+const PLAN_MAX_BATCH = 4;
 
 /** One queue per engine: a pass owns the scratch arena until it ends. */
 const queues = new WeakMap<Engine, Promise<unknown>>();
@@ -394,29 +407,64 @@ export class Model {
       const ids = this.checkBatch("tokens", tokens, c.vocab_size, 1, past);
       tokens.forEach((t, i) => state.cache.reserve(i, past[i] + t.length));
       const segs = packSegments(tokens.map((t) => t.length), past);
-      const seqs = segs.map((_, i) => i);
-      const memory = state.memoryPtrs.map((ptr) => ({ ptr, segs: state.memorySegs }));
-      const hasMask = state.memoryMasks.some((m) => m !== 0);
-      const x = await this.net.decode({
-        segs, ids, cache: { store: state.cache, seqs }, memory: memory.length ? memory : undefined,
-        memoryKeyMask: hasMask ? state.memoryMasks : undefined, capture: opts.capture,
-      });
+      const planned = tokens.length <= PLAN_MAX_BATCH && tokens.every((t) => t.length === 1) && opts.capture === undefined;
+      const out = planned
+        ? await this.plannedStep(state, past, ids, output)
+        : await this.stepOps(state, segs, ids, output, opts.capture);
       segs.forEach((s, i) => state.cache.advance(i, s.length));
-      // Only the last new position of each sequence goes through the final norm and the head.
-      const d = c.d_model;
-      const B = segs.length;
-      const last = this.engine.scratch.alloc(B * d * 4);
-      const f32 = this.engine.mem.f32;
-      segs.forEach((s, i) => {
-        const from = (x >>> 2) + (s.row + s.length - 1) * d;
-        f32.copyWithin((last >>> 2) + i * d, from, from + d);
-      });
-      await this.net.decoderFinalNorm(B, last);
-      if (output === "hidden") return readF32(this.engine, last, B * d);
-      return readF32(this.engine, await this.net.logits(B, last), B * this.net.outputWidth);
+      return readF32(this.engine, out, segs.length * (output === "hidden" ? c.d_model : this.net.outputWidth));
     });
   }
 
+  /**
+   * One decode step op by op: decoder, then the final norm and head on the last new position
+   * of each sequence. Returns the byte offset of the output (batch x width). It is also what
+   * decode plans are recorded from (plannedStep), so it must not touch memory but through ops.
+   */
+  private async stepOps(state: DecodeState, segs: Segment[], ids: Int32Array, output: "logits" | "hidden", capture?: AttentionCapture): Promise<number> {
+    const seqs = segs.map((_, i) => i);
+    const memory = state.memoryPtrs.map((ptr) => ({ ptr, segs: state.memorySegs }));
+    const hasMask = state.memoryMasks.some((m) => m !== 0);
+    const x = await this.net.decode({
+      segs, ids, cache: { store: state.cache, seqs }, memory: memory.length ? memory : undefined,
+      memoryKeyMask: hasMask ? state.memoryMasks : undefined, capture,
+    });
+    // Only the last new position of each sequence goes through the final norm and the head.
+    const d = this.config.d_model;
+    const B = segs.length;
+    const last = this.engine.scratch.alloc(B * d * 4);
+    await this.engine.runTasks("f32_copy_rows", segs.map((s, i) => [1, d, x + (s.row + s.length - 1) * d * 4, d, last + i * d * 4, d]), 0);
+    await this.net.decoderFinalNorm(B, last);
+    return output === "hidden" ? last : this.net.logits(B, last);
+  }
+
+  /**
+   * A step of one token per sequence as a plan (runtime/plan.ts), compiled from stepOps the
+   * first time and again when the cache layout or the sources change; its step values are
+   * each sequence's position and token id. A step that cannot be a plan runs op by op.
+   */
+  private async plannedStep(state: DecodeState, past: readonly number[], ids: Int32Array, output: "logits" | "hidden"): Promise<number> {
+    const B = past.length;
+    const threads = this.engine.planThreads;
+    const key = JSON.stringify([output, threads, state.cache.layout, state.memoryPtrs, state.memorySegs, state.memoryMasks]);
+    const values = [...past, ...ids];
+    const ones = past.map(() => 1);
+    const step = (v: readonly number[]) => this.stepOps(state, packSegments(ones, v.slice(0, B)), Int32Array.from(v.slice(B)), output);
+    if (state.plan?.key !== key) {
+      state.plan?.step?.dispose();
+      state.plan = { key, step: null };
+      // Positions move down where they can (a cache holds no room past what was reserved).
+      const deltas = values.map((v, i) => (i < B && v >= 1 ? -1 : 1));
+      const check = values.map((v, i) => (i < B && v >= 2 ? v - 2 : v + 2));
+      try {
+        state.plan.step = await StepPlan.compile(this.engine, threads, values, deltas, check, step);
+      } catch (e) {
+        if (!(e instanceof PlanRefused) && !(e instanceof ShapeError)) throw e;
+        state.plan.refused = e.message;
+      }
+    }
+    return state.plan.step ? state.plan.step.run(values) : step(values);
+  }
   /** Releases the weights. Further calls throw DisposedError. */
   dispose(): void {
     if (this.disposed) return;

@@ -63,8 +63,13 @@ interface PackedScore {
  * contiguous (positions x headDim) block. Implemented by model/KvCache.
  */
 export interface KvStore {
-  /** Copies `rows` keys/values (row stride ld floats, kvHeads x headDim each) of sequence `seq` to positions at.. . */
-  write(seq: number, layer: number, at: number, rows: number, k: number, v: number, ld: number): void;
+  /**
+   * f32_copy_rows tasks that copy `rows` keys/values (row stride ld floats, kvHeads x headDim
+   * each) of sequence `seq` to positions at.. (a kernel, so the copy can run inside a plan).
+   */
+  writeTasks(seq: number, layer: number, at: number, rows: number, k: number, v: number, ld: number): number[][];
+  /** Positions sequence `seq` has room for (the key/value planes' row count). */
+  capacity(seq: number): number;
   /** Byte offset of the keys of (seq, layer, kvHead); row stride headDim. */
   keys(seq: number, layer: number, kvHead: number): number;
   /** Byte offset of the values of (seq, layer, kvHead); row stride headDim. */
@@ -81,6 +86,8 @@ interface KeyView {
   v: number;
   ldv: number;
   nk: number;
+  /** Positions the key/value buffers hold (>= nk): scratch for probabilities is sized by it, so a decode step's buffers do not move as nk grows. */
+  room: number;
 }
 
 /** One attention pass over packed query segments, as the self and cross passes hand it to the scorers. */
@@ -246,17 +253,19 @@ export class Attention {
     let keysOf: (i: number, g: number) => KeyView;
     if (r.cache) {
       const { store, layer, seqs } = r.cache;
-      segs.forEach((s, i) => {
+      const writes = segs.flatMap((s, i) => {
         const at = qkv + s.row * W * 4;
-        store.write(seqs[i], layer, s.past, s.length, at + this.qDim * 4, at + (this.qDim + this.kvDim) * 4, W);
+        return store.writeTasks(seqs[i], layer, s.past, s.length, at + this.qDim * 4, at + (this.qDim + this.kvDim) * 4, W);
       });
+      await this.engine.runTasks("f32_copy_rows", writes, 0);
       keysOf = (i, g) => ({
-        k: store.keys(seqs[i], layer, g), ldk: hd, v: store.values(seqs[i], layer, g), ldv: hd, nk: segs[i].past + segs[i].length,
+        k: store.keys(seqs[i], layer, g), ldk: hd, v: store.values(seqs[i], layer, g), ldv: hd,
+        nk: segs[i].past + segs[i].length, room: store.capacity(seqs[i]),
       });
     } else {
       keysOf = (i, g) => {
         const at = qkv + (segs[i].row * W + this.qDim + g * hd) * 4;
-        return { k: at, ldk: W, v: at + this.kvDim * 4, ldv: W, nk: segs[i].length };
+        return { k: at, ldk: W, v: at + this.kvDim * 4, ldv: W, nk: segs[i].length, room: segs[i].length };
       };
     }
     const ctx = this.engine.scratch.alloc(rows * this.qDim * 4);
@@ -283,7 +292,7 @@ export class Attention {
     const keysOf = (i: number, g: number): KeyView => {
       const m = r.memory.segs[i];
       const at = r.memory.ptr + (m.row * W + g * this.headDim) * 4;
-      return { k: at, ldk: W, v: at + this.kvDim * 4, ldv: W, nk: m.length };
+      return { k: at, ldk: W, v: at + this.kvDim * 4, ldv: W, nk: m.length, room: m.length };
     };
     const ctx = this.engine.scratch.alloc(rows * this.qDim * 4);
     await this.attend({ segs, q, ldq: this.qDim, keysOf, out: ctx, causalOf: () => -1, keyMask: r.keyMask, hook: r.probs, window: 0, softcap: 0 });
@@ -394,7 +403,7 @@ export class Attention {
           const first = causal + j - window + 1;
           out.push({
             seg: i, head: h, row: s.row + j, nq: 1, mask: mask && mask + first * 4, causal: -1, partial: true,
-            kv: { k: kv.k + first * kv.ldk * 4, ldk: kv.ldk, v: kv.v + first * kv.ldv * 4, ldv: kv.ldv, nk: window },
+            kv: { k: kv.k + first * kv.ldk * 4, ldk: kv.ldk, v: kv.v + first * kv.ldv * 4, ldv: kv.ldv, nk: window, room: kv.room - first },
           });
         }
       }
@@ -429,8 +438,8 @@ export class Attention {
     let maxChunk = 0;
     let total = 0;
     for (const sp of spans) {
-      maxChunk = Math.max(maxChunk, sp.nq * sp.kv.nk);
-      total += sp.nq * sp.kv.nk;
+      maxChunk = Math.max(maxChunk, sp.nq * sp.kv.room);
+      total += sp.nq * sp.kv.room;
     }
     const probsFloats = Math.max(maxChunk, Math.min(PROBS_CHUNK, total));
     const probs = this.engine.scratch.alloc(Math.max(1, probsFloats) * 4);

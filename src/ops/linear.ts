@@ -146,8 +146,9 @@ export class Linear {
     const k = this.inFeatures;
     const kern = kernelsOf(this.engine);
     const xq = this.engine.scratch.alloc(m * kern.q8_xq_bytes(k));
-    // Per weight type, llama.cpp's activation rounding (Q8_K for the k-quants, q8_0 for the others).
-    (isKQuant(q.type) ? kern.q8k_quantize_rows : kern.q8_quantize_rows)(m, k, r.a, r.lda, xq);
+    // Per weight type, llama.cpp's activation rounding (Q8_K for the k-quants, q8_0 for the others);
+    // one task through runTasks so a decode plan records it like any other op.
+    await this.engine.runTasks(isKQuant(q.type) ? "q8k_quantize_rows" : "q8_quantize_rows", [[m, k, r.a, r.lda, xq]]);
     const ranges = splitRange(n, taskCount(this.engine, 2 * m * n * k, Math.ceil(n / QUANT_ROWS)), QUANT_ROWS);
     const bias = (j0: number) => (this.bias ? this.bias + j0 * 4 : 0);
     if (isKQuant(q.type)) {

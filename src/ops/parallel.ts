@@ -10,7 +10,7 @@ import type { Engine } from "../runtime/engine.js";
  */
 export function taskCount(engine: Engine, work: number, units: number): number {
   if (units <= 1 || !engine.parallelWorthIt(work)) return 1;
-  return Math.min(engine.features.threads, units);
+  return Math.min(engine.splitThreads, units);
 }
 
 /** Splits [0, n) into `parts` ranges whose starts are multiples of `align` (except n itself). */
@@ -35,6 +35,6 @@ export async function runElementwise(engine: Engine, name: string, n: number, pt
 /** Copies `n` int32 values into scratch and returns their byte offset. */
 export function stageI32(engine: Engine, values: ArrayLike<number>): number {
   const ptr = engine.scratch.alloc(values.length * 4);
-  engine.mem.i32.set(values, ptr >>> 2);
+  engine.writeI32(ptr, values);
   return ptr;
 }

@@ -5,7 +5,8 @@ import { detectFeatures, type HostFeatures } from "./features.js";
 import { wasmImports } from "./imports.js";
 import { loadModule, type WasmSource } from "./loader.js";
 import { Region, type RegionName, ScratchArena, WasmMemory } from "./memory.js";
-import { MIN_PARALLEL_WORK, ThreadPool } from "./pool.js";
+import { canBlock, MIN_PARALLEL_WORK, ThreadPool } from "./pool.js";
+import { PLAN_SET_NAME, type RecordedCall, type Recording } from "./plan.js";
 import { kindOf, optionsObject } from "../util/options.js";
 
 /** Options of the low-level engine; the public createRuntime() passes them through. */
@@ -58,6 +59,12 @@ export interface RuntimeFeatures {
   /** Human-readable reasons for every downgrade or forced choice. */
   notes: string[];
 }
+
+/**
+ * Work (flops) from which an op inside a plan is split over the threads: a barrier costs
+ * ~1-2 us against ~50 us for a pool dispatch (bench/results/threads.md), so decode GEMVs pay.
+ */
+export const PLAN_MIN_PARALLEL_WORK = 100_000;
 
 /** Module bytes below this offset belong to AssemblyScript (memoryBase 1024 + static data). */
 const RESERVED_BYTES = 64 * 1024;
@@ -135,6 +142,10 @@ export class Engine {
   private readonly names: string[];
   private readonly fns: Array<(...args: number[]) => unknown>;
   private readonly kernelIndex = new Map<string, number>();
+  /** Set while record() runs: runTasks keeps its calls instead of running them. */
+  private recorder: { calls: RecordedCall[]; threads: number } | null = null;
+  /** The arena ops allocate from: the engine's own, or a plan's while it records. */
+  private arena: ScratchArena;
 
   private constructor(
     readonly module: WebAssembly.Module,
@@ -142,13 +153,14 @@ export class Engine {
     readonly mem: WasmMemory,
     readonly features: RuntimeFeatures,
     readonly regions: Record<RegionName, Region>,
-    readonly scratch: ScratchArena,
+    scratch: ScratchArena,
     /** The workers when threads > 1. */
     private readonly pool: ThreadPool | null,
     /** See EngineOptions.minParallelWork. */
     readonly minParallelWork: number,
   ) {
     if (pool) poolsOfLostEngines.register(this, pool, this);
+    this.arena = scratch;
     this.names = functionExports(instance);
     this.fns = this.names.map((k) => instance.exports[k] as (...args: number[]) => unknown);
     this.names.forEach((k, i) => this.kernelIndex.set(k, i));
@@ -268,6 +280,10 @@ export class Engine {
         throw new ArgumentError(`runTasks: ${kernel} takes ${fn.length} arguments, task ${i} has ${tasks[i].length}`);
       }
     }
+    if (this.recorder) {
+      this.recorder.calls.push({ kernel, tasks: Array.from(tasks, (t) => Array.from(t)) });
+      return;
+    }
     // One task, little work, or no workers: run here (no dispatch cost), unless a job is still running.
     if (this.pool === null || ((tasks.length <= 1 || work < this.minParallelWork) && !this.pool.busy)) {
       for (const t of tasks) fn(...(t as number[]));
@@ -281,12 +297,70 @@ export class Engine {
     return this.features.threads;
   }
 
+  /** Threads ops split their work for: the engine's, or those of the plan being recorded. */
+  get splitThreads(): number {
+    return this.recorder?.threads ?? this.features.threads;
+  }
+
+  /** Threads a plan runs on: one where this thread may not block (a browser main thread). */
+  get planThreads(): number {
+    return this.pool !== null && canBlock() ? this.features.threads : 1;
+  }
+
+  /** The scratch arena of the running pass. */
+  get scratch(): ScratchArena {
+    return this.arena;
+  }
+
+  /** Writes int32 values at byte offset `ptr`; a recording keeps them as the plan's stores. */
+  writeI32(ptr: number, values: ArrayLike<number>): void {
+    this.mem.i32.set(values, ptr >>> 2);
+    this.recorder?.calls.push({ kernel: PLAN_SET_NAME, tasks: Array.from(values, (v, i) => [ptr + 4 * i, v]) });
+  }
+
+  /**
+   * Runs `step` (op-by-op code) without running a kernel: its runTasks calls and writeI32
+   * stores are kept, ops split work as for `threads` threads inside a plan, and scratch comes
+   * from `arena` (reset first, so every recording of one step gets the same buffers).
+   */
+  async record<T>(arena: ScratchArena, threads: number, step: () => Promise<T>): Promise<Recording<T>> {
+    this.assertLive();
+    const saved = this.arena;
+    const rec = { calls: [] as RecordedCall[], threads };
+    this.recorder = rec;
+    this.arena = arena;
+    arena.reset();
+    try {
+      return { calls: rec.calls, result: await step() };
+    } finally {
+      this.recorder = null;
+      this.arena = saved;
+    }
+  }
+
+  /**
+   * Runs the plan at byte offset `plan` (see runtime/plan.ts) on `threads` threads: this one
+   * and threads - 1 workers. Rejects with WorkerError if a worker died or trapped.
+   */
+  async runPlan(plan: number, threads: number): Promise<void> {
+    this.assertLive();
+    const run = this.exports.run_plan as (p: number, t: number, n: number, budget: number) => number;
+    const reset = this.exports.plan_reset as (p: number, n: number) => void;
+    reset(plan, threads);
+    if (threads === 1 || this.pool === null) {
+      run(plan, 0, 1, 0);
+      return;
+    }
+    await this.pool.runPlan(this.fns, this.kernelIndex.get("run_plan")!, this.exports.plan_abort as (p: number) => void, plan, threads);
+  }
+
   /**
    * Whether splitting `work` (flops, or scalar operations for non-GEMM kernels) over
    * the threads saves more than dispatching costs; see {@link MIN_PARALLEL_WORK}.
    * Ops that get false run the whole kernel as one task on the calling thread.
    */
   parallelWorthIt(work: number): boolean {
+    if (this.recorder) return this.recorder.threads > 1 && work >= Math.min(this.minParallelWork, PLAN_MIN_PARALLEL_WORK);
     return this.features.threads > 1 && work >= this.minParallelWork;
   }
 

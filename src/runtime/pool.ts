@@ -21,6 +21,12 @@ export const MIN_PARALLEL_WORK = 5_000_000;
 
 /** How long the calling thread blocks in Atomics.wait before yielding to its event loop. */
 const BLOCK_MS = 50;
+/** Atomic loads of PENDING before the calling thread parks (~10-30 us): workers finish soon after it. */
+const SPIN_LOADS = 10_000;
+/** 1 ms parks run_plan may wait at one barrier on the calling thread before it looks at its event loop. */
+const PLAN_BUDGET = 20;
+
+type RunPlan = (plan: number, thread: number, threads: number, budget: number) => number;
 /** Time slice of Atomics.waitAsync, so a missed notification cannot stall a job. */
 const ASYNC_SLICE_MS = 100;
 
@@ -116,7 +122,7 @@ function spawnWeb(url: URL, init: WorkerInit, onFail: FailHandler): Promise<Work
 
 let blockingAllowed: boolean | undefined;
 /** Whether this thread may block in Atomics.wait (not on a browser main thread). */
-function canBlock(): boolean {
+export function canBlock(): boolean {
   if (blockingAllowed === undefined) {
     try {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
@@ -248,7 +254,44 @@ export class ThreadPool {
     }
   }
 
-  private async job(fn: Kernel, kernel: number, argc: number, tasks: ArrayLike<ArrayLike<number>>, lo: number, hi: number): Promise<void> {
+  /**
+   * Runs the plan at `plan` on `threads` threads (threads - 1 workers): each worker calls
+   * run_plan once as one task; this thread runs thread 0 with a bounded wait per barrier and
+   * looks at its event loop between slices, so a dead worker aborts the plan (plan_abort
+   * releases the others) and fails with WorkerError instead of hanging.
+   */
+  async runPlan(fns: readonly Kernel[], kernel: number, abort: (plan: number) => void, plan: number, threads: number): Promise<void> {
+    while (this.current) await this.current;
+    let release!: () => void;
+    this.current = new Promise((r) => (release = r));
+    try {
+      if (this.disposed) throw new DisposedError("the runtime was disposed");
+      if (this.broken !== null) await this.start();
+      const n = Math.min(threads, this.threads);
+      const tasks = Array.from({ length: n }, (_, t) => [plan, t, n, 0]);
+      const run = fns[kernel] as RunPlan;
+      await this.job(fns[kernel], kernel, 4, tasks, 0, n, async () => {
+        for (;;) {
+          const r = run(plan, 0, n, PLAN_BUDGET);
+          if (r === 0) return;
+          if (r === 2) throw new WorkerError("plan aborted by a worker that failed");
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          if (this.broken !== null || this.disposed) {
+            abort(plan);
+            throw this.disposed ? new DisposedError("the runtime was disposed during a plan") : new WorkerError(this.broken!);
+          }
+        }
+      });
+    } finally {
+      this.current = null;
+      release();
+    }
+  }
+
+  private async job(
+    fn: Kernel, kernel: number, argc: number, tasks: ArrayLike<ArrayLike<number>>, lo: number, hi: number,
+    runOwn?: () => Promise<void>,
+  ): Promise<void> {
     const { i32, args } = this.ctl;
     const n = hi - lo;
     const parts = Math.min(this.threads, n);
@@ -270,7 +313,8 @@ export class ThreadPool {
     }
     let ownError: unknown = null;
     try {
-      for (let t = 0; t < own; t++) fn(...(tasks[lo + t] as number[]));
+      if (runOwn) await runOwn();
+      else for (let t = 0; t < own; t++) fn(...(tasks[lo + t] as number[]));
     } catch (e) {
       ownError = e ?? new Error("task threw");
     }
@@ -298,7 +342,8 @@ export class ThreadPool {
   /** Blocks for up to BLOCK_MS where allowed; true when the workers are done. */
   private waitBlocking(): boolean {
     const { i32 } = this.ctl;
-    if (!canBlock()) return Atomics.load(i32, PENDING) === 0;
+    for (let s = 0; s < SPIN_LOADS; s++) if (Atomics.load(i32, PENDING) === 0) return true;
+    if (!canBlock()) return false;
     const end = performance.now() + BLOCK_MS;
     for (;;) {
       const v = Atomics.load(i32, PENDING);

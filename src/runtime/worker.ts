@@ -12,6 +12,13 @@ import { wasmImports } from "./imports.js";
 
 type Kernel = (...args: number[]) => unknown;
 
+/**
+ * How long a worker keeps polling for its next job before it sleeps in Atomics.wait: decode
+ * steps follow each other within this, so the next one starts without a futex wake-up,
+ * while an idle runtime sleeps after it (no CPU).
+ */
+const SPIN_MS = 2;
+
 function describe(e: unknown): string {
   if (e instanceof Error) return `${e.name}: ${e.message}`;
   return String(e);
@@ -32,8 +39,16 @@ async function serve(init: WorkerInit, reply: (r: WorkerReply) => void): Promise
   let seen = Atomics.load(i32, base + SEQ);
   reply({ type: "ready" });
   const a: number[] = [];
+  const runPlan = init.names.indexOf("run_plan");
+  const abortPlan = fns[init.names.indexOf("plan_abort")];
   for (;;) {
-    Atomics.wait(i32, base + SEQ, seen);
+    const until = performance.now() + SPIN_MS;
+    for (let s = 1; Atomics.load(i32, base + SEQ) === seen; s++) {
+      if ((s & 1023) === 0 && performance.now() > until) {
+        Atomics.wait(i32, base + SEQ, seen);
+        break;
+      }
+    }
     const seq = Atomics.load(i32, base + SEQ);
     if (seq === seen) continue;
     seen = seq;
@@ -48,6 +63,8 @@ async function serve(init: WorkerInit, reply: (r: WorkerReply) => void): Promise
         fn(...a);
       }
     } catch (e) {
+      // A trap inside a plan would leave the other threads at its next barrier: release them.
+      if (fn === fns[runPlan] && abortPlan) abortPlan(a[0]);
       // First failure wins the text slot; the caller turns it into a WorkerError.
       if (Atomics.compareExchange(i32, FAILED, 0, init.index + 1) === 0) {
         const text = `worker ${init.index + 1}: ${describe(e)}`.slice(0, ERROR_CHARS);

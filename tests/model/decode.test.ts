@@ -109,7 +109,9 @@ describe("KvCache", () => {
       f32[(k >>> 2) + i] = base + i;
       f32[(v >>> 2) + i] = -(base + i);
     }
-    for (let l = 0; l < 2; l++) cache.write(seq, l, cache.length(seq), n, k, v, ld);
+    for (let l = 0; l < 2; l++) {
+      for (const t of cache.writeTasks(seq, l, cache.length(seq), n, k, v, ld)) rt.kernels.f32_copy_rows(t[0], t[1], t[2], t[3], t[4], t[5]);
+    }
     cache.advance(seq, n);
   };
   const keysOf = (cache: KvCache, seq: number, layer: number, head: number) =>

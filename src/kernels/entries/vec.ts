@@ -1,5 +1,6 @@
 import { readF32 } from "../bindings.js";
 import { axisSizes, type KernelEntry, stage } from "../kernel_entry.js";
+import { padded, unpad } from "./strided.js";
 
 const vecAdd: KernelEntry = {
   name: "f32_add",
@@ -42,5 +43,25 @@ const vecDot: KernelEntry = {
   },
 };
 
+// Rows of n floats copied between strided matrices (KV cache writes inside plans); the
+// source padding is NaN, so a copy reading past a row shows up in the output.
+const copyRows: KernelEntry = {
+  name: "f32_copy_rows",
+  tile: { rows: 1, n: 4 },
+  shapes: axisSizes(4, 67).flatMap((n) => [1, 2, 7].map((rows) => ({ rows, n }))),
+  benchShapes: [{ rows: 1, n: 64 }, { rows: 8, n: 64 }],
+  flops: () => 0,
+  makeCase: (d, rng) => ({ dims: d, inputs: { src: padded(rng, d.rows, d.n, d.n + 3) }, params: {} }),
+  reference: (c) => Float64Array.from(unpad(c.inputs.src, c.dims.rows, c.dims.n, c.dims.n + 3)),
+  run(k, engine, c) {
+    const { rows, n } = c.dims;
+    const ldd = n + 5;
+    const p = stage(engine, { src: c.inputs.src, dst: new Float32Array(rows * ldd) });
+    k.f32_copy_rows(rows, n, p.src, n + 3, p.dst, ldd);
+    return unpad(readF32(engine, p.dst, rows * ldd), rows, n, ldd);
+  },
+  tolerance: { abs: 0, rel: 0 },
+};
+
 /** Elementwise kernels of assembly/f32_vec.ts. */
-export const VEC_KERNELS: KernelEntry[] = [vecAdd, vecDot];
+export const VEC_KERNELS: KernelEntry[] = [vecAdd, vecDot, copyRows];
