@@ -171,7 +171,7 @@ function write(files: string[], browser: string): void {
     "",
     `Chromium ${browser}, cross-origin isolated page; wllama ${versions["@wllama/wllama"]}; node-llama-cpp ${versions["node-llama-cpp"]} (CPU); ${os.cpus().length} cores, load average ${load} at the end.`,
     `Random-weight models (tools/gguf_models.py); prompt ${JSON.stringify(TEXT.slice(0, 40))}... (86 tokens in these vocabularies), ${STEPS} greedy tokens, after one warm-up run.`,
-    "simdformer reads Q4_K / Q6_K tensors requantized to q8_0 until the k-quant kernels land.",
+    "simdformer reads Q4_K / Q5_K / Q6_K tensors as stored (no requantization).",
     "",
     "| model | threads | decode tok/s: ours | wllama | native | ours / wllama | ours / native | prefill tok/s: ours | wllama | native | first token ms: ours | wllama | load ms: ours | wllama |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
