@@ -29,6 +29,12 @@ export interface EngineOptions {
    * thread; default MIN_PARALLEL_WORK, from the measured dispatch cost. 0 splits everything.
    */
   minParallelWork?: number;
+  /**
+   * Threads a decode plan may run on (default 1, capped by `threads`). One, because 2-thread
+   * plans were measured ~7-10x slower than 1-thread ones (a futex wake per barrier); prefill
+   * and other op-by-op work still use every thread.
+   */
+  planThreads?: number;
   /** Maximum wasm memory in bytes (default 1 GiB; edge isolates want e.g. 96 MiB). */
   maxMemory?: number;
   /** Initial wasm memory in bytes (default 16 MiB, capped by maxMemory). */
@@ -92,7 +98,7 @@ function functionExports(instance: WebAssembly.Instance): string[] {
   return Object.keys(instance.exports).filter((k) => typeof instance.exports[k] === "function");
 }
 
-const ENGINE_OPTION_KEYS = ["simd", "build", "threads", "wasm", "workerUrl", "maxMemory", "initialMemory", "limits", "minParallelWork"] as const;
+const ENGINE_OPTION_KEYS = ["simd", "build", "threads", "wasm", "workerUrl", "maxMemory", "initialMemory", "limits", "minParallelWork", "planThreads"] as const;
 const SIMD_CHOICES: readonly SimdChoice[] = ["auto", "relaxed", "strict", "scalar"];
 const REGION_NAMES: readonly RegionName[] = ["weights", "kv", "scratch"];
 
@@ -158,6 +164,8 @@ export class Engine {
     private readonly pool: ThreadPool | null,
     /** See EngineOptions.minParallelWork. */
     readonly minParallelWork: number,
+    /** See EngineOptions.planThreads. */
+    private readonly maxPlanThreads: number,
   ) {
     if (pool) poolsOfLostEngines.register(this, pool, this);
     this.arena = scratch;
@@ -173,6 +181,8 @@ export class Engine {
     let threads = resolveThreads(opts.threads, host, notes);
     const minParallelWork = opts.minParallelWork ?? MIN_PARALLEL_WORK;
     if (!(minParallelWork >= 0)) throw new ArgumentError(`minParallelWork: expected a number >= 0, found ${minParallelWork}`);
+    const planThreads = opts.planThreads ?? 1;
+    if (!(Number.isInteger(planThreads) && planThreads >= 1)) throw new ArgumentError(`planThreads: expected an integer >= 1, found ${planThreads}`);
     let build: BuildName;
     if (opts.build !== undefined) {
       const t = buildTraits(opts.build);
@@ -255,7 +265,7 @@ export class Engine {
         features.threads = 1;
       }
     }
-    return new Engine(module, instance, mem, features, regions, new ScratchArena(regions.scratch), pool, minParallelWork);
+    return new Engine(module, instance, mem, features, regions, new ScratchArena(regions.scratch), pool, minParallelWork, planThreads);
   }
 
   /**
@@ -304,7 +314,7 @@ export class Engine {
 
   /** Threads a plan runs on: one where this thread may not block (a browser main thread). */
   get planThreads(): number {
-    return this.pool !== null && canBlock() ? this.features.threads : 1;
+    return this.pool !== null && canBlock() ? Math.min(this.maxPlanThreads, this.features.threads) : 1;
   }
 
   /** The scratch arena of the running pass. */

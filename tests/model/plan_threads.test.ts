@@ -6,7 +6,7 @@ import { fixtureBytes } from "../formats/fixtures.js";
 
 // Decode plans run on every thread with barriers: logits bit-identical for 1, 2 and 3 threads.
 async function steps(name: string, threads: number, batch: number): Promise<number[][]> {
-  const rt = await createRuntime({ build: "simd", threads });
+  const rt = await createRuntime({ build: "simd", threads, planThreads: threads });
   try {
     const fx = loadFixture(name);
     const model = await Model.load(rt, fx.file);
@@ -37,7 +37,7 @@ for (const name of ["gpt2", "llama", "llama_mqa", "transformer"]) {
 
 it("an idle runtime uses no measurable CPU 1 s after decoding; dispose() leaves no handles", async () => {
   const before = process.getActiveResourcesInfo().length;
-  const rt = await createRuntime({ build: "simd-shared", threads: 2 });
+  const rt = await createRuntime({ build: "simd-shared", threads: 2, planThreads: 2 });
   const model = await Model.load(rt, loadFixture("gpt2").file);
   const st = await model.startDecoding({});
   await model.decodeStep(st, [[1, 2, 3]]);
@@ -58,7 +58,7 @@ it("a k-quant GGUF decoder falls back to the op path, equal to it, at 1 and 2 th
   const bytes = fixtureBytes("kquant_llama.gguf");
   const runs: number[][][] = [];
   for (const threads of [1, 2]) {
-    const rt = await createRuntime({ build: threads > 1 ? "simd-shared" : "simd", threads });
+    const rt = await createRuntime({ build: threads > 1 ? "simd-shared" : "simd", threads, planThreads: threads });
     try {
       const o = openModel(bytes, "kquant_llama.gguf");
       const model = Model.fromTensors(rt, o.config, o.tensors);

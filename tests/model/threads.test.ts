@@ -26,7 +26,7 @@ describe("thread counts", () => {
     const results: Array<{ logits: Float32Array[]; step: Float32Array; ids: number[][]; threads: number }> = [];
     const split = new Map<string, number>();
     for (const threads of [1, 2, 3]) {
-      const rt = await createRuntime({ simd: "strict", threads, minParallelWork: 0 });
+      const rt = await createRuntime({ simd: "strict", threads, minParallelWork: 0, planThreads: threads });
       try {
         const model = await Model.load(rt, bytes);
         const run = rt.engine.runTasks.bind(rt.engine);
