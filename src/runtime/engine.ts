@@ -31,8 +31,8 @@ export interface EngineOptions {
   minParallelWork?: number;
   /**
    * Threads a decode plan may run on (default 1, capped by `threads`). One, because 2-thread
-   * plans were measured ~7-10x slower than 1-thread ones (a futex wake per barrier); prefill
-   * and other op-by-op work still use every thread.
+   * plans are still slower than 1-thread ones (issue #19); prefill and other op-by-op work
+   * still use every thread.
    */
   planThreads?: number;
   /** Maximum wasm memory in bytes (default 1 GiB; edge isolates want e.g. 96 MiB). */

@@ -236,18 +236,25 @@ export class ThreadPool {
    * the calling thread's own error (e.g. a wasm RuntimeError) if one of its tasks threw.
    */
   async run(fns: readonly Kernel[], kernel: number, tasks: ArrayLike<ArrayLike<number>>): Promise<void> {
-    while (this.current) await this.current;
-    let release!: () => void;
-    this.current = new Promise((r) => (release = r));
-    try {
-      if (this.disposed) throw new DisposedError("the runtime was disposed");
-      if (this.broken !== null) await this.start();
+    return this.exclusive(async () => {
       const fn = fns[kernel];
       const argc = fn.length;
       const perJob = Math.floor(ARG_SLOTS / Math.max(1, argc));
       for (let lo = 0; lo < tasks.length; lo += perJob) {
         await this.job(fn, kernel, argc, tasks, lo, Math.min(tasks.length, lo + perJob));
       }
+    });
+  }
+
+  /** Runs `body` once the previous job has ended, on a live pool (restarted if a worker died). */
+  private async exclusive(body: () => Promise<void>): Promise<void> {
+    while (this.current) await this.current;
+    let release!: () => void;
+    this.current = new Promise((r) => (release = r));
+    try {
+      if (this.disposed) throw new DisposedError("the runtime was disposed");
+      if (this.broken !== null) await this.start();
+      await body();
     } finally {
       this.current = null;
       release();
@@ -261,12 +268,7 @@ export class ThreadPool {
    * releases the others) and fails with WorkerError instead of hanging.
    */
   async runPlan(fns: readonly Kernel[], kernel: number, abort: (plan: number) => void, plan: number, threads: number): Promise<void> {
-    while (this.current) await this.current;
-    let release!: () => void;
-    this.current = new Promise((r) => (release = r));
-    try {
-      if (this.disposed) throw new DisposedError("the runtime was disposed");
-      if (this.broken !== null) await this.start();
+    return this.exclusive(async () => {
       const n = Math.min(threads, this.threads);
       const tasks = Array.from({ length: n }, (_, t) => [plan, t, n, 0]);
       const run = fns[kernel] as RunPlan;
@@ -282,10 +284,7 @@ export class ThreadPool {
           }
         }
       });
-    } finally {
-      this.current = null;
-      release();
-    }
+    });
   }
 
   private async job(
