@@ -6,8 +6,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AbortError, createRuntime, type LoadProgress, ModelFormatError, ReadError, type Runtime } from "../../src/index.js";
 import type { TextModel } from "../../src/generate/text.js";
-import { Rng } from "../../src/util/rng.js";
 import { fixtureBytes, FORMATS_DIR, ref } from "./fixtures.js";
+import { Canaries } from "../runtime/canaries.js";
 
 /** The fixture files of one Llama in each single-file format, with the tokenizer given in the options. */
 const FILES: Array<[string, string]> = [
@@ -32,26 +32,18 @@ function streamOf(bytes: Uint8Array, chunk: number, failAt = Infinity): Readable
 
 describe("loadModel sources", () => {
   let rt: Runtime;
-  const canaries: Array<{ region: "weights" | "kv" | "scratch"; ptr: number; pattern: Uint8Array }> = [];
+  let canaries: Canaries;
   const usage = () => ({ weights: rt.engine.regions.weights.usedBytes, kv: rt.engine.regions.kv.usedBytes, used: rt.engine.mem.usedBytes });
   // Tokenizers do not matter here: the bytes of the weights do.
   const tokenizer = { encode: () => ({ ids: [], tokens: [], unknown: [] }), decode: () => "" };
 
   beforeAll(async () => {
     rt = await createRuntime({ threads: 1 });
-    const rng = new Rng(5);
-    for (const region of ["weights", "kv", "scratch"] as const) {
-      const pattern = new Uint8Array(4096).map(() => Math.floor(rng.next() * 256));
-      const ptr = rt.engine.regions[region].alloc(pattern.length);
-      rt.engine.mem.u8.set(pattern, ptr);
-      canaries.push({ region, ptr, pattern });
-    }
+    canaries = new Canaries(rt.engine, 5);
   });
   afterAll(() => {
-    for (const c of canaries) {
-      expect(rt.engine.mem.u8.subarray(c.ptr, c.ptr + c.pattern.length), c.region).toEqual(c.pattern);
-      rt.engine.regions[c.region].release(c.ptr);
-    }
+    canaries.expectIntact();
+    canaries.release();
     rt.dispose();
   });
 

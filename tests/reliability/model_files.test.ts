@@ -13,6 +13,7 @@ import { parseConfig } from "../../src/model/config.js";
 import { linearWeightNames } from "../../src/model/weights.js";
 import { Rng } from "../../src/util/rng.js";
 import { randomSeq2Seq } from "../model/helpers.js";
+import { Canaries } from "../runtime/canaries.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -109,29 +110,19 @@ function withHeader(json: string, data: Uint8Array): Uint8Array {
 
 describe("untrusted model files loaded into wasm", () => {
   let rt: Runtime;
-  const canaries: Array<{ region: "weights" | "kv" | "scratch"; ptr: number; pattern: Uint8Array }> = [];
+  let canaries: Canaries;
   const models = tinyModels();
   const stats = { cases: 0, loaded: 0, rejected: 0, byKind: {} as Record<string, { loaded: number; rejected: number }> };
 
   beforeAll(async () => {
     rt = await createRuntime({ build: "simd", threads: 1, maxMemory: 64 << 20 });
-    const rng = new Rng(99);
-    for (const region of ["weights", "kv", "scratch"] as const) {
-      const pattern = new Uint8Array(4096).map(() => Math.floor(rng.next() * 256));
-      const ptr = rt.engine.regions[region].alloc(pattern.length);
-      rt.engine.mem.u8.set(pattern, ptr);
-      canaries.push({ region, ptr, pattern });
-    }
+    canaries = new Canaries(rt.engine, 99);
   });
   afterAll(() => {
-    for (const c of canaries) rt.engine.regions[c.region].release(c.ptr);
+    canaries.release();
     rt.dispose();
     console.log(`model-file fuzz: ${stats.cases} cases, ${stats.loaded} loaded and ran, ${stats.rejected} typed errors; by kind ${JSON.stringify(stats.byKind)}`);
   });
-
-  const canariesIntact = () => {
-    for (const c of canaries) expect(rt.engine.mem.u8.subarray(c.ptr, c.ptr + c.pattern.length), c.region).toEqual(c.pattern);
-  };
 
   /** Loads, runs and disposes; returns "loaded" or "rejected". Fails the test on anything untyped or leaked. */
   async function attempt(bytes: Uint8Array, kind: string): Promise<void> {
@@ -186,9 +177,9 @@ describe("untrusted model files loaded into wasm", () => {
       const { kind, bytes } = mutate(m.bytes, rng);
       await attempt(bytes, kind);
       n++;
-      if (n % 250 === 0) canariesIntact();
+      if (n % 250 === 0) canaries.expectIntact();
     }
-    canariesIntact();
+    canaries.expectIntact();
     expect(n).toBeGreaterThan(500);
     // Each kind produced both outcomes somewhere, or the mutations are not reaching the parser.
     expect(stats.rejected).toBeGreaterThan(n / 4);
@@ -225,6 +216,6 @@ describe("untrusted model files loaded into wasm", () => {
       }),
       { numRuns: 300, seed: 7 },
     );
-    canariesIntact();
+    canaries.expectIntact();
   }, 60_000);
 });
