@@ -18,7 +18,6 @@ import { Session } from "node:inspector";
 import os from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { gzipSync } from "node:zlib";
 import * as ort from "onnxruntime-web";
 import { argmaxRow } from "../src/generate/sampler.js";
 import { type DecodeState, Model } from "../src/model/model.js";
@@ -27,6 +26,7 @@ import { Rng } from "../src/util/rng.js";
 import { barChartSvg, fmt, type Panel } from "./e2e_svg.js";
 import { packageInfo } from "./peers/pkg.js";
 import { wasmFunctionNames } from "./wasm_names.js";
+import { type SizeSum, shippedSize, sizeOf } from "../scripts/dist_size.mjs";
 
 // ---------------------------------------------------------------- options and constants
 
@@ -490,34 +490,9 @@ function coldProfile(m: ModelEntry): Array<{ fn: string; pct: number }> {
   }
 }
 
-interface SizeFigure {
+interface SizeFigure extends SizeSum {
   lib: string;
-  files: Array<{ file: string; bytes: number; gzip: number }>;
-  bytes: number;
-  gzip: number;
   note: string;
-}
-
-function sizeOf(lib: string, dir: string, files: string[], note: string): SizeFigure {
-  const rows = files.map((f) => {
-    const b = readFileSync(join(dir, f));
-    return { file: f, bytes: b.length, gzip: gzipSync(b, { level: 9 }).length };
-  });
-  return { lib, files: rows, bytes: rows.reduce((s, r) => s + r.bytes, 0), gzip: rows.reduce((s, r) => s + r.gzip, 0), note };
-}
-
-/** dist/index.js and every chunk it imports (statically or dynamically), transitively. */
-function oursFiles(): string[] {
-  const dist = join(ROOT, "dist");
-  const seen = new Set<string>();
-  const visit = (f: string) => {
-    if (seen.has(f)) return;
-    seen.add(f);
-    const src = readFileSync(join(dist, f), "utf8");
-    for (const m of src.matchAll(/(?:from\s*|import\s*\(\s*)["']\.\/([^"']+\.js)["']/g)) visit(m[1]);
-  };
-  visit("index.js");
-  return [...seen];
 }
 
 /** Newest source file under src/ and assembly/: dist/ older than it does not ship the measured code. */
@@ -579,10 +554,9 @@ async function main(): Promise<void> {
   }
   const defaultModel = models.find((m) => m.name === "translator");
   const coldProfileOfDefault = defaultModel && cold.length ? coldProfile(defaultModel) : undefined;
-  const oursJs = oursFiles();
-  const sizes = [
-    sizeOf("ours", join(ROOT, "dist"), [...oursJs, "wasm/simdformer.simd.wasm"], "dist/index.js + its chunks + the strict SIMD wasm (one build; threads add dist/worker.js and a -shared wasm)"),
-    sizeOf("onnxruntime-web", ORT_DIST, ["ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"], "the wasm-only entry + the SIMD (threaded) wasm and its loader, as shipped in node_modules/onnxruntime-web/dist"),
+  const sizes: SizeFigure[] = [
+    { lib: "ours", ...shippedSize(join(ROOT, "dist")), note: "dist/index.js + its chunks + the strict SIMD wasm (one build; threads add dist/worker.js and a -shared wasm)" },
+    { lib: "onnxruntime-web", ...sizeOf(ORT_DIST, ["ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"]), note: "the wasm-only entry + the SIMD (threaded) wasm and its loader, as shipped in node_modules/onnxruntime-web/dist" },
   ];
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
   let commit = "unknown";

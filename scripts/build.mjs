@@ -1,10 +1,11 @@
 // Builds every wasm target of asconfig.json, then the ESM bundles and the .d.ts types.
-// Usage: node scripts/build.mjs [--wasm-only]
+// Usage: node scripts/build.mjs [--wasm-only | --js-only]  (--js-only keeps the wasm builds in dist/wasm)
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import * as esbuild from "esbuild";
+import { importGraph, shippedSize, sizeOf } from "./dist_size.mjs";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const bin = (name) => join(root, "node_modules", ".bin", name);
@@ -12,7 +13,7 @@ const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: "inherit"
 
 const { targets } = JSON.parse(readFileSync(join(root, "asconfig.json"), "utf8"));
 mkdirSync(join(root, "dist", "wasm"), { recursive: true });
-for (const target of Object.keys(targets)) {
+for (const target of process.argv.includes("--js-only") ? [] : Object.keys(targets)) {
   const entry = target === "scalar" ? "assembly/ref/index.ts" : "assembly/index.ts";
   const out = `dist/wasm/simdformer.${target}.wasm`;
   run(bin("asc"), [entry, "--config", "asconfig.json", "--target", target, "-o", out]);
@@ -55,9 +56,15 @@ const common = {
 // Chunks sit next to index.js (dist_dir.ts resolves assets from the chunk's own URL).
 // Their names carry content hashes: drop the previous build's so dist/ holds only live files.
 for (const f of readdirSync(join(root, "dist"))) if (/^[a-z_]+-[A-Z0-9]{8}\.js$/.test(f)) rmSync(join(root, "dist", f));
-await esbuild.build({ ...common, entryPoints: { index: "src/index.ts", cli: "src/cli.ts" }, splitting: true });
+// bench.js (`simdformer/bench`: the kernel registry and timer) is its own entry so that index.js
+// never reaches it; the CLI's `bench` command import()s it, and esbuild links that to bench.js.
+await esbuild.build({ ...common, entryPoints: { index: "src/index.ts", cli: "src/cli.ts", bench: "src/bench/index.ts" }, splitting: true });
 // The worker is its own build: one self-contained file, no chunk shared with index.js.
 await esbuild.build({ ...common, entryPoints: { worker: "src/runtime/worker.ts" } });
-for (const f of ["index.js", "cli.js", "worker.js"]) console.log(`js    dist/${f}  ${statSync(join(root, "dist", f)).size} bytes`);
+for (const f of ["index.js", "cli.js", "bench.js", "worker.js"]) console.log(`js    dist/${f}  ${statSync(join(root, "dist", f)).size} bytes`);
+const shipped = shippedSize(join(root, "dist"));
+console.log(`size  import "simdformer" ships ${shipped.files.map((f) => f.file).join(" + ")}: ${shipped.bytes} bytes, ${shipped.gzip} gzipped`);
+const bench = sizeOf(join(root, "dist"), importGraph(join(root, "dist"), "bench.js").filter((f) => !shipped.files.some((s) => s.file === f)));
+console.log(`size  simdformer/bench adds ${bench.files.map((f) => f.file).join(" + ")}: ${bench.bytes} bytes, ${bench.gzip} gzipped`);
 run(bin("tsc"), ["-p", "tsconfig.build.json"]);
 console.log("types dist/types/");

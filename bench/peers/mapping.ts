@@ -1,7 +1,7 @@
 // Which peer op a registry kernel is compared with, and how its generated case becomes the
 // peer's inputs. A kernel missing here is timed alone. One line per kernel family: a new
 // registry entry only needs a line here to get peers.
-import type { KernelCase } from "../../src/kernels/kernel_entry.js";
+import type { KernelCase } from "../../src/bench/index.js";
 import type { PeerOp } from "./types.js";
 
 /** The first of `names` among the case's inputs (entries name their operands differently). */

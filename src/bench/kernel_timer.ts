@@ -8,7 +8,10 @@ import { KERNELS } from "../kernels/registry.js";
 import type { BuildName } from "../runtime/builds.js";
 import { detectFeatures } from "../runtime/features.js";
 import type { WasmSource } from "../runtime/loader.js";
-import { createRuntime, type Runtime } from "../simdformer.js";
+// From the package entry, not ../simdformer.js: bench.js then reaches what index.js and the CLI
+// reach, and esbuild keeps the library in one chunk for all three (a narrower import splits a
+// second chunk off `import "simdformer"`).
+import { createRuntime, type Runtime } from "../index.js";
 import { Rng } from "../util/rng.js";
 
 /** A kernel call with its inputs already in wasm memory: only `call()` is left to time. */

@@ -1,10 +1,11 @@
 // The `simdformer` command: translate (default), generate, bench, info, quantize, embed, rerank, classify.
-import { runKernelSuite, formatKernelRows } from "../bench/kernel_timer.js";
 import { writeFile } from "node:fs/promises";
 import { ArgumentError, SimdformerError } from "../errors.js";
 import type { GenerationStats } from "../generate/generate.js";
 import type { TextModel, TextOptions } from "../generate/text.js";
-import { createRuntime, type Runtime } from "../simdformer.js";
+// The package entry, as src/bench/ imports it: esbuild then puts the library in one chunk that
+// dist/index.js, the CLI and dist/bench.js share.
+import { createRuntime, type Runtime } from "../index.js";
 import { type CliArgs, parseCli, USAGE } from "./args.js";
 import { painter, type Painter, ProgressBar, useColor } from "./term.js";
 import { formatBytes, quantizeFile } from "./quantize.js";
@@ -165,6 +166,8 @@ async function generate(rt: Runtime, a: CliArgs, io: CliIo): Promise<number> {
 }
 
 async function bench(a: CliArgs, io: CliIo): Promise<number> {
+  // The registry and timer are the separate simdformer/bench entry: only this command loads them.
+  const { runKernelSuite, formatKernelRows } = await import("../bench/index.js");
   const bar = new ProgressBar(io.stderr, "timing kernels");
   const rows = await runKernelSuite({
     filter: a.text.length > 0 ? a.text.join(" ") : undefined,

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatKernelRows, formatMicros, prepareKernel, runKernelSuite, timeCall } from "../../src/bench/kernel_timer.js";
+import { formatKernelRows, formatMicros, type KernelEntry, KERNELS, prepareKernel, runKernelSuite, timeCall } from "../../src/bench/index.js";
 import { readF32, writeF32 } from "../../src/kernels/bindings.js";
-import type { KernelEntry } from "../../src/kernels/kernel_entry.js";
-import { KERNELS } from "../../src/kernels/registry.js";
 import { ArgumentError } from "../../src/errors.js";
 import { createRuntime, type Runtime } from "../../src/simdformer.js";
 import { Rng } from "../../src/util/rng.js";

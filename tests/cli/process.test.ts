@@ -40,6 +40,17 @@ describe("the simdformer bin in a pipe", () => {
   });
 });
 
+describe("simdformer bench from dist", () => {
+  it("loads dist/bench.js on demand and prints one JSON row per kernel x shape x build", async () => {
+    const r = await runNode([new URL("cli.js", dist).pathname, "bench", "--json", "f32_add n=1"], false);
+    expect(r.code).toBe(0);
+    const rows = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { kernel: string; shape: string; build: string; stats: { medianUs: number } });
+    // The bin enables relaxed SIMD, so both default builds run.
+    expect(rows.map((x) => [x.kernel, x.shape, x.build])).toEqual([["f32_add", "n=1", "simd"], ["f32_add", "n=1", "relaxed"]]);
+    for (const x of rows) expect(x.stats.medianUs).toBeGreaterThan(0);
+  });
+});
+
 describe("an uncaught error from the minified bundle", () => {
   it("a forced build the host cannot run: the message, a stack, and no long line of bundle source", async () => {
     const script = `import { createRuntime } from ${JSON.stringify(new URL("index.js", dist).href)};\nawait createRuntime({ simd: "relaxed", threads: 1 });`;

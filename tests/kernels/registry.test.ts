@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRuntime, type Runtime } from "../../src/index.js";
-import { KERNELS } from "../../src/kernels/registry.js";
-import type { KernelEntry, KernelCase } from "../../src/kernels/kernel_entry.js";
+import { KERNELS, type KernelCase, type KernelEntry } from "../../src/bench/index.js";
 import { Rng } from "../../src/util/rng.js";
 
 const BUILDS = ["scalar", "simd", "relaxed"] as const;

@@ -5,8 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseSafetensors } from "../../src/formats/safetensors.js";
-import { KERNELS } from "../../src/kernels/registry.js";
-import type { Dims } from "../../src/kernels/kernel_entry.js";
+import { type Dims, KERNELS } from "../../src/bench/index.js";
 import { Rng } from "../../src/util/rng.js";
 
 /**
