@@ -1,10 +1,10 @@
 // What the built package ships (run after the build: `npm test` builds first). `import
 // "simdformer"` must reach none of the kernel registry (float64 references, case makers) or the
-// kernel timer: they are the `simdformer/bench` entry, dist/bench.js. Every bundle of the default
-// import (examples/worker for workerd, the edge-runtime golden bundle) starts from dist/index.js,
-// so the files it reaches are all such a bundle can hold.
-import { existsSync, readFileSync } from "node:fs";
+// kernel timer: they are the `simdformer/bench` entry, dist/bench.js. Checked on the files that
+// dist/index.js reaches and on what bundlers make of the packed package for workerd and the edge.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import * as esbuild from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { importGraph, shippedSize } from "../../scripts/dist_size.mjs";
 import { ROOT, killChildren, makeConsumer, removeDir, runChild } from "./harness.js";
@@ -17,8 +17,9 @@ const BENCH_MARKERS = ["benchShapes", "axisSizes", "prepareKernel"];
 /** DESIGN.md's ceiling for the JS and one wasm build, gzipped. */
 const MAX_SHIPPED_GZIP = 150 * 1024;
 
-const markersIn = (files: string[]) =>
-  files.flatMap((f) => BENCH_MARKERS.filter((m) => readFileSync(join(DIST, f), "utf8").includes(m)).map((m) => `${f}: ${m}`));
+/** "file: marker" for each marker found in each of `files` (names in `dir`). */
+const markersIn = (files: string[], dir = DIST) =>
+  files.flatMap((f) => BENCH_MARKERS.filter((m) => readFileSync(join(dir, f), "utf8").includes(m)).map((m) => `${f}: ${m}`));
 
 describe("the built package", () => {
   it("simdformer/bench (dist/bench.js) holds the registry and the timer", () => {
@@ -47,7 +48,7 @@ describe("the built package", () => {
   });
 });
 
-describe("simdformer/bench from the packed package", () => {
+describe("the packed package", () => {
   let dir: string;
   beforeAll(() => {
     dir = makeConsumer("bench");
@@ -73,5 +74,21 @@ describe("simdformer/bench from the packed package", () => {
     const out = JSON.parse(r.stdout) as { kernels: string[]; rows: string[][] };
     expect(out.kernels).toContain("f32_gemm");
     expect(out.rows).toEqual([["f32_add", "n=1", "simd"]]);
+  });
+
+  it("bundled for workerd (examples/worker/build.mjs) and for the edge runtime, carries none of simdformer/bench", async () => {
+    const pkg = join(dir, "node_modules", "simdformer");
+    const out = join(dir, "worker-out");
+    const build = await runChild(process.execPath, [join(ROOT, "examples/worker/build.mjs"), "--package", pkg, "--out", out], { cwd: ROOT, timeoutMs: 30_000 });
+    expect(build.stderr).toBe("");
+    expect(build.code).toBe(0);
+    expect(markersIn(["worker.js"], out)).toEqual([]);
+    // What an edge bundler makes of the whole default import (edge.test.ts's conditions).
+    writeFileSync(join(dir, "edge_entry.js"), 'import * as simdformer from "simdformer";\nglobalThis.simdformer = simdformer;\n');
+    await esbuild.build({
+      absWorkingDir: dir, entryPoints: ["edge_entry.js"], outfile: "edge_bundle.js", bundle: true, format: "iife",
+      platform: "neutral", target: "es2022", conditions: ["edge-light", "worker", "browser"], external: ["node:*"], logLevel: "error",
+    });
+    expect(markersIn(["edge_bundle.js"], dir)).toEqual([]);
   });
 });
