@@ -9,7 +9,7 @@
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { quantizeMatrix, type QuantizedMatrix, type QuantType } from "../src/formats/quant_blocks.js";
+import { quantizeMatrix, type QuantizedMatrix, type QuantType } from "../src/tensor/quant_blocks.js";
 import { Model } from "../src/model/model.js";
 import { parseConfig } from "../src/model/config.js";
 import { linearWeightNames, type TensorSource } from "../src/model/weights.js";

@@ -2,7 +2,7 @@
 // linear weights as Q8_0 / Q4_0 blocks (see formats/safetensors.ts), everything else as it was.
 import { readFile, writeFile } from "node:fs/promises";
 import { ArgumentError, ModelFormatError } from "../errors.js";
-import { type Block32Type, QUANT_BLOCK_VALUES, quantizeMatrix } from "../formats/quant_blocks.js";
+import { type Block32Type, QUANT_BLOCK_VALUES, quantizeMatrix } from "../tensor/quant_blocks.js";
 import { parseSafetensors, writeSafetensors } from "../formats/safetensors.js";
 import { parseConfig } from "../model/config.js";
 import { linearWeightNames } from "../model/weights.js";

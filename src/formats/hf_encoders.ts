@@ -4,7 +4,7 @@
 // the transformer: a sequence-classification head with its labels, and sentence-transformers pooling.
 import { ModelFormatError, UnsupportedFeatureError } from "../errors.js";
 import type { TensorSource } from "../model/weights.js";
-import type { QuantizedMatrix } from "./quant_blocks.js";
+import type { QuantizedMatrix } from "../tensor/quant_blocks.js";
 
 type Json = Record<string, unknown>;
 

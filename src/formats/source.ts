@@ -4,7 +4,7 @@
 import { ModelFormatError } from "../errors.js";
 import type { ModelConfig } from "../model/config.js";
 import type { TensorSource } from "../model/weights.js";
-import type { QuantizedMatrix } from "./quant_blocks.js";
+import type { QuantizedMatrix } from "../tensor/quant_blocks.js";
 import type { DecodeOptions, Encoding } from "./tokenizers/vocab.js";
 
 /** A tokenizer as the text layer uses it (structurally the TextTokenizer of src/generate/text.ts). */

@@ -1,6 +1,6 @@
 // The public Model: load, forward (hidden states / logits), encode + decodeStep with a KV cache.
 import { ArgumentError, DisposedError, ModelFormatError, ShapeError } from "../errors.js";
-import { QUANT_BLOCK_BYTES, QUANT_BLOCK_VALUES } from "../formats/quant_blocks.js";
+import { QUANT_BLOCK_BYTES, QUANT_BLOCK_VALUES } from "../tensor/quant_blocks.js";
 import { parseSafetensors, SafetensorsFile } from "../formats/safetensors.js";
 import { readF32 } from "../kernels/bindings.js";
 import type { CrossKv } from "../ops/attention.js";

@@ -1,7 +1,7 @@
 // From a checkpoint's tensor names to the per-layer weights the ops take. Each naming
 // scheme is one function; every tensor is looked up by name and its shape checked here.
 import { ModelFormatError } from "../errors.js";
-import { type QuantizedMatrix, quantRows } from "../formats/quant_blocks.js";
+import { type QuantizedMatrix, quantRows } from "../tensor/quant_blocks.js";
 import type { AttentionWeights, ScoreWeights } from "../ops/attention.js";
 import type { FfnWeights } from "../ops/ffn.js";
 import type { LinearWeights } from "../ops/linear.js";

@@ -9,7 +9,7 @@ import { parseSafetensors, writeSafetensors } from "../../src/formats/safetensor
 import { kvBytes, kvCapacity, weightBytes } from "../../src/model/budget.js";
 import { parseConfig } from "../../src/model/config.js";
 import { linearWeightNames } from "../../src/model/weights.js";
-import { quantizeMatrix } from "../../src/formats/quant_blocks.js";
+import { quantizeMatrix } from "../../src/tensor/quant_blocks.js";
 import { Rng } from "../../src/util/rng.js";
 import type { TensorSource } from "../../src/model/weights.js";
 import { loadFixture, randomSeq2Seq } from "../model/helpers.js";

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRuntime, Model, type Runtime, SimdformerError } from "../../src/index.js";
 import { parseSafetensors, writeSafetensors } from "../../src/formats/safetensors.js";
-import { quantizeMatrix } from "../../src/formats/quant_blocks.js";
+import { quantizeMatrix } from "../../src/tensor/quant_blocks.js";
 import { parseConfig } from "../../src/model/config.js";
 import { linearWeightNames } from "../../src/model/weights.js";
 import { Rng } from "../../src/util/rng.js";
