@@ -20,9 +20,9 @@ export {
   type AttentionEvent,
   type AttentionMaps,
 } from "./model/model.js";
-export { parseConfig, type ModelConfig } from "./model/config.js";
+export { parseConfig, type ModelConfig } from "./config/config.js";
 export { KvCache, type KvCacheOptions } from "./model/kv_cache.js";
-export type { TensorSource } from "./model/weights.js";
+export type { TensorSource } from "./config/tensor_source.js";
 export { parseSafetensors, writeSafetensors, SafetensorsFile, type TensorInfo } from "./formats/safetensors.js";
 export { openModel, type ModelFiles } from "./formats/detect.js";
 export type { OpenedModel, FormatTokenizer } from "./formats/source.js";

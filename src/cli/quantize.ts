@@ -4,7 +4,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { ArgumentError, ModelFormatError } from "../errors.js";
 import { type Block32Type, QUANT_BLOCK_VALUES, quantizeMatrix } from "../tensor/quant_blocks.js";
 import { parseSafetensors, writeSafetensors } from "../formats/safetensors.js";
-import { parseConfig } from "../model/config.js";
+import { parseConfig } from "../config/config.js";
 import { linearWeightNames } from "../model/weights.js";
 import { ProgressBar } from "./term.js";
 

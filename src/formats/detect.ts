@@ -1,7 +1,7 @@
 // One entry for every model format: look at the bytes (magic, structure) and the file names,
 // and hand the right module the files. See openModel.
 import { ModelFormatError } from "../errors.js";
-import { parseConfig } from "../model/config.js";
+import { parseConfig } from "../config/config.js";
 import { isGguf } from "./gguf.js";
 import { openGguf } from "./gguf_model.js";
 import { openHf } from "./hf.js";

@@ -2,8 +2,8 @@
 // the names of one of our naming schemes (src/model/weights.ts), checked against the config with
 // the file's own names so errors point at what is in the file.
 import { ModelFormatError } from "../errors.js";
-import type { ModelConfig } from "../model/config.js";
-import type { TensorSource } from "../model/weights.js";
+import type { ModelConfig } from "../config/config.js";
+import type { TensorSource } from "../config/tensor_source.js";
 import type { QuantizedMatrix } from "../tensor/quant_blocks.js";
 import type { DecodeOptions, Encoding } from "./tokenizers/vocab.js";
 

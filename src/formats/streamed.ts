@@ -2,7 +2,7 @@
 // shape and byte range), then the loader reads the tensors in file order straight into their
 // place in memory. Nothing here holds the file: a header is read from the source's first bytes.
 import { ModelFormatError } from "../errors.js";
-import { type ModelConfig, parseConfig } from "../model/config.js";
+import { type ModelConfig, parseConfig } from "../config/config.js";
 import type { ByteSource } from "./byte_source.js";
 import { type GgufFile, GgufPrefixTooShort, type GgufTensorType, isGguf, parseGguf } from "./gguf.js";
 import { ggufConfig, ggufName, ggufStopIds, ggufTokenizer } from "./gguf_model.js";
@@ -11,7 +11,7 @@ import { encoderTensors } from "./hf_encoders.js";
 import { isLlama2c, LLAMA2C_STOP_IDS, llama2cConfig, llama2cFileSize, llama2cSpans, parseLlama2cHeader, parseLlama2cTokenizer } from "./llama2c.js";
 import { parseSafetensorsHeader, safetensorsHeaderLength, type SafetensorsDtype } from "./safetensors.js";
 import { checkShapes, type FormatTokenizer, llamaTensors } from "./source.js";
-import type { TensorSource } from "../model/weights.js";
+import type { TensorSource } from "../config/tensor_source.js";
 
 /** How a tensor is stored: safetensors' and GGUF's dtypes (llama2.c is F32). */
 export type StoredDtype = SafetensorsDtype | GgufTensorType;

@@ -4,7 +4,7 @@ import type { SafetensorsFile } from "../formats/safetensors.js";
 import { CharTokenizer, type CharTokenizerSpec } from "../formats/tokenizers/char.js";
 import type { DecodeOptions, Encoding } from "../formats/tokenizers/vocab.js";
 import { WordTokenizer, type WordTokenizerSpec } from "../formats/tokenizers/word.js";
-import type { ModelConfig } from "../model/config.js";
+import type { ModelConfig } from "../config/config.js";
 import { type AttentionMaps, type HasEngine, type LoadOptions, Model } from "../model/model.js";
 import { beamSearch } from "./beam.js";
 import { IncrementalDecoder } from "./incremental_decode.js";

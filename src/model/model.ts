@@ -8,11 +8,12 @@ import { packSegments, type Segment, totalRows } from "../ops/segments.js";
 import type { Engine } from "../runtime/engine.js";
 import { PlanRefused, StepPlan } from "../runtime/plan.js";
 import type { Region } from "../runtime/memory.js";
-import { type ModelConfig, parseConfig } from "./config.js";
+import { type ModelConfig, parseConfig } from "../config/config.js";
 import { KvCache } from "./kv_cache.js";
 import { type AttentionCapture, Transformer } from "./transformer.js";
 import { AttentionCollector, type AttentionMaps, bothCaptures } from "./attention_maps.js";
-import { loadWeights, type TensorSource } from "./weights.js";
+import type { TensorSource } from "../config/tensor_source.js";
+import { loadWeights } from "./weights.js";
 import { assertFits, kvBytes, loadedBytes, weightBytes } from "./budget.js";
 import { kindOf, optionsObject } from "../util/options.js";
 

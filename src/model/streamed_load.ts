@@ -16,7 +16,8 @@ import { StagedBlocks } from "../ops/weight_blocks.js";
 import type { Engine } from "../runtime/engine.js";
 import { assertFits } from "./budget.js";
 import { type HasEngine, Model } from "./model.js";
-import { loadWeights, type TensorSource } from "./weights.js";
+import type { TensorSource } from "../config/tensor_source.js";
+import { loadWeights } from "./weights.js";
 
 /** Bytes of the file converted at a time (F16/BF16 widening, k-quants, dequantized blocks). */
 const CHUNK_BYTES = 4 * 1024 * 1024;

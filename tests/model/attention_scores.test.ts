@@ -11,7 +11,7 @@ import { WeightBlocks } from "../../src/ops/weight_blocks.js";
 import { greedy } from "../../src/generate/greedy.js";
 import { parseSafetensors, type SafetensorsFile } from "../../src/formats/safetensors.js";
 import { Model } from "../../src/model/model.js";
-import { parseConfig } from "../../src/model/config.js";
+import { parseConfig } from "../../src/config/config.js";
 import type { AttentionMaps } from "../../src/model/attention_maps.js";
 import { loadFixture, relError, TEST_BUILDS, TOLERANCE } from "./helpers.js";
 

@@ -4,7 +4,7 @@ import { ArgumentError, createRuntime, DisposedError, ModelFormatError, OutOfMem
 import { greedy } from "../../src/generate/greedy.js";
 import { KvCache } from "../../src/model/kv_cache.js";
 import { Model } from "../../src/model/model.js";
-import { parseConfig } from "../../src/model/config.js";
+import { parseConfig } from "../../src/config/config.js";
 import { loadFixture, relError } from "./helpers.js";
 
 /** KV-cache and batching change the summation order nowhere: results agree to float rounding. */

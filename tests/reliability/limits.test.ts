@@ -7,11 +7,11 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { beamSearch, createRuntime, generateTokens, Model, OutOfMemoryError, type Runtime } from "../../src/index.js";
 import { parseSafetensors, writeSafetensors } from "../../src/formats/safetensors.js";
 import { kvBytes, kvCapacity, weightBytes } from "../../src/model/budget.js";
-import { parseConfig } from "../../src/model/config.js";
+import { parseConfig } from "../../src/config/config.js";
 import { linearWeightNames } from "../../src/model/weights.js";
 import { quantizeMatrix } from "../../src/tensor/quant_blocks.js";
 import { Rng } from "../../src/util/rng.js";
-import type { TensorSource } from "../../src/model/weights.js";
+import type { TensorSource } from "../../src/config/tensor_source.js";
 import { loadFixture, randomSeq2Seq } from "../model/helpers.js";
 
 const MiB = 1 << 20;

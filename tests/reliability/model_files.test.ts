@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRuntime, Model, type Runtime, SimdformerError } from "../../src/index.js";
 import { parseSafetensors, writeSafetensors } from "../../src/formats/safetensors.js";
 import { quantizeMatrix } from "../../src/tensor/quant_blocks.js";
-import { parseConfig } from "../../src/model/config.js";
+import { parseConfig } from "../../src/config/config.js";
 import { linearWeightNames } from "../../src/model/weights.js";
 import { Rng } from "../../src/util/rng.js";
 import { randomSeq2Seq } from "../model/helpers.js";
