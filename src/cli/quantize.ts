@@ -23,7 +23,7 @@ interface Io {
 }
 
 /**
- * Converts the safetensors model at `input` (config in `__metadata__`, as Model.load reads it)
+ * Converts the safetensors model at `input` (config in `__metadata__`, as loadSafetensors reads it)
  * to `type` and writes `output`. Linear weights [out, in] with `in` a multiple of 32 become
  * blocks; embeddings, norms, tied output tables, biases and Conv1D weights stay as they were
  * (F16 if every kept tensor was F16, else F32). Returns what was done.

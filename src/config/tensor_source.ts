@@ -16,4 +16,9 @@ export interface TensorSource {
    * else undefined. Asked only for linear weights; absent means nothing is quantized.
    */
   quantized?(name: string): QuantizedMatrix | undefined;
+  /**
+   * Bytes per value of the most compact linear weights stored (4 for float32, less for quantized
+   * blocks), known before a tensor is read: a load refuses a model that cannot fit up front.
+   */
+  linearBytesPerValue?(): number;
 }

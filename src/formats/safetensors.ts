@@ -68,6 +68,16 @@ export class SafetensorsFile {
     return { type, rows: t.shape[0], cols: t.shape[1], blocks: this.bytes.subarray(t.begin, t.end) };
   }
 
+  /** Bytes per value of the file's most compact linear weights: 4, or a quantized dtype's block rate. */
+  linearBytesPerValue(): number {
+    let rate = 4;
+    for (const t of this.tensors.values()) {
+      const q = QUANT_DTYPES[t.dtype];
+      if (q) rate = Math.min(rate, quantBytes(q, 1, QUANT_BLOCK_VALUES) / QUANT_BLOCK_VALUES);
+    }
+    return rate;
+  }
+
   /** Reads a tensor as float32 (a fresh array; F16 and BF16 are widened exactly, Q8_0 / Q4_0 dequantized). */
   read(name: string): Float32Array {
     const t = this.info(name);

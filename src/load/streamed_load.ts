@@ -14,10 +14,10 @@ import { badKQuantScale, isKQuant } from "../tensor/kquant_blocks.js";
 import { dequantizeMatrix, quantBytes, type QuantizedMatrix, type QuantType } from "../tensor/quant_blocks.js";
 import { StagedBlocks } from "../ops/weight_blocks.js";
 import type { Engine } from "../runtime/engine.js";
-import { assertFits } from "./budget.js";
-import { type HasEngine, Model } from "./model.js";
+import { assertFits } from "../model/budget.js";
+import { type HasEngine, Model } from "../model/model.js";
 import type { TensorSource } from "../config/tensor_source.js";
-import { loadWeights } from "./weights.js";
+import { loadWeights } from "../model/weights.js";
 
 /** Bytes of the file converted at a time (F16/BF16 widening, k-quants, dequantized blocks). */
 const CHUNK_BYTES = 4 * 1024 * 1024;
