@@ -20,7 +20,8 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import * as ort from "onnxruntime-web";
 import { argmaxRow } from "../src/generate/sampler.js";
-import { type DecodeState, Model } from "../src/model/model.js";
+import type { DecodeState } from "../src/model/model.js";
+import { loadSafetensors } from "../src/load/safetensors_load.js";
 import { createRuntime } from "../src/simdformer.js";
 import { Rng } from "../src/util/rng.js";
 import { barChartSvg, fmt, type Panel } from "./e2e_svg.js";
@@ -137,7 +138,7 @@ async function oursLib(threads: number): Promise<Lib> {
     build: `${rt.features.build}, ${rt.features.threads} thread(s)`,
     wasmNames: wasmFunctionNames(readFileSync(join(WASM_DIR, `simdformer.${rt.features.build}.wasm`))),
     async load(m) {
-      const model = await Model.load(rt, readFileSync(resolve(MODELS_DIR, m.ours)), { file: m.ours });
+      const model = await loadSafetensors(rt, readFileSync(resolve(MODELS_DIR, m.ours)), { file: m.ours });
       const V = model.vocabSize;
       let state: DecodeState | undefined;
       return {

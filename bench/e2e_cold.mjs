@@ -58,7 +58,7 @@ async function ours() {
   const sf = await import(pathToFileURL(req.ours).href);
   const tImport = performance.now();
   const rt = await sf.createRuntime({ threads: 1 });
-  const model = await sf.Model.load(rt, readFileSync(resolve(req.modelsDir, m.ours)), { file: m.ours });
+  const model = await sf.loadSafetensors(rt, readFileSync(resolve(req.modelsDir, m.ours)), { file: m.ours });
   const tLoad = performance.now();
   let state;
   const V = model.vocabSize;

@@ -21,8 +21,8 @@ import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, write
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
-import { quantizeMatrix } from "../src/formats/quant_blocks.js";
-import { f32ToF16 } from "../src/formats/safetensors.js";
+import { quantizeMatrix } from "../src/tensor/quant_blocks.js";
+import { f32ToF16 } from "../src/tensor/half.js";
 import { createRuntime } from "../src/simdformer.js";
 import { Rng } from "../src/util/rng.js";
 

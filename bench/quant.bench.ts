@@ -9,10 +9,11 @@
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { quantizeMatrix, type QuantizedMatrix, type QuantType } from "../src/formats/quant_blocks.js";
+import { quantizeMatrix, type QuantizedMatrix, type QuantType } from "../src/tensor/quant_blocks.js";
 import { Model } from "../src/model/model.js";
-import { parseConfig } from "../src/model/config.js";
-import { linearWeightNames, type TensorSource } from "../src/model/weights.js";
+import { parseConfig } from "../src/config/config.js";
+import type { TensorSource } from "../src/config/tensor_source.js";
+import { linearWeightNames } from "../src/model/weights.js";
 import type { BuildName } from "../src/runtime/builds.js";
 import { createRuntime, type Runtime } from "../src/simdformer.js";
 import { Rng } from "../src/util/rng.js";

@@ -115,7 +115,7 @@ const translators = {};
 const lms = {};
 for (const [name, rt] of Object.entries(runtimes)) {
   translators[name] = await rt.loadModel(translatorBytes, { file: "translator.safetensors" });
-  lms[name] = await sf.Model.load(rt, gpt2Bytes, { file: "gpt2.safetensors" });
+  lms[name] = await sf.loadSafetensors(rt, gpt2Bytes, { file: "gpt2.safetensors" });
 }
 const gptPrompt = [1, 5, 9, 13];
 

@@ -13,18 +13,18 @@ export {
   type ForwardResult,
   type StartOptions,
   type StepOptions,
-  type LoadOptions,
   type TokenSequence,
   type PaddingMask,
   type AttentionCapture,
   type AttentionEvent,
   type AttentionMaps,
 } from "./model/model.js";
-export { parseConfig, type ModelConfig } from "./model/config.js";
+export { loadSafetensors, type LoadOptions } from "./load/safetensors_load.js";
+export { parseConfig, type ModelConfig } from "./config/config.js";
 export { KvCache, type KvCacheOptions } from "./model/kv_cache.js";
-export type { TensorSource } from "./model/weights.js";
+export type { TensorSource } from "./config/tensor_source.js";
 export { parseSafetensors, writeSafetensors, SafetensorsFile, type TensorInfo } from "./formats/safetensors.js";
-export { openModel, type ModelFiles } from "./formats/detect.js";
+export { openModel, openSafetensors, type ModelFiles, type SafetensorsOptions } from "./formats/detect.js";
 export type { OpenedModel, FormatTokenizer } from "./formats/source.js";
 export { parseGguf, GgufFile, type GgufValue, type GgufTensorInfo, type GgufTensorType } from "./formats/gguf.js";
 export { openGguf, ggufConfig, ggufTokenizer } from "./formats/gguf_model.js";

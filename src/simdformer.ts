@@ -4,7 +4,7 @@ import { mainFile, type ModelFiles, openModel } from "./formats/detect.js";
 import { type ByteInput, type ByteSource, hasFileSystem, isByteInput, MemorySource, openSource, ProgressCounter, type ReadControl } from "./formats/byte_source.js";
 import { openModelPath, readModelPath } from "./formats/files.js";
 import { type Companions, openStreamed, type StreamedModel } from "./formats/streamed.js";
-import { loadStreamed } from "./model/streamed_load.js";
+import { loadStreamed } from "./load/streamed_load.js";
 import { TextModel, type TextModelOptions } from "./generate/text.js";
 import { Encoder } from "./encode/encoder.js";
 import { HfTokenizer, parseJson } from "./formats/hf.js";

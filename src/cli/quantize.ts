@@ -2,9 +2,9 @@
 // linear weights as Q8_0 / Q4_0 blocks (see formats/safetensors.ts), everything else as it was.
 import { readFile, writeFile } from "node:fs/promises";
 import { ArgumentError, ModelFormatError } from "../errors.js";
-import { type Block32Type, QUANT_BLOCK_VALUES, quantizeMatrix } from "../formats/quant_blocks.js";
+import { type Block32Type, QUANT_BLOCK_VALUES, quantizeMatrix } from "../tensor/quant_blocks.js";
 import { parseSafetensors, writeSafetensors } from "../formats/safetensors.js";
-import { parseConfig } from "../model/config.js";
+import { parseConfig } from "../config/config.js";
 import { linearWeightNames } from "../model/weights.js";
 import { ProgressBar } from "./term.js";
 
@@ -23,7 +23,7 @@ interface Io {
 }
 
 /**
- * Converts the safetensors model at `input` (config in `__metadata__`, as Model.load reads it)
+ * Converts the safetensors model at `input` (config in `__metadata__`, as loadSafetensors reads it)
  * to `type` and writes `output`. Linear weights [out, in] with `in` a multiple of 32 become
  * blocks; embeddings, norms, tied output tables, biases and Conv1D weights stay as they were
  * (F16 if every kept tensor was F16, else F32). Returns what was done.

@@ -1,13 +1,13 @@
 // One entry for every model format: look at the bytes (magic, structure) and the file names,
 // and hand the right module the files. See openModel.
 import { ModelFormatError } from "../errors.js";
-import { parseConfig } from "../model/config.js";
+import type { ModelConfig } from "../config/config.js";
 import { isGguf } from "./gguf.js";
 import { openGguf } from "./gguf_model.js";
 import { openHf } from "./hf.js";
 import { isLlama2c, openLlama2c } from "./llama2c.js";
 import { parseSafetensors, type SafetensorsFile } from "./safetensors.js";
-import type { OpenedModel } from "./source.js";
+import { type OpenedModel, simdformerConfig } from "./source.js";
 
 /** Several files of one model (a Hugging Face directory, a llama2.c checkpoint + tokenizer.bin), by file name. */
 export interface ModelFiles {
@@ -23,20 +23,28 @@ export function looksLikeSafetensors(bytes: Uint8Array): boolean {
   return n >= 2n && n <= BigInt(bytes.byteLength - 8) && bytes[8] === 0x7b;
 }
 
-/** The config JSON a simdformer safetensors carries, or undefined when it has none (a Hugging Face file). */
-function simdformerConfigText(st: SafetensorsFile): string | undefined {
-  return st.metadata["simdformer.config"] ?? st.metadata.config;
+/** Options of {@link openSafetensors}. */
+export interface SafetensorsOptions {
+  /** Name of the source in error messages; default "<bytes>". */
+  file?: string;
+  /** Config to use instead of the JSON in the file's `__metadata__` ("simdformer.config", or "config"). */
+  config?: unknown;
 }
 
-function openSimdformer(st: SafetensorsFile): OpenedModel {
-  const key = st.metadata["simdformer.config"] !== undefined ? "simdformer.config" : "config";
-  let json: unknown;
-  try {
-    json = JSON.parse(simdformerConfigText(st)!);
-  } catch (e) {
-    throw new ModelFormatError(st.file, `__metadata__["${key}"]`, "valid JSON", (e as Error).message);
-  }
-  return { format: "simdformer", file: st.file, config: parseConfig(json, `${st.file} config`), tensors: st, metadata: { ...st.metadata } };
+/**
+ * Opens a simdformer safetensors file (bytes, or already parsed): its config from
+ * `__metadata__["simdformer.config"]` (or "config", or `opts.config`), its tensors and metadata.
+ * A file without a config is a ModelFormatError.
+ */
+export function openSafetensors(source: Uint8Array | SafetensorsFile, opts: SafetensorsOptions = {}): OpenedModel {
+  const st = source instanceof Uint8Array ? parseSafetensors(source, opts.file ?? "<bytes>") : source;
+  const config = simdformerConfig(st.file, st.metadata, opts.config);
+  if (!config) throw new ModelFormatError(st.file, '__metadata__["simdformer.config"]', "a config JSON string", "missing");
+  return simdformerModel(st, config);
+}
+
+function simdformerModel(st: SafetensorsFile, config: ModelConfig): OpenedModel {
+  return { format: "simdformer", file: st.file, config, tensors: st, metadata: { ...st.metadata } };
 }
 
 /** Picks the weights file of a file set by name. */
@@ -71,7 +79,8 @@ export function openModel(source: Uint8Array | ModelFiles, file = "<bytes>"): Op
   if (isGguf(bytes)) return openGguf(bytes, main);
   if (looksLikeSafetensors(bytes)) {
     const st = parseSafetensors(bytes, main);
-    if (simdformerConfigText(st) !== undefined) return openSimdformer(st);
+    const own = simdformerConfig(st.file, st.metadata);
+    if (own) return simdformerModel(st, own);
     if (!files["config.json"]) {
       throw new ModelFormatError(main, "config", '__metadata__["simdformer.config"] or a Hugging Face config.json given with the file', "neither");
     }

@@ -4,9 +4,9 @@
 // Every count, length and offset is checked against the bytes left before it is used, so a
 // damaged file is a ModelFormatError, never a huge allocation, a hang or an out-of-bounds read.
 import { ModelFormatError, UnsupportedFeatureError } from "../errors.js";
-import { badKQuantScale, isKQuant } from "./kquant_blocks.js";
-import { dequantizeMatrix, type QuantizedMatrix, type QuantType } from "./quant_blocks.js";
-import { f16Table } from "./safetensors.js";
+import { widenHalves } from "../tensor/half.js";
+import { badKQuantScale, isKQuant } from "../tensor/kquant_blocks.js";
+import { dequantizeMatrix, type QuantizedMatrix, type QuantType } from "../tensor/quant_blocks.js";
 
 /** A metadata value: numbers (u64/i64 beyond 2^53 stay bigint), booleans, strings, arrays. */
 export type GgufValue = number | bigint | boolean | string | GgufValue[];
@@ -234,16 +234,12 @@ export class GgufFile {
 /** Stored bytes of a float tensor of `size` elements -> float32. */
 function widen(type: "F32" | "F16" | "BF16", src: Uint8Array, size: number): Float32Array {
   const out = new Float32Array(size);
+  if (type !== "F32") {
+    widenHalves(type, src, out);
+    return out;
+  }
   const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
-  if (type === "F32") for (let i = 0; i < size; i++) out[i] = dv.getFloat32(4 * i, true);
-  else if (type === "F16") {
-    const table = f16Table();
-    for (let i = 0; i < size; i++) out[i] = table[dv.getUint16(2 * i, true)];
-  }
-  else {
-    const u = new Uint32Array(out.buffer);
-    for (let i = 0; i < size; i++) u[i] = dv.getUint16(2 * i, true) << 16;
-  }
+  for (let i = 0; i < size; i++) out[i] = dv.getFloat32(4 * i, true);
   return out;
 }
 

@@ -1,7 +1,7 @@
 // A GGUF file as a model: <arch>.* metadata -> ModelConfig (llama, qwen2, qwen3, gemma, gemma2,
 // phi3, gpt2), llama.cpp tensor names -> our "hf-llama" names, tokenizer.ggml.* -> a BPE tokenizer.
 import { ModelFormatError } from "../errors.js";
-import { type ModelConfig, parseConfig } from "../model/config.js";
+import { type ModelConfig, parseConfig } from "../config/config.js";
 import { type GgufFile, type GgufValue, ggufTypeOf, parseGguf } from "./gguf.js";
 import { checkShapes, type FormatTokenizer, llamaTensors, type OpenedModel, RenamedSource } from "./source.js";
 import { Gpt2BpeTokenizer, PRE_TOKENIZER_PATTERNS, SentencePieceTokenizer } from "./tokenizers/bpe.js";

@@ -5,9 +5,9 @@
 // "hf-bert" schemes (src/model/weights.ts).
 import { Tokenizer as HfTokenizerImpl } from "@huggingface/tokenizers";
 import { ModelFormatError } from "../errors.js";
-import { type Activation, type ModelConfig, parseConfig } from "../model/config.js";
-import type { TensorSource } from "../model/weights.js";
-import type { QuantizedMatrix } from "./quant_blocks.js";
+import { type Activation, type ModelConfig, parseConfig } from "../config/config.js";
+import type { TensorSource } from "../config/tensor_source.js";
+import type { QuantizedMatrix } from "../tensor/quant_blocks.js";
 import { encoderTensors, positionOffset, ROBERTA_TYPES } from "./hf_encoders.js";
 import { parseSafetensors, type SafetensorsFile } from "./safetensors.js";
 import type { FormatTokenizer, OpenedModel } from "./source.js";

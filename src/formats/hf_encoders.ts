@@ -3,8 +3,8 @@
 // token types) are presented under the "hf-bert" names; plus what a sentence encoder adds on top of
 // the transformer: a sequence-classification head with its labels, and sentence-transformers pooling.
 import { ModelFormatError, UnsupportedFeatureError } from "../errors.js";
-import type { TensorSource } from "../model/weights.js";
-import type { QuantizedMatrix } from "./quant_blocks.js";
+import type { TensorSource } from "../config/tensor_source.js";
+import type { QuantizedMatrix } from "../tensor/quant_blocks.js";
 
 type Json = Record<string, unknown>;
 

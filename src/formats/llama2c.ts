@@ -6,8 +6,8 @@
 // no rotary tables. And its tokenizer.bin: max_token_length, then per token a score f32, a
 // length i32 and the bytes.
 import { ModelFormatError } from "../errors.js";
-import { type ModelConfig, parseConfig } from "../model/config.js";
-import type { TensorSource } from "../model/weights.js";
+import { type ModelConfig, parseConfig } from "../config/config.js";
+import type { TensorSource } from "../config/tensor_source.js";
 import type { OpenedModel } from "./source.js";
 import { SentencePieceTokenizer } from "./tokenizers/bpe.js";
 

@@ -8,9 +8,10 @@
 //   "Q8_0", "Q4_0": shape = the logical [out, in] (in a multiple of 32); the bytes are the
 //   GGUF block layout, row-major: per block of 32 values along `in`, an f16 scale then the
 //   quants (Q8_0: 32 int8, 34 bytes a block; Q4_0: 16 bytes of nibbles, 18 bytes a block;
-//   see quant_blocks.ts). Other readers do not know these dtypes and refuse the file.
+//   see src/tensor/quant_blocks.ts). Other readers do not know these dtypes and refuse the file.
 import { ModelFormatError } from "../errors.js";
-import { dequantizeMatrix, quantBytes, QUANT_BLOCK_VALUES, type QuantizedMatrix, type QuantType } from "./quant_blocks.js";
+import { f32ToF16, widenHalves } from "../tensor/half.js";
+import { dequantizeMatrix, quantBytes, QUANT_BLOCK_VALUES, type QuantizedMatrix, type QuantType } from "../tensor/quant_blocks.js";
 
 /** Tensor element types this reader understands (F32, F16, BF16; Q8_0, Q4_0 are simdformer's own). */
 export type SafetensorsDtype = "F32" | "F16" | "BF16" | "Q8_0" | "Q4_0";
@@ -67,6 +68,16 @@ export class SafetensorsFile {
     return { type, rows: t.shape[0], cols: t.shape[1], blocks: this.bytes.subarray(t.begin, t.end) };
   }
 
+  /** Bytes per value of the file's most compact linear weights: 4, or a quantized dtype's block rate. */
+  linearBytesPerValue(): number {
+    let rate = 4;
+    for (const t of this.tensors.values()) {
+      const q = QUANT_DTYPES[t.dtype];
+      if (q) rate = Math.min(rate, quantBytes(q, 1, QUANT_BLOCK_VALUES) / QUANT_BLOCK_VALUES);
+    }
+    return rate;
+  }
+
   /** Reads a tensor as float32 (a fresh array; F16 and BF16 are widened exactly, Q8_0 / Q4_0 dequantized). */
   read(name: string): Float32Array {
     const t = this.info(name);
@@ -79,22 +90,8 @@ export class SafetensorsFile {
       new Uint8Array(out.buffer).set(src);
       return littleEndian ? out : byteSwap32(out);
     }
-    const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
     const out = new Float32Array(t.size);
-    if (t.dtype === "F16") {
-      const table = f16Table();
-      if (littleEndian && src.byteOffset % 2 === 0) {
-        // Aligned: a Uint16Array view reads ~3x faster than DataView calls (cold start).
-        const halves = new Uint16Array(src.buffer, src.byteOffset, t.size);
-        for (let i = 0; i < t.size; i++) out[i] = table[halves[i]];
-      } else {
-        for (let i = 0; i < t.size; i++) out[i] = table[dv.getUint16(2 * i, true)];
-      }
-    }
-    else {
-      const u32 = new Uint32Array(out.buffer);
-      for (let i = 0; i < t.size; i++) u32[i] = dv.getUint16(2 * i, true) << 16;
-    }
+    widenHalves(t.dtype as "F16" | "BF16", src, out); // neither F32 nor blocks: a half dtype
     return out;
   }
 }
@@ -105,36 +102,6 @@ function byteSwap32(a: Float32Array): Float32Array {
   const dv = new DataView(a.buffer, a.byteOffset, a.byteLength);
   for (let i = 0; i < a.length; i++) dv.setUint32(4 * i, dv.getUint32(4 * i, true), false);
   return a;
-}
-
-let F16_TABLE: Float32Array | undefined;
-
-/**
- * Every half value widened once (256 KiB): reading a large F16 file is then one lookup per
- * value. Normal halves are built by moving bits (the exponent rebias is exact); only zero,
- * subnormals, infinities and NaN go through f16ToF32.
- */
-export function f16Table(): Float32Array {
-  if (!F16_TABLE) {
-    F16_TABLE = new Float32Array(65536);
-    const bits = new Uint32Array(F16_TABLE.buffer);
-    for (let h = 0; h < 65536; h++) {
-      const e = (h >> 10) & 0x1f;
-      if (e === 0 || e === 31) F16_TABLE[h] = f16ToF32(h);
-      else bits[h] = ((h & 0x8000) << 16) | ((e + 112) << 23) | ((h & 0x3ff) << 13);
-    }
-  }
-  return F16_TABLE;
-}
-
-/** IEEE half -> float (subnormals, infinities and NaN included). */
-export function f16ToF32(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
 /**
@@ -280,39 +247,4 @@ export function writeSafetensors(
     at += t.data.length * DTYPE_BYTES[dtype];
   }
   return out;
-}
-
-/** float -> IEEE half, round to nearest even. */
-export function f32ToF16(x: number): number {
-  const f = new Float32Array(1);
-  const u = new Uint32Array(f.buffer);
-  f[0] = x;
-  const b = u[0];
-  const sign = (b >>> 16) & 0x8000;
-  const e = (b >>> 23) & 0xff;
-  let m = b & 0x7fffff;
-  if (e === 0xff) return sign | 0x7c00 | (m ? 0x200 : 0);
-  let he = e - 127 + 15;
-  if (he >= 31) return sign | 0x7c00;
-  if (he <= 0) {
-    if (he < -10) return sign;
-    m |= 0x800000;
-    const shift = 14 - he;
-    let hm = m >>> shift;
-    const rem = m & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && hm & 1)) hm++;
-    return sign | hm;
-  }
-  let hm = m >>> 13;
-  const rem = m & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && hm & 1)) {
-    hm++;
-    if (hm === 0x400) {
-      hm = 0;
-      he++;
-      if (he >= 31) return sign | 0x7c00;
-    }
-  }
-  return sign | (he << 10) | hm;
 }

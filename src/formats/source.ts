@@ -2,9 +2,9 @@
 // the names of one of our naming schemes (src/model/weights.ts), checked against the config with
 // the file's own names so errors point at what is in the file.
 import { ModelFormatError } from "../errors.js";
-import type { ModelConfig } from "../model/config.js";
-import type { TensorSource } from "../model/weights.js";
-import type { QuantizedMatrix } from "./quant_blocks.js";
+import { type ModelConfig, parseConfig } from "../config/config.js";
+import type { TensorSource } from "../config/tensor_source.js";
+import type { QuantizedMatrix } from "../tensor/quant_blocks.js";
 import type { DecodeOptions, Encoding } from "./tokenizers/vocab.js";
 
 /** A tokenizer as the text layer uses it (structurally the TextTokenizer of src/generate/text.ts). */
@@ -139,4 +139,23 @@ export function llamaTensors(c: ModelConfig, fused: { qkv?: boolean; gateUp?: bo
   norm("model.norm", d);
   if (!c.tied_output) linear("lm_head", c.vocab_size, d, c.output_bias);
   return out;
+}
+
+/**
+ * The config of a simdformer safetensors file: `given` when set, else the JSON string in its
+ * `__metadata__["simdformer.config"]` (or "config"); undefined when the metadata has neither
+ * (a Hugging Face file). Bad JSON or a bad config is a ModelFormatError.
+ */
+export function simdformerConfig(file: string, metadata: Readonly<Record<string, string>>, given?: unknown): ModelConfig | undefined {
+  if (given !== undefined) return parseConfig(given, `${file} config`);
+  const key = metadata["simdformer.config"] !== undefined ? "simdformer.config" : "config";
+  const text = metadata[key];
+  if (text === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ModelFormatError(file, `__metadata__["${key}"]`, "valid JSON", (e as Error).message);
+  }
+  return parseConfig(json, `${file} config`);
 }

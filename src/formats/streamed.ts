@@ -2,7 +2,7 @@
 // shape and byte range), then the loader reads the tensors in file order straight into their
 // place in memory. Nothing here holds the file: a header is read from the source's first bytes.
 import { ModelFormatError } from "../errors.js";
-import { type ModelConfig, parseConfig } from "../model/config.js";
+import type { ModelConfig } from "../config/config.js";
 import type { ByteSource } from "./byte_source.js";
 import { type GgufFile, GgufPrefixTooShort, type GgufTensorType, isGguf, parseGguf } from "./gguf.js";
 import { ggufConfig, ggufName, ggufStopIds, ggufTokenizer } from "./gguf_model.js";
@@ -10,8 +10,8 @@ import { hfConfig, hfStopIds, HfTokenizer, parseJson } from "./hf.js";
 import { encoderTensors } from "./hf_encoders.js";
 import { isLlama2c, LLAMA2C_STOP_IDS, llama2cConfig, llama2cFileSize, llama2cSpans, parseLlama2cHeader, parseLlama2cTokenizer } from "./llama2c.js";
 import { parseSafetensorsHeader, safetensorsHeaderLength, type SafetensorsDtype } from "./safetensors.js";
-import { checkShapes, type FormatTokenizer, llamaTensors } from "./source.js";
-import type { TensorSource } from "../model/weights.js";
+import { checkShapes, type FormatTokenizer, llamaTensors, simdformerConfig } from "./source.js";
+import type { TensorSource } from "../config/tensor_source.js";
 
 /** How a tensor is stored: safetensors' and GGUF's dtypes (llama2.c is F32). */
 export type StoredDtype = SafetensorsDtype | GgufTensorType;
@@ -131,21 +131,6 @@ async function openLlama2cStream(src: ByteSource, head: Uint8Array, companions: 
     format: "llama2c", file: src.name, config, metadata: {}, stopIds: LLAMA2C_STOP_IDS, files: [{ source: src, tensors, end: llama2cFileSize(h) }],
     tokenizer: tok ? parseLlama2cTokenizer(tok, h.vocabSize, "tokenizer.bin") : undefined,
   };
-}
-
-/** The config JSON of a simdformer safetensors (`__metadata__["simdformer.config"]`, or "config"). */
-function simdformerConfig(file: string, metadata: Record<string, string>, given: unknown): ModelConfig | undefined {
-  if (given !== undefined) return parseConfig(given, `${file} config`);
-  const key = metadata["simdformer.config"] !== undefined ? "simdformer.config" : "config";
-  const text = metadata[key];
-  if (text === undefined) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new ModelFormatError(file, `__metadata__["${key}"]`, "valid JSON", (e as Error).message);
-  }
-  return parseConfig(json, `${file} config`);
 }
 
 /** What a Hugging Face checkpoint's companions say: config, stop ids, tokenizer and (encoders) the names' view, as openHf reads them. */

@@ -4,8 +4,9 @@ import type { SafetensorsFile } from "../formats/safetensors.js";
 import { CharTokenizer, type CharTokenizerSpec } from "../formats/tokenizers/char.js";
 import type { DecodeOptions, Encoding } from "../formats/tokenizers/vocab.js";
 import { WordTokenizer, type WordTokenizerSpec } from "../formats/tokenizers/word.js";
-import type { ModelConfig } from "../model/config.js";
-import { type AttentionMaps, type HasEngine, type LoadOptions, Model } from "../model/model.js";
+import type { ModelConfig } from "../config/config.js";
+import { type LoadOptions, loadSafetensors } from "../load/safetensors_load.js";
+import type { AttentionMaps, HasEngine, Model } from "../model/model.js";
 import { beamSearch } from "./beam.js";
 import { IncrementalDecoder } from "./incremental_decode.js";
 import { type DecodeControl, type GenerationInput, type GenerationStats, generateTokens } from "./generate.js";
@@ -122,7 +123,7 @@ export class TextModel {
    * special ids are checked against the config (ModelFormatError on a mismatch).
    */
   static async load(runtime: HasEngine, bytes: Uint8Array | SafetensorsFile, opts: TextModelOptions = {}): Promise<TextModel> {
-    const model = await Model.load(runtime, bytes, opts);
+    const model = await loadSafetensors(runtime, bytes, opts);
     try {
       return TextModel.fromModel(model, { src: opts.srcTokenizer, tgt: opts.tokenizer }, opts.file ?? "<bytes>");
     } catch (e) {

@@ -6,7 +6,7 @@
 // regions' own OutOfMemoryError later, which frees what the call held.
 import { ArgumentError, OutOfMemoryError } from "../errors.js";
 import type { Region } from "../runtime/memory.js";
-import { type ModelConfig, kvDim, qDim } from "./config.js";
+import { type ModelConfig, kvDim, qDim } from "../config/config.js";
 
 /** Positions a KV cache block starts with when no capacity is given (KvCache's default). */
 export const DEFAULT_KV_CAPACITY = 64;

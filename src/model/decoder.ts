@@ -3,7 +3,7 @@ import { FeedForward } from "../ops/ffn.js";
 import { Norm } from "../ops/norm.js";
 import type { WeightBlocks } from "../ops/weight_blocks.js";
 import type { Engine } from "../runtime/engine.js";
-import type { ModelConfig } from "./config.js";
+import type { ModelConfig } from "../config/config.js";
 import { type BlockPass, sublayer } from "./encoder.js";
 import type { LayerWeights } from "./weights.js";
 

@@ -5,7 +5,7 @@ import { runElementwise } from "../ops/parallel.js";
 import type { Segment } from "../ops/segments.js";
 import type { WeightBlocks } from "../ops/weight_blocks.js";
 import type { Engine } from "../runtime/engine.js";
-import { type ModelConfig, slidesWindow } from "./config.js";
+import { type ModelConfig, slidesWindow } from "../config/config.js";
 import type { LayerWeights } from "./weights.js";
 
 /** Where one block's pass reads and writes: the residual stream x (rows x d) of packed segments. */

@@ -1,18 +1,17 @@
-// The public Model: load, forward (hidden states / logits), encode + decodeStep with a KV cache.
-import { ArgumentError, DisposedError, ModelFormatError, ShapeError } from "../errors.js";
-import { QUANT_BLOCK_BYTES, QUANT_BLOCK_VALUES } from "../formats/quant_blocks.js";
-import { parseSafetensors, SafetensorsFile } from "../formats/safetensors.js";
+// The public Model: built from a config and its tensors (fromTensors), forward (hidden states / logits), encode + decodeStep with a KV cache.
+import { ArgumentError, DisposedError, ShapeError } from "../errors.js";
 import { readF32 } from "../kernels/bindings.js";
 import type { CrossKv } from "../ops/attention.js";
 import { packSegments, type Segment, totalRows } from "../ops/segments.js";
 import type { Engine } from "../runtime/engine.js";
 import { PlanRefused, StepPlan } from "../runtime/plan.js";
 import type { Region } from "../runtime/memory.js";
-import { type ModelConfig, parseConfig } from "./config.js";
+import type { ModelConfig } from "../config/config.js";
 import { KvCache } from "./kv_cache.js";
 import { type AttentionCapture, Transformer } from "./transformer.js";
 import { AttentionCollector, type AttentionMaps, bothCaptures } from "./attention_maps.js";
-import { loadWeights, type TensorSource } from "./weights.js";
+import type { TensorSource } from "../config/tensor_source.js";
+import { loadWeights } from "./weights.js";
 import { assertFits, kvBytes, loadedBytes, weightBytes } from "./budget.js";
 import { kindOf, optionsObject } from "../util/options.js";
 
@@ -27,14 +26,6 @@ export type PaddingMask = ArrayLike<boolean | number>;
 /** Anything holding an engine: a Runtime from createRuntime(), or an Engine's holder. */
 export interface HasEngine {
   readonly engine: Engine;
-}
-
-/** Options of {@link Model.load}. */
-export interface LoadOptions {
-  /** Name of the source in error messages; default "<bytes>". */
-  file?: string;
-  /** Config to use instead of the JSON in the file's `__metadata__` ("simdformer.config", or "config"). */
-  config?: unknown;
 }
 
 /** Input of {@link Model.forward}: a batch of sequences of any lengths (no padding needed). */
@@ -155,15 +146,6 @@ export class DecodeState {
   }
 }
 
-/** Bytes per value of the file's most compact linear weights: 4, or a quantized dtype's block rate. */
-function linearRate(file: SafetensorsFile): number {
-  let rate = 4;
-  for (const t of file.tensors.values()) {
-    if (t.dtype === "Q8_0" || t.dtype === "Q4_0") rate = Math.min(rate, QUANT_BLOCK_BYTES[t.dtype === "Q8_0" ? "q8_0" : "q4_0"] / QUANT_BLOCK_VALUES);
-  }
-  return rate;
-}
-
 /**
  * Batches up to this size decode through a plan: a plan is recorded 2 B + 2 times when the
  * cache layout changes (greedy drops finished rows, beams reorder), which larger batches,
@@ -180,7 +162,7 @@ const queues = new WeakMap<Engine, Promise<unknown>>();
  * threads. Calls on one runtime are serialized.
  *
  * @example
- * const model = await Model.load(rt, bytes);
+ * const model = await loadSafetensors(rt, bytes);   // or Model.fromTensors(rt, config, tensors)
  * const { logits } = await model.forward({ tokens: [[5, 6, 7]] });
  * const state = await model.startDecoding({ src: [[4, 9, 2]] });
  * const next = await model.decodeStep(state, [[model.config.bos_id]]);  // 1 x vocab
@@ -197,31 +179,17 @@ export class Model {
     private readonly net: Transformer,
   ) {}
 
-  /** Loads a safetensors model whose config JSON is in `__metadata__["simdformer.config"]` (or given in options). */
-  static async load(runtime: HasEngine, bytes: Uint8Array | SafetensorsFile, opts: LoadOptions = {}): Promise<Model> {
-    const file = bytes instanceof Uint8Array ? parseSafetensors(bytes, opts.file ?? "<bytes>") : bytes;
-    let json = opts.config;
-    if (json === undefined) {
-      const key = file.metadata["simdformer.config"] !== undefined ? "simdformer.config" : "config";
-      const text = file.metadata[key];
-      if (text === undefined) throw new ModelFormatError(file.file, '__metadata__["simdformer.config"]', "a config JSON string", "missing");
-      try {
-        json = JSON.parse(text);
-      } catch (e) {
-        throw new ModelFormatError(file.file, `__metadata__["${key}"]`, "valid JSON", (e as Error).message);
-      }
-    }
-    const config = parseConfig(json, `${file.file} config`);
-    return Model.fromTensors(runtime, config, file, file.metadata);
-  }
-
-  /** Builds a model from a validated config and any tensor source (a SafetensorsFile is one). */
+  /**
+   * Builds a model from a validated config and any tensor source under the config's names (a
+   * format reader's output: openModel, openSafetensors; a SafetensorsFile is one).
+   */
   static fromTensors(runtime: HasEngine, config: ModelConfig, tensors: TensorSource, metadata: Record<string, string> = {}): Model {
     runtime.engine.assertLive();
     // Refuse a model that cannot fit before reading a tensor (the config and the file's dtypes
     // give a lower bound), then before the first block with the real sizes.
     const region = runtime.engine.regions.weights;
-    if (tensors instanceof SafetensorsFile) assertFits(region, weightBytes(config, linearRate(tensors)));
+    const rate = tensors.linearBytesPerValue?.();
+    if (rate !== undefined) assertFits(region, weightBytes(config, rate));
     const weights = loadWeights(config, tensors);
     assertFits(region, loadedBytes(weights, runtime.engine.mem.memory.buffer));
     const net = Transformer.create(runtime.engine, config, weights);

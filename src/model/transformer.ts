@@ -8,7 +8,7 @@ import { runElementwise, stageI32 } from "../ops/parallel.js";
 import { type Segment, totalRows } from "../ops/segments.js";
 import { WeightBlocks } from "../ops/weight_blocks.js";
 import type { Engine } from "../runtime/engine.js";
-import { type ModelConfig, kvDim } from "./config.js";
+import { type ModelConfig, kvDim } from "../config/config.js";
 import { DecoderLayer } from "./decoder.js";
 import { EncoderLayer } from "./encoder.js";
 import type { ModelWeights } from "./weights.js";

@@ -1,28 +1,13 @@
 // From a checkpoint's tensor names to the per-layer weights the ops take. Each naming
 // scheme is one function; every tensor is looked up by name and its shape checked here.
 import { ModelFormatError } from "../errors.js";
-import { type QuantizedMatrix, quantRows } from "../formats/quant_blocks.js";
+import { type QuantizedMatrix, quantRows } from "../tensor/quant_blocks.js";
 import type { AttentionWeights, ScoreWeights } from "../ops/attention.js";
 import type { FfnWeights } from "../ops/ffn.js";
 import type { LinearWeights } from "../ops/linear.js";
 import type { NormWeights } from "../ops/norm.js";
-import { type ModelConfig, kvDim, qDim } from "./config.js";
-
-/** Where tensors come from: a parsed safetensors file, or anything with the same three methods. */
-export interface TensorSource {
-  /** Name used in errors. */
-  readonly file: string;
-  has(name: string): boolean;
-  /** Shape of a present tensor. */
-  shape(name: string): readonly number[];
-  /** The tensor as float32. */
-  read(name: string): Float32Array;
-  /**
-   * The tensor's q8_0 / q4_0 blocks when it is stored quantized (rows x cols = its 2-D shape),
-   * else undefined. Asked only for linear weights; absent means nothing is quantized.
-   */
-  quantized?(name: string): QuantizedMatrix | undefined;
-}
+import { type ModelConfig, kvDim, qDim } from "../config/config.js";
+import type { TensorSource } from "../config/tensor_source.js";
 
 /** One transformer block: self-attention, optional cross-attention, feed-forward, and their norms. */
 export interface LayerWeights {

@@ -1,8 +1,8 @@
 import { ACT_GELU, ACT_GELU_F16, ACT_GELU_TANH, ACT_NONE, ACT_RELU, ACT_SILU, GEMM_ACCUMULATE } from "../kernels/exports.js";
 import { kernelsOf } from "../kernels/bindings.js";
 import { ShapeError } from "../errors.js";
-import { isKQuant } from "../formats/kquant_blocks.js";
-import { blockValues, QUANT_BLOCK_VALUES, quantBytes, type QuantizedMatrix, type QuantType } from "../formats/quant_blocks.js";
+import { isKQuant } from "../tensor/kquant_blocks.js";
+import { blockValues, QUANT_BLOCK_VALUES, quantBytes, type QuantizedMatrix, type QuantType } from "../tensor/quant_blocks.js";
 import type { Engine } from "../runtime/engine.js";
 import { splitRange, taskCount } from "./parallel.js";
 import type { WeightBlocks } from "./weight_blocks.js";

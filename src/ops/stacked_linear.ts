@@ -1,5 +1,5 @@
 import { ShapeError } from "../errors.js";
-import { quantBytes, type QuantizedMatrix } from "../formats/quant_blocks.js";
+import { quantBytes, type QuantizedMatrix } from "../tensor/quant_blocks.js";
 import { Linear, type LinearRun, type LinearWeights } from "./linear.js";
 import type { Engine } from "../runtime/engine.js";
 import type { WeightBlocks } from "./weight_blocks.js";

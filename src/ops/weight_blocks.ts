@@ -2,7 +2,7 @@ import type { Engine } from "../runtime/engine.js";
 
 /**
  * Blocks of the weights region a loader filled with a file's tensors before the model was
- * built (see src/model/streamed_load.ts). An op handed a view of one whole block takes the
+ * built (see src/load/streamed_load.ts). An op handed a view of one whole block takes the
  * block over instead of copying it, so a tensor read into wasm memory is never copied again.
  */
 export class StagedBlocks {

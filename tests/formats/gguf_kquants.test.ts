@@ -3,7 +3,7 @@
 // linear weights they are handed to the k-quant kernels as stored (no requantization).
 import { describe, expect, it } from "vitest";
 import { parseGguf } from "../../src/formats/gguf.js";
-import { dequantizeMatrix } from "../../src/formats/quant_blocks.js";
+import { dequantizeMatrix } from "../../src/tensor/quant_blocks.js";
 import { fixtureBytes, ref } from "./fixtures.js";
 
 describe("GGUF Q4_K / Q6_K", () => {

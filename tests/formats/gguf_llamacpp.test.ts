@@ -11,7 +11,7 @@ import { openGguf } from "../../src/formats/gguf_model.js";
 import { writeSafetensors } from "../../src/formats/safetensors.js";
 import { llamaTensors, type OpenedModel } from "../../src/formats/source.js";
 import { weightBytes } from "../../src/model/budget.js";
-import type { ModelConfig } from "../../src/model/config.js";
+import type { ModelConfig } from "../../src/config/config.js";
 import { greedy } from "../../src/generate/greedy.js";
 import { createRuntime, type Runtime } from "../../src/index.js";
 import { Model } from "../../src/model/model.js";

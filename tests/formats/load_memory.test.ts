@@ -19,7 +19,7 @@ const gc = runInNewContext("gc") as () => void;
 const MiB = 2 ** 20;
 /** Bytes per pull of the counting stream. */
 const PULL = 256 * 1024;
-/** The loader's staging buffer (CHUNK_BYTES in src/model/streamed_load.ts) is at most this. */
+/** The loader's staging buffer (CHUNK_BYTES in src/load/streamed_load.ts) is at most this. */
 const STAGING = 4 * MiB;
 /** The sources' read-ahead for small tensors (READ_AHEAD in src/formats/byte_source.ts). */
 const READ_AHEAD = 4 * MiB;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ModelFormatError } from "../../src/errors.js";
-import { f16ToF32, f32ToF16, parseSafetensors, writeSafetensors } from "../../src/formats/safetensors.js";
+import { parseSafetensors, writeSafetensors } from "../../src/formats/safetensors.js";
+import { f16ToF32, f32ToF16 } from "../../src/tensor/half.js";
 
 /** A file from a raw header object and data bytes (to build malformed ones). */
 function rawFile(header: unknown, data: Uint8Array, headerLen?: number): Uint8Array {

@@ -5,6 +5,7 @@ import { writeSafetensors } from "../../src/formats/safetensors.js";
 import { beamSearch } from "../../src/generate/beam.js";
 import { greedy } from "../../src/generate/greedy.js";
 import { Model } from "../../src/model/model.js";
+import { loadSafetensors } from "../../src/load/safetensors_load.js";
 import { Rng } from "../../src/util/rng.js";
 import { loadFixture, randomSeq2Seq } from "../model/helpers.js";
 
@@ -29,9 +30,9 @@ const randomSrcs = Array.from({ length: 8 }, (_, i) => Array.from({ length: 4 + 
 
 beforeAll(async () => {
   rt = await createRuntime({ build: "simd", threads: 1 });
-  gpt2 = await Model.load(rt, fx.gpt2.file);
-  seq2seq = await Model.load(rt, fx.transformer.file);
-  random = await Model.load(rt, randomBytes);
+  gpt2 = await loadSafetensors(rt, fx.gpt2.file);
+  seq2seq = await loadSafetensors(rt, fx.transformer.file);
+  random = await loadSafetensors(rt, randomBytes);
 });
 afterAll(() => {
   for (const m of [gpt2, seq2seq, random]) m.dispose();

@@ -5,6 +5,7 @@ import { generateTokens, type GeneratedToken, type GenerateOptions, type Generat
 import { greedy } from "../../src/generate/greedy.js";
 import { writeSafetensors } from "../../src/formats/safetensors.js";
 import { Model } from "../../src/model/model.js";
+import { loadSafetensors } from "../../src/load/safetensors_load.js";
 import { Rng } from "../../src/util/rng.js";
 import { loadFixture, randomSeq2Seq } from "../model/helpers.js";
 
@@ -18,9 +19,9 @@ const srcs = fx.transformer.meta.src as number[][];
 
 beforeAll(async () => {
   rt = await createRuntime({ build: "simd", threads: 1 });
-  gpt2 = await Model.load(rt, fx.gpt2.file);
-  llama = await Model.load(rt, fx.llama.file);
-  seq2seq = await Model.load(rt, fx.transformer.file);
+  gpt2 = await loadSafetensors(rt, fx.gpt2.file);
+  llama = await loadSafetensors(rt, fx.llama.file);
+  seq2seq = await loadSafetensors(rt, fx.transformer.file);
 });
 afterAll(() => {
   for (const m of [gpt2, llama, seq2seq]) m.dispose();
@@ -121,7 +122,7 @@ describe("sampling", () => {
       arch: "encoder-decoder", d_model: 32, n_heads: 4, d_ff: 64, encoder_layers: 2, decoder_layers: 2,
       src_vocab_size: 30, tgt_vocab_size: 20, max_positions: 32,
     };
-    const m = await Model.load(rt, writeSafetensors(randomSeq2Seq(new Rng(9), dims), { "simdformer.config": JSON.stringify(cfg) }));
+    const m = await loadSafetensors(rt, writeSafetensors(randomSeq2Seq(new Rng(9), dims), { "simdformer.config": JSON.stringify(cfg) }));
     const inputs = [[4, 5, 6, 2], [9, 8, 7, 6, 5, 4, 2], [11, 2], [20, 21, 22, 23, 2]].map((src) => ({ src }));
     for (const o of [{ temperature: 0 }, { temperature: 1.2, topK: 10, seed: 6 }]) {
       const opts = { ...o, maxNewTokens: 15, stop: [2, 7] };
@@ -165,7 +166,7 @@ describe("stops and limits", () => {
 
   it("eos is the default stop, reported as eos", async () => {
     const cfg = JSON.parse(fx.transformer.file.metadata["simdformer.config"]);
-    const m = await Model.load(rt, fx.transformer.file, { config: { ...cfg, eos_id: 20 } });
+    const m = await loadSafetensors(rt, fx.transformer.file, { config: { ...cfg, eos_id: 20 } });
     const { ids, stats } = await collect(m, srcs.map((src) => ({ src })));
     expect(ids).toEqual([[], []]);
     expect(stats.stopReasons).toEqual(["eos", "eos"]);

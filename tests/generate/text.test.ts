@@ -6,7 +6,7 @@ import { CharTokenizer } from "../../src/formats/tokenizers/char.js";
 import { beamSearch } from "../../src/generate/beam.js";
 import { generateTokens } from "../../src/generate/generate.js";
 import { TextModel } from "../../src/generate/text.js";
-import { Model } from "../../src/model/model.js";
+import { loadSafetensors } from "../../src/load/safetensors_load.js";
 import { Rng } from "../../src/util/rng.js";
 import { loadFixture, randomSeq2Seq } from "../model/helpers.js";
 
@@ -135,7 +135,7 @@ describe("TextModel (decoder-only)", () => {
     const fx = loadFixture("gpt2");
     const chars = [...SPECIALS, ..."abcdefghijklmnopqrstuvwxyz0123456789 .,!?-/="];
     expect(chars).toHaveLength(48);
-    const model = await Model.load(rt, fx.file);
+    const model = await loadSafetensors(rt, fx.file);
     const t = TextModel.fromModel(model, { tgt: new CharTokenizer(chars) });
     const prompt = "hello";
     const ids = new CharTokenizer(chars).encode(prompt).ids;
@@ -158,7 +158,7 @@ describe("TextModel streaming with a byte-level tokenizer", () => {
       encode: (t: string) => ({ ids: [...new TextEncoder().encode(t)].map(() => 3), tokens: [], unknown: [] }), // the prompt reads "AA"
       decode: (ids: ArrayLike<number>) => new TextDecoder().decode(Uint8Array.from(Array.from(ids, bytesOf))),
     };
-    const model = await Model.load(rt, fx.file);
+    const model = await loadSafetensors(rt, fx.file);
     const t = TextModel.fromModel(model, { tgt: byteTokenizer });
     const { items } = await drain(t.generate("ab", { maxNewTokens: 24 }));
     const ids = items.filter((p) => p.id >= 0).map((p) => p.id);

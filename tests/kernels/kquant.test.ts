@@ -2,8 +2,8 @@
 // bit (their integer sums are exact and their f32 steps in one order), any alignment of the
 // stored blocks, and the k-quant Linear (blocks as stored) bit-identical on 1, 2 and 3 threads.
 import { afterAll, describe, expect, it } from "vitest";
-import { type KQuantType } from "../../src/formats/kquant_blocks.js";
-import { dequantizeMatrix, quantizeMatrix } from "../../src/formats/quant_blocks.js";
+import { type KQuantType } from "../../src/tensor/kquant_blocks.js";
+import { dequantizeMatrix, quantizeMatrix } from "../../src/tensor/quant_blocks.js";
 import { createRuntime, type Runtime } from "../../src/index.js";
 import { Linear } from "../../src/ops/linear.js";
 import { WeightBlocks } from "../../src/ops/weight_blocks.js";

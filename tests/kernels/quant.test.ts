@@ -2,8 +2,8 @@
 // strict SIMD == scalar to the bit, and the quantized Linear op against the float one over
 // the dequantized weight (1 and many rows, 1/2/3 threads bit-identical).
 import { afterAll, describe, expect, it } from "vitest";
-import { type Block32Type, dequantizeMatrix, quantizeMatrix, quantRows, type QuantType } from "../../src/formats/quant_blocks.js";
-import { f16ToF32, f32ToF16 } from "../../src/formats/safetensors.js";
+import { type Block32Type, dequantizeMatrix, quantizeMatrix, quantRows, type QuantType } from "../../src/tensor/quant_blocks.js";
+import { f16ToF32, f32ToF16 } from "../../src/tensor/half.js";
 import { createRuntime, type Runtime } from "../../src/index.js";
 import { repackStaged, unpackQuant } from "../../src/kernels/entries/quant.js";
 import { Linear } from "../../src/ops/linear.js";

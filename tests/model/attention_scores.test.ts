@@ -10,8 +10,8 @@ import { packSegments } from "../../src/ops/segments.js";
 import { WeightBlocks } from "../../src/ops/weight_blocks.js";
 import { greedy } from "../../src/generate/greedy.js";
 import { parseSafetensors, type SafetensorsFile } from "../../src/formats/safetensors.js";
-import { Model } from "../../src/model/model.js";
-import { parseConfig } from "../../src/model/config.js";
+import { loadSafetensors } from "../../src/load/safetensors_load.js";
+import { parseConfig } from "../../src/config/config.js";
 import type { AttentionMaps } from "../../src/model/attention_maps.js";
 import { loadFixture, relError, TEST_BUILDS, TOLERANCE } from "./helpers.js";
 
@@ -148,7 +148,7 @@ describe.each(TEST_BUILDS)("attention scoring on the %s build", (build) => {
 
   it.each(["additive", "general"])("model with attention_score %s: logits, every attention map, greedy ids through the KV cache", async (kind) => {
     const fx = load(`model_${kind}`);
-    const model = await Model.load(rt, fx.file);
+    const model = await loadSafetensors(rt, fx.file);
     expect(model.config.attention_score).toBe(kind);
     const src = fx.meta.src as number[][];
     const tgt = fx.meta.tgt as number[][];
@@ -170,7 +170,7 @@ describe.each(TEST_BUILDS)("attention scoring on the %s build", (build) => {
 
   it("capture: nn.Transformer's per-head probabilities (need_weights, average_attn_weights=False) for self, causal and cross attention", async () => {
     const fx = load("capture");
-    const model = await Model.load(rt, fx.file);
+    const model = await loadSafetensors(rt, fx.file);
     const src = fx.meta.src as number[][];
     const tgt = fx.meta.tgt as number[][];
     const H = model.config.n_heads;
@@ -193,7 +193,7 @@ describe.each(TEST_BUILDS)("attention scoring on the %s build", (build) => {
 
   it("capture of a padded batch: padded keys get exactly 0, rows still sum to 1, same maps as the ragged batch", async () => {
     const fx = load("capture");
-    const model = await Model.load(rt, fx.file);
+    const model = await loadSafetensors(rt, fx.file);
     const src = fx.meta.src as number[][];
     const tgt = fx.meta.tgt as number[][];
     const S = Math.max(...src.map((s) => s.length));
@@ -266,15 +266,15 @@ describe("attention_score in the config and the weight file", () => {
     ["additive", "encoder.layers.0.self_attn.score.w_q"],
   ])("%s without its weights: ModelFormatError naming %s", async (kind, tensor) => {
     const fx = load("capture");
-    const p = Model.load(rt, fx.file, { config: { ...base(), attention_score: kind } });
+    const p = loadSafetensors(rt, fx.file, { config: { ...base(), attention_score: kind } });
     await expect(p).rejects.toThrow(ModelFormatError);
-    await expect(Model.load(rt, fx.file, { config: { ...base(), attention_score: kind } })).rejects.toThrow(new RegExp(`tensor "${tensor.replace(/\./g, "\\.")}".*missing`));
+    await expect(loadSafetensors(rt, fx.file, { config: { ...base(), attention_score: kind } })).rejects.toThrow(new RegExp(`tensor "${tensor.replace(/\./g, "\\.")}".*missing`));
   });
 
   it("dot needs no weights and differs from scaled_dot only in the scale", async () => {
     const fx = load("capture");
-    const scaled = await Model.load(rt, fx.file);
-    const dot = await Model.load(rt, fx.file, { config: { ...base(), attention_score: "dot" } });
+    const scaled = await loadSafetensors(rt, fx.file);
+    const dot = await loadSafetensors(rt, fx.file, { config: { ...base(), attention_score: "dot" } });
     const src = fx.meta.src as number[][];
     const tgt = fx.meta.tgt as number[][];
     const a = (await scaled.forward({ src, tokens: tgt, attention: true })).attention![0];
@@ -288,7 +288,7 @@ describe("attention_score in the config and the weight file", () => {
 
   it("attention capture is off by default and the scaled_dot path runs only the fused kernel", async () => {
     const fx = load("capture");
-    const model = await Model.load(rt, fx.file);
+    const model = await loadSafetensors(rt, fx.file);
     const calls: string[] = [];
     const engine = rt.engine;
     const orig = engine.runTasks.bind(engine);
@@ -317,7 +317,7 @@ describe("attention: true on every architecture", () => {
 
   it("decoder-only with grouped kv heads (llama fixture): causal self-attention maps per query head", async () => {
     const fx = loadFixture("llama");
-    const model = await Model.load(rt, fx.file);
+    const model = await loadSafetensors(rt, fx.file);
     const prompts = fx.meta.prompts as number[][];
     const r = await model.forward({ tokens: prompts, attention: true });
     const c = model.config;
@@ -333,7 +333,7 @@ describe("attention: true on every architecture", () => {
 
   it("encoder-only (bert fixture) with key padding: bidirectional maps, padded keys exactly 0", async () => {
     const fx = loadFixture("bert");
-    const model = await Model.load(rt, fx.file);
+    const model = await loadSafetensors(rt, fx.file);
     const seqs = fx.meta.seqs as number[][];
     const T = Math.max(...seqs.map((s) => s.length));
     const tokens = seqs.map((s) => [...s, ...Array(T - s.length).fill(0)]);
@@ -354,7 +354,7 @@ describe("attention: true on every architecture", () => {
       try {
         expect(rt2.features.threads).toBe(threads);
         const fx = load(`model_${kind}`);
-        const model = await Model.load(rt2, fx.file);
+        const model = await loadSafetensors(rt2, fx.file);
         const r = await model.forward({ src: fx.meta.src as number[][], tokens: fx.meta.tgt as number[][], attention: true });
         model.dispose();
         return r;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ModelFormatError } from "../../src/errors.js";
-import { parseConfig } from "../../src/model/config.js";
+import { parseConfig } from "../../src/config/config.js";
 
 const base = { arch: "decoder", d_model: 64, n_heads: 8, d_ff: 128, decoder_layers: 2, vocab_size: 100 };
 const fails = (json: unknown) => {

@@ -4,7 +4,8 @@ import { ArgumentError, createRuntime, DisposedError, ModelFormatError, OutOfMem
 import { greedy } from "../../src/generate/greedy.js";
 import { KvCache } from "../../src/model/kv_cache.js";
 import { Model } from "../../src/model/model.js";
-import { parseConfig } from "../../src/model/config.js";
+import { loadSafetensors } from "../../src/load/safetensors_load.js";
+import { parseConfig } from "../../src/config/config.js";
 import { loadFixture, relError } from "./helpers.js";
 
 /** KV-cache and batching change the summation order nowhere: results agree to float rounding. */
@@ -24,7 +25,7 @@ describe.each(["gpt2", "llama", "llama_mqa", "transformer", "transformer_pre"])(
   let seqs: number[][];
   beforeAll(async () => {
     const fx = loadFixture(name);
-    model = await Model.load(rt, fx.file);
+    model = await loadSafetensors(rt, fx.file);
     srcs = fx.meta.src as number[][] | undefined;
     seqs = (fx.meta.prompts ?? fx.meta.tgt) as number[][];
   });
@@ -171,7 +172,7 @@ describe("KvCache", () => {
 
   it("running out of the kv region is an OutOfMemoryError naming it", async () => {
     const small = await createRuntime({ build: "simd", threads: 1, limits: { kv: 10 * 1024 } });
-    const model = await Model.load(small, loadFixture("llama").file);
+    const model = await loadSafetensors(small, loadFixture("llama").file);
     // 2 layers x 2 kv heads x 8 dims x K,V x 4 bytes = 256 bytes per position: 16 positions take
     // 4 KiB; the 17th doubles the block, 8 KiB more while the old one is still held.
     const state = await model.startDecoding({ capacity: 16 });
@@ -186,7 +187,7 @@ describe("KvCache", () => {
 
   it("a decode state survives snapshot/restore of its cache", async () => {
     const fx = loadFixture("llama");
-    const model = await Model.load(rt, fx.file);
+    const model = await loadSafetensors(rt, fx.file);
     const s1 = await model.startDecoding();
     await model.decodeStep(s1, [[3, 14, 15]]);
     const snap = s1.cache.snapshot();
@@ -204,8 +205,8 @@ describe("typed errors on bad input", () => {
   let model: Model;
   let seq2seq: Model;
   beforeAll(async () => {
-    model = await Model.load(rt, loadFixture("gpt2").file);
-    seq2seq = await Model.load(rt, loadFixture("transformer").file);
+    model = await loadSafetensors(rt, loadFixture("gpt2").file);
+    seq2seq = await loadSafetensors(rt, loadFixture("transformer").file);
   });
   afterAll(() => {
     model.dispose();
@@ -240,7 +241,7 @@ describe("typed errors on bad input", () => {
   });
 
   it("a state belongs to the model that started it", async () => {
-    const other = await Model.load(rt, loadFixture("gpt2").file);
+    const other = await loadSafetensors(rt, loadFixture("gpt2").file);
     const state = await other.startDecoding();
     await expect(model.decodeStep(state, [[1]])).rejects.toThrow(ArgumentError);
     state.dispose();
@@ -251,7 +252,7 @@ describe("typed errors on bad input", () => {
     const { weights, kv } = rt.engine.regions;
     const w0 = weights.usedBytes;
     const k0 = kv.usedBytes;
-    const m = await Model.load(rt, loadFixture("transformer").file);
+    const m = await loadSafetensors(rt, loadFixture("transformer").file);
     expect(weights.usedBytes).toBeGreaterThan(w0);
     const state = await m.startDecoding({ src: [[4, 5, 2], [6, 2]], srcPadding: [[0, 0, 0], [0, 0]] });
     await m.decodeStep(state, [[1], [1, 7]]);
@@ -264,7 +265,7 @@ describe("typed errors on bad input", () => {
   });
 
   it("disposed models and states", async () => {
-    const m = await Model.load(rt, loadFixture("gpt2").file);
+    const m = await loadSafetensors(rt, loadFixture("gpt2").file);
     const state = await m.startDecoding();
     state.dispose();
     await expect(m.decodeStep(state, [[1]])).rejects.toThrow(DisposedError);
@@ -278,14 +279,14 @@ describe("typed errors on bad input", () => {
     const drop = { ...fx.file, file: "gpt2", has: (n: string) => n !== "transformer.h.1.ln_2.bias" && fx.file.has(n), shape: (n: string) => fx.file.shape(n), read: (n: string) => fx.file.read(n) };
     expect(() => Model.fromTensors(rt, parseConfig(config), drop)).toThrow('gpt2: tensor "transformer.h.1.ln_2.bias": expected present, shape [32], found missing');
     expect(() => Model.fromTensors(rt, parseConfig({ ...config, d_ff: 64 }), fx.file)).toThrow('tensor "transformer.h.0.mlp.c_fc.weight" shape: expected [32,64], found [32,128]');
-    await expect(Model.load(rt, fx.file, { config: { ...config, n_heads: 5 } })).rejects.toThrow(/n_heads: expected a divisor of d_model 32, found 5/);
+    await expect(loadSafetensors(rt, fx.file, { config: { ...config, n_heads: 5 } })).rejects.toThrow(/n_heads: expected a divisor of d_model 32, found 5/);
   });
 });
 
 describe("encoder-only batches", () => {
   it("a padded batch with key-padding masks equals singles; without masks it does not", async () => {
     const fx = loadFixture("encoder_post");
-    const model = await Model.load(rt, fx.file);
+    const model = await loadSafetensors(rt, fx.file);
     const seqs = fx.meta.seqs as number[][];
     const T = Math.max(...seqs.map((s) => s.length));
     const padded = seqs.map((s) => [...s, ...Array(T - s.length).fill(0)]);
@@ -306,7 +307,7 @@ describe("encoder-only batches", () => {
 describe("attention capture", () => {
   it("hands over every head's probabilities: rows sum to 1, causal rows see no future", async () => {
     const fx = loadFixture("transformer");
-    const model = await Model.load(rt, fx.file);
+    const model = await loadSafetensors(rt, fx.file);
     const src = fx.meta.src as number[][];
     const tgt = fx.meta.tgt as number[][];
     const events: import("../../src/index.js").AttentionEvent[] = [];

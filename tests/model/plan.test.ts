@@ -1,5 +1,6 @@
 import { it, expect } from "vitest";
-import { createRuntime, Model } from "../../src/index.js";
+import { createRuntime } from "../../src/index.js";
+import { loadSafetensors } from "../../src/load/safetensors_load.js";
 import { loadFixture } from "./helpers.js";
 
 // The decode plan (runtime/plan.ts) against the op-by-op path (a capture forces it), bit for bit.
@@ -7,7 +8,7 @@ for (const name of ["gpt2", "llama", "llama_mqa", "transformer"]) {
   it(name, async () => {
     const rt = await createRuntime({ build: "simd", threads: 1 });
     const fx = loadFixture(name);
-    const model = await Model.load(rt, fx.file);
+    const model = await loadSafetensors(rt, fx.file);
     const c = model.config;
     const ed = c.arch === "encoder-decoder";
     const st = await model.startDecoding(ed ? { src: [[1, 2, 3]] } : {});

@@ -1,5 +1,6 @@
 import { it, expect } from "vitest";
 import { createRuntime, Model } from "../../src/index.js";
+import { loadSafetensors } from "../../src/load/safetensors_load.js";
 import { loadFixture } from "./helpers.js";
 import { openModel } from "../../src/formats/detect.js";
 import { fixtureBytes } from "../formats/fixtures.js";
@@ -9,7 +10,7 @@ async function steps(name: string, threads: number, batch: number): Promise<numb
   const rt = await createRuntime({ build: "simd", threads, planThreads: threads });
   try {
     const fx = loadFixture(name);
-    const model = await Model.load(rt, fx.file);
+    const model = await loadSafetensors(rt, fx.file);
     const ed = model.config.arch === "encoder-decoder";
     const src = Array.from({ length: batch }, (_, b) => [1 + b, 2, 3]);
     const st = await model.startDecoding(ed ? { src } : { batch });
@@ -38,7 +39,7 @@ for (const name of ["gpt2", "llama", "llama_mqa", "transformer"]) {
 it("an idle runtime uses no measurable CPU 1 s after decoding; dispose() leaves no handles", async () => {
   const before = process.getActiveResourcesInfo().length;
   const rt = await createRuntime({ build: "simd-shared", threads: 2, planThreads: 2 });
-  const model = await Model.load(rt, loadFixture("gpt2").file);
+  const model = await loadSafetensors(rt, loadFixture("gpt2").file);
   const st = await model.startDecoding({});
   await model.decodeStep(st, [[1, 2, 3]]);
   for (let t = 0; t < 20; t++) await model.decodeStep(st, [[4]]);

@@ -3,7 +3,7 @@
 // masks hide padding. Covers the config combinations the PyTorch fixtures do not.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRuntime, type Runtime } from "../../src/index.js";
-import { type ModelConfig, parseConfig } from "../../src/model/config.js";
+import { type ModelConfig, parseConfig } from "../../src/config/config.js";
 import { Model } from "../../src/model/model.js";
 import { Rng } from "../../src/util/rng.js";
 import { relError } from "./helpers.js";

@@ -9,6 +9,7 @@ import { quantizeFile } from "../../src/cli/quantize.js";
 import { greedy } from "../../src/generate/greedy.js";
 import { createRuntime, type Runtime } from "../../src/index.js";
 import { Model } from "../../src/model/model.js";
+import { loadSafetensors } from "../../src/load/safetensors_load.js";
 
 const modelPath = new URL("../../models/default/translator.safetensors", import.meta.url).pathname;
 const fixtureUrl = new URL("../fixtures/translator/heldout.json", import.meta.url);
@@ -44,8 +45,8 @@ describe.each([
     const out = join(dir, `translator.${type}.safetensors`);
     const report = await quantizeFile(modelPath, out, type, silent);
     expect(report.quantized.length).toBeGreaterThan(0);
-    f32 = await Model.load(rt, new Uint8Array(readFileSync(modelPath)), { file: "translator.safetensors" });
-    quant = await Model.load(rt, new Uint8Array(readFileSync(out)), { file: out });
+    f32 = await loadSafetensors(rt, new Uint8Array(readFileSync(modelPath)), { file: "translator.safetensors" });
+    quant = await loadSafetensors(rt, new Uint8Array(readFileSync(out)), { file: out });
     const cases: Case[] = JSON.parse(readFileSync(fixtureUrl, "utf8")).cases;
     srcs = cases.map((c) => [...c.src_ids, ...(f32.config.src_append_eos ? [f32.config.eos_id] : [])]);
   });

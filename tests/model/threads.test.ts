@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { createRuntime } from "../../src/index.js";
 import { writeSafetensors } from "../../src/formats/safetensors.js";
 import { greedy } from "../../src/generate/greedy.js";
-import { Model } from "../../src/model/model.js";
+import { loadSafetensors } from "../../src/load/safetensors_load.js";
 import { Rng } from "../../src/util/rng.js";
 import { randomSeq2Seq } from "./helpers.js";
 
@@ -28,7 +28,7 @@ describe("thread counts", () => {
     for (const threads of [1, 2, 3]) {
       const rt = await createRuntime({ simd: "strict", threads, minParallelWork: 0, planThreads: threads });
       try {
-        const model = await Model.load(rt, bytes);
+        const model = await loadSafetensors(rt, bytes);
         const run = rt.engine.runTasks.bind(rt.engine);
         rt.engine.runTasks = (kernel, tasks) => {
           split.set(kernel, Math.max(split.get(kernel) ?? 0, tasks.length));

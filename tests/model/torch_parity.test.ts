@@ -7,7 +7,7 @@ import { Attention } from "../../src/ops/attention.js";
 import { packSegments } from "../../src/ops/segments.js";
 import { WeightBlocks } from "../../src/ops/weight_blocks.js";
 import { greedy } from "../../src/generate/greedy.js";
-import { Model } from "../../src/model/model.js";
+import { loadSafetensors } from "../../src/load/safetensors_load.js";
 import { loadFixture, relError, TEST_BUILDS, TOLERANCE } from "./helpers.js";
 
 /** Worst relative error seen per build and case, printed at the end (the documented numbers). */
@@ -66,7 +66,7 @@ describe.each(TEST_BUILDS)("PyTorch parity on the %s build", (build) => {
 
   it.each(["encoder_post", "encoder_pre", "bert"])("%s: hidden states of a ragged batch", async (name) => {
     const fx = loadFixture(name);
-    const model = await Model.load(rt, fx.file);
+    const model = await loadSafetensors(rt, fx.file);
     const seqs = fx.meta.seqs as number[][];
     const { hidden } = await model.forward({ tokens: seqs });
     const want = fx.expected("hidden");
@@ -82,7 +82,7 @@ describe.each(TEST_BUILDS)("PyTorch parity on the %s build", (build) => {
 
   it.each(["transformer", "transformer_pre"])("%s: logits and greedy ids", async (name) => {
     const fx = loadFixture(name);
-    const model = await Model.load(rt, fx.file);
+    const model = await loadSafetensors(rt, fx.file);
     const src = fx.meta.src as number[][];
     const tgt = fx.meta.tgt as number[][];
     const { logits } = await model.forward({ src, tokens: tgt });
@@ -97,7 +97,7 @@ describe.each(TEST_BUILDS)("PyTorch parity on the %s build", (build) => {
 
   it.each(["gpt2", "llama", "llama_mqa"])("%s-style decoder: logits and greedy ids", async (name) => {
     const fx = loadFixture(name);
-    const model = await Model.load(rt, fx.file);
+    const model = await loadSafetensors(rt, fx.file);
     const prompts = fx.meta.prompts as number[][];
     const { logits } = await model.forward({ tokens: prompts });
     prompts.forEach((_, i) => {

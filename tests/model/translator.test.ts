@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRuntime, type Runtime } from "../../src/index.js";
 import { greedy } from "../../src/generate/greedy.js";
 import { Model } from "../../src/model/model.js";
+import { loadSafetensors } from "../../src/load/safetensors_load.js";
 import { relError } from "./helpers.js";
 
 const modelUrl = new URL("../../models/default/translator.safetensors", import.meta.url);
@@ -24,7 +25,7 @@ describe.each(["simd", "relaxed"] as const)("default translator on the %s build"
   let cases: Case[];
   beforeAll(async () => {
     rt = await createRuntime({ build, threads: 1 });
-    model = await Model.load(rt, new Uint8Array(readFileSync(modelUrl)), { file: "translator.safetensors" });
+    model = await loadSafetensors(rt, new Uint8Array(readFileSync(modelUrl)), { file: "translator.safetensors" });
     cases = JSON.parse(readFileSync(fixtureUrl, "utf8")).cases;
   });
   afterAll(() => {

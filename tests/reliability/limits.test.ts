@@ -5,13 +5,14 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { beamSearch, createRuntime, generateTokens, Model, OutOfMemoryError, type Runtime } from "../../src/index.js";
+import { loadSafetensors } from "../../src/load/safetensors_load.js";
 import { parseSafetensors, writeSafetensors } from "../../src/formats/safetensors.js";
 import { kvBytes, kvCapacity, weightBytes } from "../../src/model/budget.js";
-import { parseConfig } from "../../src/model/config.js";
+import { parseConfig } from "../../src/config/config.js";
 import { linearWeightNames } from "../../src/model/weights.js";
-import { quantizeMatrix } from "../../src/formats/quant_blocks.js";
+import { quantizeMatrix } from "../../src/tensor/quant_blocks.js";
 import { Rng } from "../../src/util/rng.js";
-import type { TensorSource } from "../../src/model/weights.js";
+import type { TensorSource } from "../../src/config/tensor_source.js";
 import { loadFixture, randomSeq2Seq } from "../model/helpers.js";
 
 const MiB = 1 << 20;
@@ -82,7 +83,7 @@ describe("a 128 MiB edge-isolate budget", () => {
     const file = parseSafetensors(bytes, "gpt2-small.safetensors");
     const read = vi.spyOn(file, "read");
     const before = footprint(rt);
-    const err = await rejection(Model.load(rt, file));
+    const err = await rejection(loadSafetensors(rt, file));
     expect(err).toBeInstanceOf(OutOfMemoryError);
     const need = weightBytes(parseConfig(config));
     expect(need).toBeGreaterThan(400e6); // ~124M parameters
@@ -114,7 +115,7 @@ describe("region limits", () => {
     const tight = await createRuntime({ build: "simd", threads: 1, limits: { weights: 16 * 1024 } });
     const read = vi.spyOn(gpt2.file, "read");
     const before = footprint(tight);
-    const err = await rejection(Model.load(tight, gpt2.file));
+    const err = await rejection(loadSafetensors(tight, gpt2.file));
     expect(err).toBeInstanceOf(OutOfMemoryError);
     expect(err).toMatchObject({ region: "weights", availableBytes: 16 * 1024 });
     expect((err as OutOfMemoryError).requestedBytes).toBeGreaterThan(16 * 1024);
@@ -136,7 +137,7 @@ describe("region limits", () => {
       stored[n] = { shape: [rows, cols], quantized: quantizeMatrix("q4_0", tensors[n].data, rows, cols) };
     }
     const bytes = writeSafetensors(stored, { "simdformer.config": JSON.stringify(config) });
-    const probe = await Model.load(rt, bytes);
+    const probe = await loadSafetensors(rt, bytes);
     const held = rt.engine.regions.weights.usedBytes;
     probe.dispose();
     const held0 = rt.engine.regions.weights.usedBytes;
@@ -144,7 +145,7 @@ describe("region limits", () => {
     const limit = Math.ceil(1.25 * (held - held0));
     expect(limit).toBeLessThan(weightBytes(config));
     const tight = await createRuntime({ build: "simd", threads: 1, limits: { weights: limit } });
-    const model = await Model.load(tight, bytes);
+    const model = await loadSafetensors(tight, bytes);
     expect((await model.forward({ src: [[4, 5]], tokens: [[1]] })).logits![0]).toHaveLength(16);
     model.dispose();
     tight.dispose();
@@ -164,7 +165,7 @@ describe("region limits", () => {
   });
 
   it("startDecoding whose first blocks cannot fit: refused before the encoder runs", async () => {
-    const model = await Model.load(small, seq2seq.file);
+    const model = await loadSafetensors(small, seq2seq.file);
     const capture = vi.fn();
     const before = footprint(small);
     const err = await rejection(model.startDecoding({ src: [[4, 5, 2], [6, 2]], capacity: 32, capture }));
@@ -180,7 +181,7 @@ describe("region limits", () => {
   });
 
   it("a generation whose KV cache would overflow on its longest run: refused before the first step", async () => {
-    const model = await Model.load(small, gpt2.file);
+    const model = await loadSafetensors(small, gpt2.file);
     const capture = vi.fn();
     const before = footprint(small);
     // 8 prompts x up to 32 positions x 512 bytes: 128 KiB, in a 16 KiB region.
@@ -203,19 +204,19 @@ describe("region limits", () => {
 
   it("a full scratch region is a typed error and the next pass works", async () => {
     const tight = await createRuntime({ build: "simd", threads: 1, limits: { scratch: 1 << 20 } });
-    const model = await Model.load(tight, gpt2.file);
+    const model = await loadSafetensors(tight, gpt2.file);
     const big = Array.from({ length: 64 }, () => Array.from({ length: 32 }, (_, i) => i));
     const err = await rejection(model.forward({ tokens: big }));
     expect(err).toBeInstanceOf(OutOfMemoryError);
     expect(err).toMatchObject({ region: "scratch" });
-    const want = await (await Model.load(rt, gpt2.file)).forward({ tokens: [[1, 2, 3]] });
+    const want = await (await loadSafetensors(rt, gpt2.file)).forward({ tokens: [[1, 2, 3]] });
     expect(await model.forward({ tokens: [[1, 2, 3]] })).toEqual(want);
     model.dispose();
     tight.dispose();
   });
 
   it("the KV cache is full at max_positions: decodeStep is a ShapeError, generation stops with \"length\"", async () => {
-    const model = await Model.load(rt, gpt2.file);
+    const model = await loadSafetensors(rt, gpt2.file);
     const state = await model.startDecoding();
     await model.decodeStep(state, [Array(32).fill(1)]);
     await expect(model.decodeStep(state, [[1]])).rejects.toThrow("tokens[0]: expected at most 32 positions (max_positions), found 33");

@@ -7,9 +7,10 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRuntime, Model, type Runtime, SimdformerError } from "../../src/index.js";
+import { loadSafetensors } from "../../src/load/safetensors_load.js";
 import { parseSafetensors, writeSafetensors } from "../../src/formats/safetensors.js";
-import { quantizeMatrix } from "../../src/formats/quant_blocks.js";
-import { parseConfig } from "../../src/model/config.js";
+import { quantizeMatrix } from "../../src/tensor/quant_blocks.js";
+import { parseConfig } from "../../src/config/config.js";
 import { linearWeightNames } from "../../src/model/weights.js";
 import { Rng } from "../../src/util/rng.js";
 import { randomSeq2Seq } from "../model/helpers.js";
@@ -133,7 +134,7 @@ describe("untrusted model files loaded into wasm", () => {
     const tally = (stats.byKind[kind] ??= { loaded: 0, rejected: 0 });
     let model: Model | undefined;
     try {
-      model = await Model.load(rt, bytes, { file: kind });
+      model = await loadSafetensors(rt, bytes, { file: kind });
     } catch (e) {
       if (!(e instanceof SimdformerError)) throw new Error(`${kind}: untyped ${(e as Error).stack}`);
       expect(weights.usedBytes, `${kind}: half-loaded model`).toBe(w0);
@@ -192,7 +193,7 @@ describe("untrusted model files loaded into wasm", () => {
     const text = dec.decode(base.subarray(8, 8 + headerLen));
     for (const name of ["constructor", "toString", "hasOwnProperty"]) {
       const bytes = withHeader(text.replace('"F32"', JSON.stringify(name)), base.subarray(8 + headerLen));
-      await expect(Model.load(rt, bytes)).rejects.toThrow(`dtype: expected F32, F16, BF16, Q8_0 or Q4_0, found "${name}"`);
+      await expect(loadSafetensors(rt, bytes)).rejects.toThrow(`dtype: expected F32, F16, BF16, Q8_0 or Q4_0, found "${name}"`);
     }
   });
 

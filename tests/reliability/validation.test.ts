@@ -3,7 +3,7 @@
 // runtime usable (checked after the table by a normal call).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  ArgumentError, beamSearch, createRuntime, type DecodeState, generateTokens, KvCache, Model, ModelFormatError, OutOfMemoryError,
+  ArgumentError, beamSearch, createRuntime, type DecodeState, generateTokens, KvCache, loadSafetensors, type Model, ModelFormatError, OutOfMemoryError,
   type Runtime, ShapeError, type StartOptions, type TextModel,
 } from "../../src/index.js";
 import { writeSafetensors } from "../../src/formats/safetensors.js";
@@ -39,8 +39,8 @@ const textModelBytes = writeSafetensors(randomSeq2Seq(new Rng(5), { d: 16, ff: 3
 
 beforeAll(async () => {
   rt = await createRuntime({ build: "simd", threads: 1 });
-  gpt2 = await Model.load(rt, loadFixture("gpt2").file);
-  seq2seq = await Model.load(rt, loadFixture("transformer").file);
+  gpt2 = await loadSafetensors(rt, loadFixture("gpt2").file);
+  seq2seq = await loadSafetensors(rt, loadFixture("transformer").file);
   tm = await rt.loadModel(textModelBytes, { file: "tiny.safetensors" });
 });
 afterAll(() => {

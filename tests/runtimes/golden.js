@@ -5,7 +5,7 @@
 // tests/runtimes/golden_cases.ts via make_golden.mjs): kernel calls against float64 references
 // and model runs against PyTorch's token ids. The host driver loads that JSON (and the model
 // files it names) its own way and passes them in.
-import { createRuntime, greedy, Model } from "simdformer";
+import { createRuntime, greedy, loadSafetensors } from "simdformer";
 
 /** Row ranges [r0, r1) splitting `rows` into at most `parts` nearly equal pieces. */
 function rowRanges(rows, parts) {
@@ -162,7 +162,7 @@ async function runKernelCase(rt, c) {
 async function runGreedyCase(rt, c, opts) {
   if (!opts.asset) return { error: `case needs the asset ${c.model}, but this host driver gives no asset()` };
   const bytes = await opts.asset(c.model);
-  const model = await Model.load(rt, bytes, { file: c.model });
+  const model = await loadSafetensors(rt, bytes, { file: c.model });
   try {
     const ids = await greedy(model, { src: c.src, prompts: c.prompts, maxNewTokens: c.maxNewTokens });
     const got = JSON.stringify(ids);

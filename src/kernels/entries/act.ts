@@ -1,4 +1,4 @@
-import { f16ToF32, f32ToF16 } from "../../formats/safetensors.js";
+import { f16ToF32, f32ToF16 } from "../../tensor/half.js";
 import { readF32 } from "../bindings.js";
 import { axisSizes, type KernelEntry, stage } from "../kernel_entry.js";
 import type { KernelExports } from "../exports.js";

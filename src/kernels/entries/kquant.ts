@@ -1,4 +1,4 @@
-import type { KQuantType } from "../../formats/kquant_blocks.js";
+import type { KQuantType } from "../../tensor/kquant_blocks.js";
 import { readF32 } from "../bindings.js";
 import { ACT_RELU, ACT_SILU } from "../exports.js";
 import { type Dims, type KernelEntry, stage } from "../kernel_entry.js";
@@ -6,7 +6,7 @@ import { cachedReference, flagsOf, GUARD, ldc, ldx, makeQuantCase } from "./quan
 
 // K-quant weights (assembly/qk_gemv.ts): Q4_K / Q5_K / Q6_K super-blocks of 256 as GGUF stores
 // them, read by the kernels with no repack. The cases are quant.ts's: the weight made in float,
-// quantized by formats/kquant_blocks.ts, the kernel's output compared with the float64 product
+// quantized by tensor/kquant_blocks.ts, the kernel's output compared with the float64 product
 // of the *dequantized* weight and the *float* activations, within the bound of the activations'
 // quantization (q8k_quantize_rows: llama.cpp's Q8_K, one scale per 256; see quant.ts).
 // The kernels take one row of W at a time (tile n = 1) and one super-block of K per step:

@@ -1,4 +1,4 @@
-import { type Block32Type, dequantizeMatrix, quantizeMatrix, type QuantType } from "../../formats/quant_blocks.js";
+import { type Block32Type, dequantizeMatrix, quantizeMatrix, type QuantType } from "../../tensor/quant_blocks.js";
 import type { Engine } from "../../runtime/engine.js";
 import type { Rng } from "../../util/rng.js";
 import { readF32 } from "../bindings.js";
@@ -6,7 +6,7 @@ import { ACT_NONE, ACT_RELU, ACT_SILU, GEMM_ACCUMULATE, type KernelExports } fro
 import { type Dims, type KernelCase, type KernelEntry, stage } from "../kernel_entry.js";
 
 // Quantized weights (assembly/q_pack.ts, q_gemv.ts). The weight is made in float, quantized
-// to GGUF blocks by formats/quant_blocks.ts, handed to the build's repack, and the kernel's
+// to GGUF blocks by tensor/quant_blocks.ts, handed to the build's repack, and the kernel's
 // output is compared with the float64 product of the *dequantized* weight and the *float*
 // activations. The kernel quantizes the activations per block of 32 as llama.cpp does
 // (q = round(x 127 / max|x|), dx = f16(max|x| / 127): |x - dx q| <= dx / 2 + 127 |dx - max|x| / 127|,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { f16Table, f16ToF32 } from "../../src/formats/safetensors.js";
+import { f16Table, f16ToF32 } from "../../src/tensor/half.js";
 
 describe("f16Table", () => {
   it("widens every one of the 65536 halves exactly as f16ToF32 does (NaN stays NaN)", () => {

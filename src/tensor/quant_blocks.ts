@@ -8,7 +8,7 @@
 // read the stored bytes as they are.
 import { ModelFormatError, ShapeError } from "../errors.js";
 import { dequantizeK, isKQuant, KQUANT_BLOCK_BYTES, KQUANT_BLOCK_VALUES, type KQuantType, quantizeK } from "./kquant_blocks.js";
-import { f16ToF32, f32ToF16 } from "./safetensors.js";
+import { f16ToF32, f32ToF16 } from "./half.js";
 
 /** The types with blocks of 32 values (repacked for their kernels). */
 export type Block32Type = "q8_0" | "q4_0";

@@ -9,14 +9,15 @@
 import { ModelFormatError } from "../errors.js";
 import type { StoredDtype, StoredTensor, StreamedModel } from "../formats/streamed.js";
 import { QUANT_OF as GGUF_QUANT } from "../formats/gguf.js";
-import { badKQuantScale, isKQuant } from "../formats/kquant_blocks.js";
-import { dequantizeMatrix, quantBytes, type QuantizedMatrix, type QuantType } from "../formats/quant_blocks.js";
-import { f16Table } from "../formats/safetensors.js";
+import { widenHalves } from "../tensor/half.js";
+import { badKQuantScale, isKQuant } from "../tensor/kquant_blocks.js";
+import { dequantizeMatrix, quantBytes, type QuantizedMatrix, type QuantType } from "../tensor/quant_blocks.js";
 import { StagedBlocks } from "../ops/weight_blocks.js";
 import type { Engine } from "../runtime/engine.js";
-import { assertFits } from "./budget.js";
-import { type HasEngine, Model } from "./model.js";
-import { loadWeights, type TensorSource } from "./weights.js";
+import { assertFits } from "../model/budget.js";
+import { type HasEngine, Model } from "../model/model.js";
+import type { TensorSource } from "../config/tensor_source.js";
+import { loadWeights } from "../model/weights.js";
 
 /** Bytes of the file converted at a time (F16/BF16 widening, k-quants, dequantized blocks). */
 const CHUNK_BYTES = 4 * 1024 * 1024;
@@ -95,16 +96,6 @@ function checkScales(t: StoredTensor, q: QuantizedMatrix): void {
   if (bad >= 0) throw new ModelFormatError(t.fileName, `tensor "${t.fileName}" super-block ${bad} scale`, `a finite f16 (${t.dtype} d${q.type === "q6_k" ? "" : " and dmin"})`, "Inf or NaN");
 }
 
-/** F16 halves to float32 through the bit-built table (a small function, so it is optimized early in a cold process). */
-function widenF16(half: Uint16Array, out: Float32Array, table: Float32Array): void {
-  for (let i = 0; i < half.length; i++) out[i] = table[half[i]];
-}
-
-/** BF16 halves to float32 bits (the top half of a float32). */
-function widenBf16(half: Uint16Array, out: Uint32Array): void {
-  for (let i = 0; i < half.length; i++) out[i] = half[i] << 16;
-}
-
 /** Reads one tensor from its source into its placements. */
 async function fill(engine: Engine, src: StreamedModel["files"][number]["source"], t: StoredTensor, p: Placement, staging: StagingBuffer): Promise<void> {
   const mem = engine.mem;
@@ -123,17 +114,13 @@ async function fill(engine: Engine, src: StreamedModel["files"][number]["source"
   const rowBytes = bytes / rows;
   const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / rowBytes));
   const chunk = staging.get(Math.min(rows, perChunk) * rowBytes);
-  const table = t.dtype === "F16" ? f16Table() : undefined;
   for (let r0 = 0; r0 < rows; r0 += perChunk) {
     const r = Math.min(perChunk, rows - r0);
     const raw = chunk.subarray(0, r * rowBytes);
     await src.read(raw);
     const n = r * cols;
     if (t.dtype === "F16" || t.dtype === "BF16") {
-      const values = new Float32Array(buffer(), p.f32! + r0 * cols * 4, n);
-      const half = new Uint16Array(raw.buffer, 0, n);
-      if (table) widenF16(half, values, table);
-      else widenBf16(half, new Uint32Array(values.buffer, values.byteOffset, n));
+      widenHalves(t.dtype, raw, new Float32Array(buffer(), p.f32! + r0 * cols * 4, n));
       continue;
     }
     // Quantized blocks (F32 is always read directly: no op takes it as blocks).

@@ -8,7 +8,7 @@
 //   Q6_K (210 bytes): 128 bytes of low nibbles, 64 of high 2-bit pairs, 16 int8 scales (one per 16
 //         values), f16 d; x = d sc (q - 32), each 128 values taking 64 + 32 bytes.
 import { ModelFormatError } from "../errors.js";
-import { f16ToF32, f32ToF16 } from "./safetensors.js";
+import { f16ToF32, f32ToF16 } from "./half.js";
 
 /** The k-quant types. */
 export type KQuantType = "q4_k" | "q5_k" | "q6_k";
