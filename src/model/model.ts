@@ -332,7 +332,7 @@ export class Model {
       throw new ArgumentError(`startDecoding: capacity: expected an integer >= 1, found ${opts.capacity}`);
     }
     if (opts.capture !== undefined && typeof opts.capture !== "function") throw new ArgumentError(`startDecoding: capture: expected a function, found ${kindOf(opts.capture)}`);
-    const srcIds = opts.src ? this.checkBatch("src", opts.src, c.src_vocab_size, 0) : undefined;
+    const source = opts.src && { seqs: opts.src, ids: this.checkBatch("src", opts.src, c.src_vocab_size, 0) };
     // The cache's first blocks and the cached source keys/values, refused before encoding.
     assertFits(this.engine.regions.kv, kvBytes(c, { positions: new Array<number>(batch).fill(0), capacity: opts.capacity, srcLengths: opts.src?.map((s) => s.length) }));
     return this.exclusive(async () => {
@@ -342,15 +342,15 @@ export class Model {
       });
       const owned: number[] = [];
       try {
-        if (!ed) return new DecodeState(this, this.engine, cache, [], [], [], owned);
-        const srcSegs = packSegments(opts.src!.map((s) => s.length));
+        if (!source) return new DecodeState(this, this.engine, cache, [], [], [], owned);
+        const srcSegs = packSegments(source.seqs.map((s) => s.length));
         const rows = totalRows(srcSegs);
-        const scratchMasks = this.masks("srcPadding", opts.srcPadding, opts.src!, "scratch");
-        const mem = await this.net.encode(srcSegs, srcIds!, scratchMasks, opts.capture);
+        const scratchMasks = this.masks("srcPadding", opts.srcPadding, source.seqs, "scratch");
+        const mem = await this.net.encode(srcSegs, source.ids, scratchMasks, opts.capture);
         const ptrs = this.net.decoder.map(() => kv.alloc(rows * this.net.memoryRowBytes));
         owned.push(...ptrs);
         await this.net.projectMemory(rows, mem, ptrs);
-        const masks = this.masks("srcPadding", opts.srcPadding, opts.src!, "kv") ?? srcSegs.map(() => 0);
+        const masks = this.masks("srcPadding", opts.srcPadding, source.seqs, "kv") ?? srcSegs.map(() => 0);
         owned.push(...masks.filter((p) => p !== 0));
         return new DecodeState(this, this.engine, cache, ptrs, srcSegs, masks, owned);
       } catch (e) {
