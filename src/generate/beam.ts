@@ -30,7 +30,7 @@ export interface BeamHypothesis {
   logProb: number;
   /** logProb divided by the length penalty: what the hypotheses are ranked by. */
   score: number;
-  /** "eos"/"stop" when it ended with a stop id, else "max_tokens" or "length". */
+  /** "eos"/"stop" when it ended with a stop id, else "max_tokens" or "length" ("empty" for an empty source). */
   stopReason: StopReason;
 }
 
@@ -68,7 +68,8 @@ interface Candidate {
  * so every runtime ranks the same way.
  *
  * The KV cache rows follow the hypotheses through DecodeState.select, which copies a row
- * that several hypotheses continue. Stats, abort and timeout work as in generateTokens.
+ * that several hypotheses continue. Stats, abort and timeout work as in generateTokens, and so
+ * does an empty source: one empty hypothesis, stop reason "empty", no model step.
  */
 export async function beamSearch(model: Model, input: GenerationInput, opts: BeamOptions = {}): Promise<BeamResult> {
   const where = "beamSearch";
@@ -80,13 +81,13 @@ export async function beamSearch(model: Model, input: GenerationInput, opts: Bea
   if (typeof alpha !== "number" || !Number.isFinite(alpha) || alpha < 0) {
     throw new ArgumentError(`${where}: lengthPenalty: expected a finite number >= 0, found ${opts.lengthPenalty}`);
   }
-  const { prompts, srcs } = prepareInputs(model, input, where);
+  const { prompts, srcs, empty } = prepareInputs(model, input, where);
   const ctl = resolveControl(model, opts, where);
   const prompt = prompts[0];
-  const run = new DecodeRun(where, opts, ctl, 1, prompt.length + (srcs?.[0].length ?? 0));
+  const run = new DecodeRun(where, opts, ctl, 1, empty[0] ? 0 : prompt.length + (srcs?.[0].length ?? 0));
   const { limit, reason: limitReason } = tokenLimit(model, ctl, prompt.length);
   // Every hypothesis holds its own cache row at the longest: refused before any work.
-  if (ctl.maxNewTokens > 0) {
+  if (ctl.maxNewTokens > 0 && !empty[0]) {
     assertFits(model.kvRegion, kvBytes(model.config, { positions: new Array<number>(width).fill(prompt.length + limit - 1), srcLengths: srcs?.map((s) => s.length) }));
   }
   const eos = model.config.eos_id;
@@ -99,7 +100,9 @@ export async function beamSearch(model: Model, input: GenerationInput, opts: Bea
   let beams: Beam[] = [{ ids: [], logProb: 0 }];
   try {
     run.check();
-    if (ctl.maxNewTokens === 0) {
+    if (empty[0]) {
+      finish([], 0, "empty", 0);
+    } else if (ctl.maxNewTokens === 0) {
       finish([], 0, "max_tokens", 0);
     } else {
       state = await model.startDecoding({ src: srcs, batch: 1, capture: opts.capture });

@@ -13,7 +13,10 @@ export interface GenerationInput {
    * for an encoder-decoder the target prefix, default [bos_id].
    */
   prompt?: TokenSequence;
-  /** Encoder-decoder only: the source ids, as the encoder takes them (append eos yourself if the model wants it). */
+  /**
+   * Encoder-decoder only: the source ids, as the encoder takes them (append eos yourself if the
+   * model wants it). An empty source has nothing to translate: it gets no tokens, stop reason "empty".
+   */
   src?: TokenSequence;
 }
 
@@ -28,7 +31,9 @@ export type StopReason =
   /** The context is full: prompt + generated tokens reached max_positions. */
   | "length"
   /** The AbortSignal fired, the timeout passed, or the consumer stopped iterating. */
-  | "aborted";
+  | "aborted"
+  /** The encoder-decoder source was empty: nothing to translate, the model did not run. */
+  | "empty";
 
 /** Timing and counts of one generation call. Times in milliseconds from performance.now(). */
 export interface GenerationStats {
@@ -96,6 +101,8 @@ const now = (): number => performance.now();
 export interface PreparedInputs {
   prompts: number[][];
   srcs?: number[][];
+  /** Per input: an encoder-decoder source without tokens, which ends at once with no output. */
+  empty: boolean[];
 }
 
 /** @internal Validates inputs against the model's architecture; ids themselves are checked by the model. */
@@ -122,13 +129,13 @@ export function prepareInputs(model: Model, input: GenerationInput | readonly Ge
   if (!ed) {
     const i = list.findIndex((inp) => inp.src !== undefined);
     if (i >= 0) throw new ArgumentError(`${where}: input ${i}: src given, but arch "${c.arch}" has no encoder`);
-    return { prompts };
+    return { prompts, empty: prompts.map(() => false) };
   }
   const srcs = list.map((inp, i) => {
     if (inp.src === undefined) throw new ArgumentError(`${where}: input ${i}: an encoder-decoder model needs src ids, found none`);
     return ids(inp.src, `input ${i} src`);
   });
-  return { prompts, srcs };
+  return { prompts, srcs, empty: srcs.map((s) => s.length === 0) };
 }
 
 /** DecodeControl validated. @internal */
@@ -276,6 +283,8 @@ export function tokenLimit(model: Model, ctl: ResolvedControl, promptLength: num
  * (sampling: sequence i of a batch draws with seed + i). The generator's return value is the
  * {@link GenerationStats}; `onStats` receives them too, also when the call is aborted.
  * Throws AbortError when `signal` fires or `timeoutMs` passes (checked between steps).
+ * An input with an empty source (encoder-decoder) yields no tokens and stops with "empty";
+ * the model runs only for the others.
  *
  * @example
  * for await (const t of generateTokens(model, { prompt: [5, 9, 2] }, { maxNewTokens: 16, temperature: 0.8, seed: 1 })) {
@@ -288,31 +297,36 @@ export async function* generateTokens(
   options: GenerateOptions = {},
 ): AsyncGenerator<GeneratedToken, GenerationStats, undefined> {
   const where = "generateTokens";
-  const { prompts, srcs } = prepareInputs(model, input, where);
+  const { prompts, srcs, empty } = prepareInputs(model, input, where);
   const ctl = resolveControl(model, options, where);
   resolveSampling(options, where); // validated here, with this call's name in the message
   const n = prompts.length;
-  const promptTokens = prompts.reduce((a, p) => a + p.length, 0) + (srcs?.reduce((a, s) => a + s.length, 0) ?? 0);
+  /** The inputs the model runs on: all but those with an empty source. */
+  const live = prompts.map((_, i) => i).filter((i) => !empty[i]);
+  const promptTokens = live.reduce((a, i) => a + prompts[i].length + (srcs?.[i].length ?? 0), 0);
   const run = new DecodeRun(where, options, ctl, n, promptTokens);
   const samplers = prompts.map((_, i) => new Sampler(options, i));
   const limits = prompts.map((p) => tokenLimit(model, ctl, p.length));
   // The KV cache at its longest (prompt plus every generated token but the last fed back): refused before any work.
-  if (ctl.maxNewTokens > 0) assertFits(model.kvRegion, kvBytes(model.config, { positions: prompts.map((p, i) => p.length + limits[i].limit - 1), srcLengths: srcs?.map((s) => s.length) }));
+  if (ctl.maxNewTokens > 0 && live.length > 0) {
+    assertFits(model.kvRegion, kvBytes(model.config, { positions: live.map((i) => prompts[i].length + limits[i].limit - 1), srcLengths: srcs && live.map((i) => srcs[i].length) }));
+  }
   const V = model.vocabSize;
   const eos = model.config.eos_id;
   let state: DecodeState | undefined;
   try {
     run.check();
-    if (ctl.maxNewTokens === 0) {
+    for (let i = 0; i < n; i++) if (empty[i]) run.stop(i, "empty");
+    if (ctl.maxNewTokens === 0 || live.length === 0) {
       for (let i = 0; i < n; i++) run.stop(i, "max_tokens");
       return run.finish();
     }
     // Repetition-penalty history of each sequence: its prompt, then what it generated.
     const history = prompts.map((p) => p.slice());
     const counts = new Array<number>(n).fill(0);
-    let active = prompts.map((_, i) => i);
-    let feed: number[][] = prompts;
-    state = await model.startDecoding({ src: srcs, batch: n, capture: options.capture });
+    let active = live;
+    let feed: number[][] = live.map((i) => prompts[i]);
+    state = await model.startDecoding({ src: srcs && live.map((i) => srcs[i]), batch: live.length, capture: options.capture });
     while (active.length > 0) {
       run.check();
       const t = run.startStep();

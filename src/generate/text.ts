@@ -155,8 +155,9 @@ export class TextModel {
   }
 
   /**
-   * Source ids of a text as the encoder takes them (eos appended when the config says
-   * src_append_eos), with its token strings and unknown words.
+   * Source ids of a text as the encoder takes them (eos appended to a non-empty source when the
+   * config says src_append_eos), with its token strings and unknown words. A text without
+   * tokens ("", or only what the tokenizer skips, such as spaces) gives an empty source.
    */
   encodeSource(text: string): { ids: number[]; tokens: string[]; unknown: string[] } {
     if (typeof text !== "string") throw new ArgumentError(`TextModel: text: expected a string, found ${typeof text}`);
@@ -164,14 +165,19 @@ export class TextModel {
     const enc = this.srcTokenizer.encode(text);
     const ids = [...enc.ids];
     const tokens = [...enc.tokens];
-    if (c.arch === "encoder-decoder" && c.src_append_eos && c.eos_id >= 0) {
+    if (c.arch === "encoder-decoder" && c.src_append_eos && c.eos_id >= 0 && ids.length > 0) {
       ids.push(c.eos_id);
       tokens.push("<eos>");
     }
     return { ids, tokens, unknown: [...enc.unknown] };
   }
 
-  /** Translates (encoder-decoder) or continues (decoder-only) a text; greedy unless sampling or beams are asked for. */
+  /**
+   * Translates (encoder-decoder) or continues (decoder-only) a text; greedy unless sampling or
+   * beams are asked for. An empty source (see {@link encodeSource}) translates to "" without
+   * running the model: no ids, stop reason "empty". A decoder-only model continues an empty
+   * prompt from its bos_id (unconditional generation); without a bos_id that is an ArgumentError.
+   */
   async translate(text: string, options?: TextOptions): Promise<Translation> {
     const opts = optionsObject("TextModel", options);
     const { input, srcTokens, unknown } = this.input(text);
@@ -226,7 +232,8 @@ export class TextModel {
   /**
    * Streams the translation of `text` piece by piece, each piece as soon as its token is
    * chosen (with beams > 1: after the search, since the best hypothesis is only known then).
-   * The generator's return value is the stats.
+   * The generator's return value is the stats. Empty input as in {@link translate}: an empty
+   * source yields no pieces (stop reason "empty").
    */
   stream(text: string, opts: TextOptions = {}): AsyncGenerator<TextPiece, GenerationStats, undefined> {
     return this.pieces(text, opts);
@@ -234,8 +241,9 @@ export class TextModel {
 
   /**
    * Streams the continuation of a prompt (decoder-only model; prompt tokenized with the
-   * output tokenizer, bos_id prepended when the config has one). On an encoder-decoder
-   * model the text is the source, as in {@link stream}.
+   * output tokenizer, bos_id prepended when the config has one; an empty prompt then
+   * generates from bos_id alone, and without one is an ArgumentError). On an encoder-decoder
+   * model the text is the source, as in {@link stream} (an empty one yields no pieces).
    */
   generate(text: string, opts: TextOptions = {}): AsyncGenerator<TextPiece, GenerationStats, undefined> {
     return this.pieces(text, opts);

@@ -1,7 +1,6 @@
 // The public Model: built from a config and its tensors (fromTensors), forward (hidden states / logits), encode + decodeStep with a KV cache.
 import { ArgumentError, DisposedError, ShapeError } from "../errors.js";
 import { readF32 } from "../kernels/bindings.js";
-import type { CrossKv } from "../ops/attention.js";
 import { packSegments, type Segment, totalRows } from "../ops/segments.js";
 import type { Engine } from "../runtime/engine.js";
 import { PlanRefused, StepPlan } from "../runtime/plan.js";
@@ -232,11 +231,11 @@ export class Model {
     const outputs = input.outputs ?? [this.net.hasOutput ? "logits" : "hidden"];
     if (outputs.includes("logits") && !this.net.hasOutput) throw new ShapeError(`forward: logits asked, but this model has no output head (lm_head false)`);
     const tok = this.checkBatch("tokens", input.tokens, c.arch === "encoder" ? this.srcVocabSize : c.vocab_size, 0);
-    let src: Int32Array | undefined;
+    let source: { seqs: TokenSequence[]; ids: Int32Array } | undefined;
     if (ed) {
       if (!input.src) throw new ShapeError("forward: an encoder-decoder model needs src sequences, found none");
       if (input.src.length !== input.tokens.length) throw new ShapeError(`forward: src has ${input.src.length} sequences, expected ${input.tokens.length} (one per tokens sequence)`);
-      src = this.checkBatch("src", input.src, c.src_vocab_size, 0);
+      source = { seqs: input.src, ids: this.checkBatch("src", input.src, c.src_vocab_size, 0) };
     } else if (input.src) {
       throw new ShapeError(`forward: src given, but arch "${c.arch}" has no cross-attention`);
     }
@@ -255,33 +254,15 @@ export class Model {
     const capture = bothCaptures(input.capture, collector?.capture);
     return this.exclusive(async () => {
       const segs = packSegments(input.tokens.map((t) => t.length));
-      const mask = this.masks("padding", input.padding, input.tokens, "scratch");
-      let x: number;
-      if (c.arch === "encoder") {
-        x = await this.net.encode(segs, tok, mask, capture, types);
-      } else {
-        let memory: CrossKv[] | undefined;
-        let memoryKeyMask: number[] | undefined;
-        if (ed) {
-          const srcSegs = packSegments(input.src!.map((t) => t.length));
-          memoryKeyMask = this.masks("srcPadding", input.srcPadding, input.src!, "scratch");
-          const rows = totalRows(srcSegs);
-          const mem = await this.net.encode(srcSegs, src!, memoryKeyMask, capture);
-          const ptrs = this.net.decoder.map(() => this.engine.scratch.alloc(rows * this.net.memoryRowBytes));
-          await this.net.projectMemory(rows, mem, ptrs);
-          memory = ptrs.map((ptr) => ({ ptr, segs: srcSegs }));
-        }
-        x = await this.net.decode({ segs, ids: tok, memory, keyMask: mask, memoryKeyMask, capture });
-        await this.net.decoderFinalNorm(totalRows(segs), x);
-      }
+      const keyMask = this.masks("padding", input.padding, input.tokens, "scratch");
+      const src = source && {
+        segs: packSegments(source.seqs.map((t) => t.length)), ids: source.ids, keyMask: this.masks("srcPadding", input.srcPadding, source.seqs, "scratch"),
+      };
+      const y = await this.net.forward({ segs, ids: tok, types, keyMask, src, capture, logits: outputs.includes("logits") });
       const out: ForwardResult = {};
-      const d = c.d_model;
-      if (outputs.includes("hidden")) out.hidden = segs.map((s) => readF32(this.engine, x + s.row * d * 4, s.length * d));
-      if (outputs.includes("logits")) {
-        const v = this.net.outputWidth;
-        const lg = await this.net.logits(totalRows(segs), x);
-        out.logits = segs.map((s) => readF32(this.engine, lg + s.row * v * 4, s.length * v));
-      }
+      const rowsOf = (ptr: number, width: number) => segs.map((s) => readF32(this.engine, ptr + s.row * width * 4, s.length * width));
+      if (outputs.includes("hidden")) out.hidden = rowsOf(y.hidden, c.d_model);
+      if (y.logits !== undefined) out.logits = rowsOf(y.logits, this.net.outputWidth);
       if (collector) out.attention = collector.maps;
       return out;
     });
@@ -319,7 +300,7 @@ export class Model {
       throw new ArgumentError(`startDecoding: capacity: expected an integer >= 1, found ${opts.capacity}`);
     }
     if (opts.capture !== undefined && typeof opts.capture !== "function") throw new ArgumentError(`startDecoding: capture: expected a function, found ${kindOf(opts.capture)}`);
-    const srcIds = opts.src ? this.checkBatch("src", opts.src, c.src_vocab_size, 0) : undefined;
+    const source = opts.src && { seqs: opts.src, ids: this.checkBatch("src", opts.src, c.src_vocab_size, 0) };
     // The cache's first blocks and the cached source keys/values, refused before encoding.
     assertFits(this.engine.regions.kv, kvBytes(c, { positions: new Array<number>(batch).fill(0), capacity: opts.capacity, srcLengths: opts.src?.map((s) => s.length) }));
     return this.exclusive(async () => {
@@ -329,15 +310,15 @@ export class Model {
       });
       const owned: number[] = [];
       try {
-        if (!ed) return new DecodeState(this, this.engine, cache, [], [], [], owned);
-        const srcSegs = packSegments(opts.src!.map((s) => s.length));
+        if (!source) return new DecodeState(this, this.engine, cache, [], [], [], owned);
+        const srcSegs = packSegments(source.seqs.map((s) => s.length));
         const rows = totalRows(srcSegs);
-        const scratchMasks = this.masks("srcPadding", opts.srcPadding, opts.src!, "scratch");
-        const mem = await this.net.encode(srcSegs, srcIds!, scratchMasks, opts.capture);
+        const scratchMasks = this.masks("srcPadding", opts.srcPadding, source.seqs, "scratch");
+        const mem = await this.net.encode(srcSegs, source.ids, scratchMasks, opts.capture);
         const ptrs = this.net.decoder.map(() => kv.alloc(rows * this.net.memoryRowBytes));
         owned.push(...ptrs);
         await this.net.projectMemory(rows, mem, ptrs);
-        const masks = this.masks("srcPadding", opts.srcPadding, opts.src!, "kv") ?? srcSegs.map(() => 0);
+        const masks = this.masks("srcPadding", opts.srcPadding, source.seqs, "kv") ?? srcSegs.map(() => 0);
         owned.push(...masks.filter((p) => p !== 0));
         return new DecodeState(this, this.engine, cache, ptrs, srcSegs, masks, owned);
       } catch (e) {
@@ -385,25 +366,18 @@ export class Model {
   }
 
   /**
-   * One decode step op by op: decoder, then the final norm and head on the last new position
+   * One decode step op by op: the decoder, then the final norm and head on the last new position
    * of each sequence. Returns the byte offset of the output (batch x width). It is also what
    * decode plans are recorded from (plannedStep), so it must not touch memory but through ops.
    */
   private async stepOps(state: DecodeState, segs: Segment[], ids: Int32Array, output: "logits" | "hidden", capture?: AttentionCapture): Promise<number> {
-    const seqs = segs.map((_, i) => i);
     const memory = state.memoryPtrs.map((ptr) => ({ ptr, segs: state.memorySegs }));
     const hasMask = state.memoryMasks.some((m) => m !== 0);
-    const x = await this.net.decode({
-      segs, ids, cache: { store: state.cache, seqs }, memory: memory.length ? memory : undefined,
-      memoryKeyMask: hasMask ? state.memoryMasks : undefined, capture,
+    const y = await this.net.decode({
+      segs, ids, cache: { store: state.cache, seqs: segs.map((_, i) => i) }, memory: memory.length ? memory : undefined,
+      memoryKeyMask: hasMask ? state.memoryMasks : undefined, capture, rows: "last", logits: output === "logits",
     });
-    // Only the last new position of each sequence goes through the final norm and the head.
-    const d = this.config.d_model;
-    const B = segs.length;
-    const last = this.engine.scratch.alloc(B * d * 4);
-    await this.engine.runTasks("f32_copy_rows", segs.map((s, i) => [1, d, x + (s.row + s.length - 1) * d * 4, d, last + i * d * 4, d]), 0);
-    await this.net.decoderFinalNorm(B, last);
-    return output === "hidden" ? last : this.net.logits(B, last);
+    return y.logits ?? y.hidden;
   }
 
   /**

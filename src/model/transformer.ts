@@ -1,4 +1,5 @@
 // The model graph: embeddings -> blocks -> final norm -> logits, over a packed batch.
+import { ShapeError } from "../errors.js";
 import type { CrossKv, KvStore, ProbsHook } from "../ops/attention.js";
 import { Embedding } from "../ops/embedding.js";
 import { Linear } from "../ops/linear.js";
@@ -9,8 +10,7 @@ import { type Segment, totalRows } from "../ops/segments.js";
 import { WeightBlocks } from "../ops/weight_blocks.js";
 import type { Engine } from "../runtime/engine.js";
 import { type ModelConfig, kvDim } from "../config/config.js";
-import { DecoderLayer } from "./decoder.js";
-import { EncoderLayer } from "./encoder.js";
+import { Block } from "./block.js";
 import type { ModelWeights } from "./weights.js";
 
 /** One head's attention probabilities, handed to an {@link AttentionCapture}. */
@@ -37,11 +37,38 @@ export interface DecoderPass {
   ids: Int32Array;
   /** Self-attention keys/values go to and come from this cache; sequence i of the batch is cache row seqs[i]. */
   cache?: { store: KvStore; seqs: readonly number[] };
-  /** Per decoder layer: the projected encoder output (encoder-decoder only). */
+  /** Per decoder layer: the projected encoder output (encoder-decoder only, required there). */
   memory?: readonly CrossKv[];
   keyMask?: readonly number[];
   memoryKeyMask?: readonly number[];
   capture?: AttentionCapture;
+  /** Rows that go through the final norm (and the head): every position, or the last new one of each sequence. */
+  rows: "all" | "last";
+  /** Also project those rows to the vocabulary (the model must have an output head). */
+  logits: boolean;
+}
+
+/** Options of a full forward pass over a batch (all ids already validated). */
+export interface ForwardPass {
+  segs: readonly Segment[];
+  /** Encoder-only: the input tokens; otherwise the decoder's. */
+  ids: Int32Array;
+  /** Encoder-only: one token type per row. */
+  types?: Int32Array;
+  keyMask?: readonly number[];
+  /** Encoder-decoder: the sources, segment i the source of decoder segment i. */
+  src?: { segs: readonly Segment[]; ids: Int32Array; keyMask?: readonly number[] };
+  capture?: AttentionCapture;
+  /** Also compute the logits of every row. */
+  logits: boolean;
+}
+
+/** What leaves the graph, in scratch. */
+export interface GraphOutput {
+  /** Final hidden states (after the final norm), rows x d_model. */
+  hidden: number;
+  /** Their logits, rows x vocab; present when asked for. */
+  logits?: number;
 }
 
 function hook(capture: AttentionCapture | undefined, stack: "encoder" | "decoder", kind: "self" | "cross", layer: number): ProbsHook | undefined {
@@ -58,9 +85,8 @@ export class Transformer {
     private readonly srcEmbed: Embedding | undefined,
     private readonly tgtEmbed: Embedding | undefined,
     private readonly positions: Embedding | undefined,
-    readonly encoder: EncoderLayer[],
-    /** Decoder-only models use encoder-style blocks run causally. */
-    readonly decoder: Array<EncoderLayer | DecoderLayer>,
+    private readonly encoder: readonly Block[],
+    readonly decoder: readonly Block[],
     private readonly encoderNorm: Norm | undefined,
     private readonly decoderNorm: Norm | undefined,
     private readonly output: Linear | undefined,
@@ -76,12 +102,11 @@ export class Transformer {
       const table = (t: Float32Array | undefined) => (t ? Embedding.create(engine, blocks, t, t.length / d, d) : undefined);
       const tgt = table(w.tgtEmbed);
       const src = w.srcEmbed === w.tgtEmbed ? tgt : table(w.srcEmbed);
-      const ed = config.arch === "encoder-decoder";
       return new Transformer(
         engine, config, blocks, src, tgt,
         w.positions ? Embedding.create(engine, blocks, w.positions, config.max_positions, d) : undefined,
-        w.encoder.map((l, i) => EncoderLayer.create(engine, blocks, config, l, i)),
-        w.decoder.map((l, i) => (ed ? DecoderLayer.create(engine, blocks, config, l) : EncoderLayer.create(engine, blocks, config, l, i))),
+        w.encoder.map((l, layer) => Block.create(engine, blocks, config, l, { stack: "encoder", layer })),
+        w.decoder.map((l, layer) => Block.create(engine, blocks, config, l, { stack: "decoder", layer })),
         w.encoderNorm && Norm.create(engine, blocks, w.encoderNorm),
         w.decoderNorm && Norm.create(engine, blocks, w.decoderNorm),
         w.output && Linear.create(engine, blocks, w.output),
@@ -125,8 +150,9 @@ export class Transformer {
 
   /** Encoder: embed -> blocks -> final norm. Returns the memory (rows x d, scratch). */
   async encode(segs: readonly Segment[], ids: Int32Array, keyMask?: readonly number[], capture?: AttentionCapture, types?: Int32Array): Promise<number> {
+    if (!this.srcEmbed) throw new ShapeError(`encode: expected a model with an encoder, found arch "${this.config.arch}"`);
     const rows = totalRows(segs);
-    const x = await this.embed(this.srcEmbed!, segs, ids, types);
+    const x = await this.embed(this.srcEmbed, segs, ids, types);
     for (let l = 0; l < this.encoder.length; l++) {
       await this.encoder[l].run({ segs, rows, x, keyMask, probs: hook(capture, "encoder", "self", l) });
     }
@@ -136,9 +162,7 @@ export class Transformer {
 
   /** Projects the memory to each decoder layer's cross-attention keys/values: outs[l] holds rows x 2 kvDim. */
   async projectMemory(rows: number, memory: number, outs: readonly number[]): Promise<void> {
-    for (let l = 0; l < this.decoder.length; l++) {
-      await (this.decoder[l] as DecoderLayer).crossAttn.projectMemory(rows, memory, this.config.d_model, outs[l]);
-    }
+    for (let l = 0; l < this.decoder.length; l++) await this.decoder[l].projectMemory(rows, memory, outs[l]);
   }
 
   /** Bytes one layer's projected memory takes per source row. */
@@ -146,35 +170,67 @@ export class Transformer {
     return 2 * kvDim(this.config) * 4;
   }
 
-  /** Decoder: embed -> blocks (causal, with cache and cross-attention as given). Returns x before the final norm. */
-  async decode(p: DecoderPass): Promise<number> {
-    const rows = totalRows(p.segs);
-    const x = await this.embed(this.tgtEmbed!, p.segs, p.ids);
-    for (let l = 0; l < this.decoder.length; l++) {
-      const pass = { segs: p.segs, rows, x, keyMask: p.keyMask, probs: hook(p.capture, "decoder", "self", l) };
-      const cache = p.cache && { store: p.cache.store, layer: l, seqs: p.cache.seqs };
-      const layer = this.decoder[l];
-      if (layer instanceof DecoderLayer) {
-        await layer.run(pass, { memory: p.memory![l], keyMask: p.memoryKeyMask, probs: hook(p.capture, "decoder", "cross", l) }, cache);
-      } else {
-        await layer.run(pass, true, cache);
-      }
+  /**
+   * The whole graph over a batch: encoder-only embed -> blocks -> norm (-> logits); encoder-decoder
+   * also encodes the sources and projects them for cross-attention (scratch) before decoding.
+   */
+  async forward(p: ForwardPass): Promise<GraphOutput> {
+    if (this.config.arch === "encoder") {
+      const x = await this.encode(p.segs, p.ids, p.keyMask, p.capture, p.types);
+      return this.head(totalRows(p.segs), x, p.logits);
     }
-    return x;
+    let memory: CrossKv[] | undefined;
+    if (p.src) {
+      const { segs } = p.src;
+      const rows = totalRows(segs);
+      const encoded = await this.encode(segs, p.src.ids, p.src.keyMask, p.capture);
+      const ptrs = this.decoder.map(() => this.engine.scratch.alloc(rows * this.memoryRowBytes));
+      await this.projectMemory(rows, encoded, ptrs);
+      memory = ptrs.map((ptr) => ({ ptr, segs }));
+    }
+    return this.decode({ segs: p.segs, ids: p.ids, memory, keyMask: p.keyMask, memoryKeyMask: p.src?.keyMask, capture: p.capture, rows: "all", logits: p.logits });
+  }
+
+  /** Decoder: embed -> blocks (causal, with cache and cross-attention as given) -> final norm (-> logits) of the rows asked for. */
+  async decode(p: DecoderPass): Promise<GraphOutput> {
+    if (!this.tgtEmbed) throw new ShapeError(`decode: expected a model with a decoder, found arch "${this.config.arch}"`);
+    const rows = totalRows(p.segs);
+    const x = await this.embed(this.tgtEmbed, p.segs, p.ids);
+    for (let l = 0; l < this.decoder.length; l++) {
+      const memory = p.memory?.[l];
+      await this.decoder[l].run({
+        segs: p.segs, rows, x, keyMask: p.keyMask, probs: hook(p.capture, "decoder", "self", l),
+        cache: p.cache && { store: p.cache.store, layer: l, seqs: p.cache.seqs },
+        cross: memory && { memory, keyMask: p.memoryKeyMask, probs: hook(p.capture, "decoder", "cross", l) },
+      });
+    }
+    if (p.rows === "all") {
+      await this.decoderFinalNorm(rows, x);
+      return this.head(rows, x, p.logits);
+    }
+    // Only the last new position of each sequence goes through the final norm and the head.
+    const d = this.config.d_model;
+    const B = p.segs.length;
+    const last = this.engine.scratch.alloc(B * d * 4);
+    await this.engine.runTasks("f32_copy_rows", p.segs.map((s, i) => [1, d, x + (s.row + s.length - 1) * d * 4, d, last + i * d * 4, d]), 0);
+    await this.decoderFinalNorm(B, last);
+    return this.head(B, last, p.logits);
   }
 
   /** The decoder's final norm (in place) over rows x d. */
-  async decoderFinalNorm(rows: number, x: number): Promise<void> {
+  private async decoderFinalNorm(rows: number, x: number): Promise<void> {
     if (this.decoderNorm) await this.decoderNorm.run(rows, x, this.config.d_model, x, this.config.d_model);
   }
 
-  /** Logits (rows x vocab, scratch) of normalized hidden states (rows x d). */
-  async logits(rows: number, x: number): Promise<number> {
-    const v = this.output!.outFeatures;
+  /** The graph's output: normalized hidden states (rows x d) and, when asked, their logits (rows x vocab, scratch). */
+  private async head(rows: number, x: number, logits: boolean): Promise<GraphOutput> {
+    if (!logits) return { hidden: x };
+    if (!this.output) throw new ShapeError("logits asked, but this model has no output head (lm_head false)");
+    const v = this.output.outFeatures;
     const out = this.engine.scratch.alloc(rows * v * 4);
-    await this.output!.run({ m: rows, a: x, lda: this.config.d_model, c: out, ldc: v });
+    await this.output.run({ m: rows, a: x, lda: this.config.d_model, c: out, ldc: v });
     if (this.config.final_softcap > 0) await runElementwise(this.engine, "f32_softcap", rows * v, [out, out], [1, this.config.final_softcap]);
-    return out;
+    return { hidden: x, logits: out };
   }
 
   get hasOutput(): boolean {

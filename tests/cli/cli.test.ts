@@ -29,6 +29,18 @@ describe("simdformer CLI", () => {
     expect(text + t.err.join("")).not.toContain("\x1b[");
   });
 
+  it("translates and generates nothing for an empty text", async () => {
+    const t = io();
+    expect(await runCli(["--json", "--threads", "1", ""], t)).toBe(0);
+    expect(JSON.parse(t.out.join(""))).toMatchObject({ source: "", translation: "", ids: [], stats: { generatedTokens: 0, stopReason: "empty" } });
+    const g = io();
+    expect(await runCli(["generate", "--json", "--threads", "1", ""], g)).toBe(0);
+    expect(JSON.parse(g.out.join(""))).toMatchObject({ prompt: "", text: "", stats: { generatedTokens: 0, stopReason: "empty" } });
+    const s = io();
+    expect(await runCli(["--threads", "1", ""], s)).toBe(0);
+    expect(s.out.join("")).toMatch(/→ \n$/);
+  });
+
   it("says which words it did not know", async () => {
     const t = io();
     expect(await runCli(["--threads", "1", "I like xylophones"], t)).toBe(0);

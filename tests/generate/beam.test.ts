@@ -145,4 +145,11 @@ describe("beam search", () => {
     await expect(beamSearch(seq2seq, [{ src: srcs[0] }] as never)).rejects.toThrow(/expected one input/);
     await expect(beamSearch(gpt2, {})).rejects.toThrow("beamSearch: input 0: a decoder-only model needs a prompt, found none");
   });
+
+  it("an empty source is one empty hypothesis with stop reason empty", async () => {
+    const r = await beamSearch(seq2seq, { src: [] }, { beams: 3 });
+    expect(r.ids).toEqual([]);
+    expect(r.hypotheses).toEqual([{ ids: [], logProb: 0, score: 0, stopReason: "empty" }]);
+    expect(r.stats).toMatchObject({ promptTokens: 0, generatedTokens: 0, stopReason: "empty" });
+  });
 });

@@ -215,6 +215,20 @@ describe("stops and limits", () => {
   });
 });
 
+describe("empty sources", () => {
+  it("an encoder-decoder input with an empty source yields nothing (stop reason empty); the rest of the batch decodes as alone", async () => {
+    const alone = await collect(seq2seq, srcs.map((src) => ({ src })));
+    const mixed = await collect(seq2seq, [{ src: [] }, ...srcs.map((src) => ({ src })), { src: [] }]);
+    expect(mixed.ids).toEqual([[], ...alone.ids, []]);
+    expect(mixed.stats.stopReasons).toEqual(["empty", ...alone.stats.stopReasons, "empty"]);
+    expect(mixed.stats.promptTokens).toBe(alone.stats.promptTokens);
+    const none = await collect(seq2seq, [{ src: [] }, { src: [] }]);
+    expect(none.ids).toEqual([[], []]);
+    expect(none.stats).toMatchObject({ promptTokens: 0, generatedTokens: 0, prefillMs: 0, stopReason: "empty", stopReasons: ["empty", "empty"] });
+    expect(none.reported).toEqual(none.stats);
+  });
+});
+
 describe("cancellation", () => {
   it("an AbortSignal stops between steps; the state is freed and the model still works", async () => {
     const kvBefore = rt.engine.regions.kv.usedBytes;

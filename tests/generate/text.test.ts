@@ -98,6 +98,32 @@ describe("TextModel (encoder-decoder)", () => {
     expect((await tm.translate("i like deep learning")).text.length).toBeGreaterThan(0);
   });
 
+  it('an empty source translates to "" without a model step, in translate, stream and generate, greedy, sampled or beams', async () => {
+    expect(tm.encodeSource("")).toEqual({ ids: [], tokens: [], unknown: [] });
+    expect(tm.encodeSource(" \t ").ids).toEqual([]);
+    let heads = 0;
+    const capture = () => void heads++;
+    await tm.translate("i like cats", { capture });
+    expect(heads).toBeGreaterThan(0); // a real translation calls the capture
+    heads = 0;
+    for (const text of ["", "  "]) {
+      for (const opts of [{}, { temperature: 1.5, seed: 4 }, { beams: 3 }]) {
+        let reported: unknown;
+        const r = await tm.translate(text, { ...opts, capture, onStats: (s) => (reported = s), attention: true });
+        expect(r).toMatchObject({ text: "", ids: [], tokens: [], srcTokens: [], unknownWords: [] });
+        expect(r.attention).toBeUndefined();
+        expect(r.stats).toMatchObject({ promptTokens: 0, generatedTokens: 0, prefillMs: 0, stopReason: "empty", stopReasons: ["empty"] });
+        expect(reported).toEqual(r.stats);
+        for (const gen of [tm.stream(text, { ...opts, capture }), tm.generate(text, { ...opts, capture })]) {
+          const { items, ret } = await drain(gen);
+          expect(items).toEqual([]);
+          expect(ret.stopReason).toBe("empty");
+        }
+      }
+    }
+    expect(heads).toBe(0);
+  });
+
   it("bad options are typed errors", async () => {
     await expect(tm.translate("i", { beams: 2, temperature: 0.5 })).rejects.toThrow("TextModel: beams 2 is beam search: expected no sampling options, found temperature");
     await expect(tm.translate("i", { beams: 1.5 })).rejects.toThrow(ArgumentError);
@@ -145,6 +171,21 @@ describe("TextModel (decoder-only)", () => {
     expect(items.map((p) => p.id)).toEqual(want);
     expect(items.map((p) => p.text).join("")).toBe(new CharTokenizer(chars).decode(want));
     await expect(t.translate("")).rejects.toThrow(/non-empty prompt/);
+    t.dispose();
+  });
+
+  it("an empty prompt continues from bos_id when the model has one", async () => {
+    const fx = loadFixture("gpt2");
+    const config = { ...JSON.parse(fx.file.metadata["simdformer.config"]), bos_id: 1 };
+    const model = await loadSafetensors(rt, fx.file, { config });
+    const t = TextModel.fromModel(model, { tgt: new CharTokenizer([...SPECIALS, ..."abcdefghijklmnopqrstuvwxyz0123456789 .,!?-/="]) });
+    const want: number[] = [];
+    for await (const x of generateTokens(model, { prompt: [1] }, { maxNewTokens: 6 })) want.push(x.id);
+    expect(want).toHaveLength(6);
+    for (const gen of [t.generate("", { maxNewTokens: 6 }), t.stream("", { maxNewTokens: 6 })]) {
+      expect((await drain(gen)).items.map((p) => p.id)).toEqual(want);
+    }
+    expect((await t.translate("", { maxNewTokens: 6 })).ids).toEqual(want);
     t.dispose();
   });
 });

@@ -51,6 +51,12 @@ describe("TextModel on the default translator", () => {
     expect(r.text.length).toBeGreaterThan(0);
   });
 
+  it('translates an empty sentence to "" (it used to make one up)', async () => {
+    const r = await tm.translate("");
+    expect(r).toMatchObject({ text: "", ids: [], srcTokens: [] });
+    expect(r.stats.stopReason).toBe("empty");
+  });
+
   it("beam search agrees on a sentence the model is sure of", async () => {
     const r = await tm.translate("i like deep learning", { beams: 4 });
     expect(r.text).toBe("我喜欢深度学习");
