@@ -32,16 +32,20 @@ export function splitRange(n: number, parts: number, align = 1): Array<[number, 
 export type ElementwiseKernel =
   | "f32_add" | "f32_relu" | "f32_gelu" | "f32_gelu_tanh" | "f32_silu" | "f32_swiglu" | "f32_geglu" | "f32_geglu_f16" | "f32_softcap";
 
-/** The parameters of elementwise kernel `K` after n and the pointers `P`: what runElementwise takes as `params`. */
+/** The parameters of elementwise kernel `K` after n and the pointers `P` (never: more pointers than it takes). */
 type ParamsAfter<K extends ElementwiseKernel, P extends readonly number[]> =
   KernelArgs<K> extends [number, ...{ [I in keyof P]: number }, ...infer R] ? R : never;
+
+/** What runElementwise takes after the pointers: nothing, the parameters, or (too many pointers) no valid value. */
+type ElementwiseRest<K extends ElementwiseKernel, P extends readonly number[]> =
+  [ParamsAfter<K, P>] extends [never] ? [params: never] : ParamsAfter<K, P> extends [] ? [] : [params: ParamsAfter<K, P>];
 
 /**
  * Runs an elementwise kernel `name(n, ...ptrs, ...params)` over n floats, split into contiguous
  * chunks; `params` (absent when the kernel has none) complete the argument list after `ptrs`.
  */
 export async function runElementwise<K extends ElementwiseKernel, const P extends readonly number[]>(
-  engine: Engine, name: K, n: number, ptrs: P, ...rest: ParamsAfter<K, P> extends [] ? [] : [params: ParamsAfter<K, P>]
+  engine: Engine, name: K, n: number, ptrs: P, ...rest: ElementwiseRest<K, P>
 ): Promise<void> {
   const params = (rest[0] ?? []) as readonly number[];
   const ranges = splitRange(n, taskCount(engine, f32Bytes(n), Math.ceil(n / 1024)), 16);

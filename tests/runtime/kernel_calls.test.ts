@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { wasmExportParams } from "../../bench/wasm_names.js";
 import { createRuntime } from "../../src/index.js";
+import { runElementwise } from "../../src/ops/parallel.js";
 import { BUILDS } from "../../src/runtime/builds.js";
+import type { Engine } from "../../src/runtime/engine.js";
 import type { KernelArgs, KernelName } from "../../src/runtime/kernel_abi.js";
 import { PLAN_KERNELS, type PlanKernelEntry } from "../../src/runtime/plan.js";
 
@@ -107,6 +109,15 @@ describe("the kernel ABI against the builds", () => {
     expect(new Set(names).size).toBe(names.length);
     const marked = (Object.keys(EXPORTS) as KernelName[]).filter((k) => EXPORTS[k].inPlans);
     expect([...names].sort()).toEqual(marked.sort());
+  });
+
+  it("types runElementwise's pointers and parameters by the kernel's arguments (tsc checks this over tests/)", () => {
+    // f32_add(n, a, b, out): three pointers and no parameters.
+    expectTypeOf(runElementwise<"f32_add", [number, number, number]>).parameters.toEqualTypeOf<[Engine, "f32_add", number, [number, number, number]]>();
+    // f32_softcap(n, x, out, scale, cap): two pointers, then the two parameters are required.
+    expectTypeOf(runElementwise<"f32_softcap", [number, number]>).parameters.toEqualTypeOf<[Engine, "f32_softcap", number, [number, number], [number, number]]>();
+    // Four pointers are one too many for f32_add: nothing can complete the call.
+    expectTypeOf<Parameters<typeof runElementwise<"f32_add", [number, number, number, number]>>[4]>().toBeNever();
   });
 
   it("types plan table entries by the kernel's own arguments (tsc checks this over tests/)", () => {
