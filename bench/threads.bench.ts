@@ -6,6 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
+import type { KernelArgs } from "../src/runtime/kernel_abi.js";
 import { MIN_PARALLEL_WORK } from "../src/runtime/pool.js";
 import { createRuntime, type Runtime } from "../src/simdformer.js";
 import { Rng } from "../src/util/rng.js";
@@ -68,7 +69,7 @@ async function gemm(m: number, n: number, k: number, threadCounts: number[]): Pr
     kern.f32_gemm_pack_b(k, n, pb, n, packed);
     // Row blocks on multiples of 8, one per thread (as ops/linear.ts cuts them).
     const blocks = Math.ceil(m / 8);
-    const tasks = Array.from({ length: threads }, (_, t) => {
+    const tasks = Array.from({ length: threads }, (_, t): KernelArgs<"f32_gemm"> => {
       const i0 = Math.floor((blocks * t) / threads) * 8;
       const i1 = Math.min(m, Math.floor((blocks * (t + 1)) / threads) * 8);
       return [i1 - i0, n, k, pa + i0 * k * 4, k, packed, pc + i0 * n * 4, n, 0, 0];

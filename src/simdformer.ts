@@ -10,7 +10,6 @@ import { Encoder } from "./encode/encoder.js";
 import { HfTokenizer, parseJson } from "./formats/hf.js";
 import { classifierHead, sentencePooling } from "./formats/hf_encoders.js";
 import { Model } from "./model/model.js";
-import { kernelsOf } from "./kernels/bindings.js";
 import type { KernelExports } from "./kernels/exports.js";
 import { defaultModelUrl } from "./runtime/assets.js";
 import { Engine, type EngineOptions, type RuntimeFeatures } from "./runtime/engine.js";
@@ -44,7 +43,7 @@ export class Runtime {
 
   /** The raw kernels (pointers are byte offsets into this runtime's memory). */
   get kernels(): KernelExports {
-    return kernelsOf(this.engine);
+    return this.engine.exports;
   }
 
   /**

@@ -1,10 +1,4 @@
 import type { Engine } from "../runtime/engine.js";
-import type { KernelExports } from "./exports.js";
-
-/** The engine's exports with the kernel ABI's types. */
-export function kernelsOf(engine: Engine): KernelExports {
-  return engine.exports as unknown as KernelExports;
-}
 
 /** Copies `src` into wasm memory at byte offset `ptr`. */
 export function writeF32(engine: Engine, ptr: number, src: ArrayLike<number>): void {

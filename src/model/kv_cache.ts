@@ -1,6 +1,8 @@
 import { ArgumentError, ModelFormatError, OutOfMemoryError, ShapeError } from "../errors.js";
 import type { KvStore } from "../ops/attention.js";
 import type { Engine } from "../runtime/engine.js";
+import type { KernelArgs } from "../runtime/kernel_abi.js";
+import { f32At } from "../runtime/memory.js";
 import { assertFits, availableBytes } from "./budget.js";
 
 /** Shape of a KV cache. */
@@ -132,18 +134,18 @@ export class KvCache implements KvStore {
 
   private plane(seq: number, kv: 0 | 1, layer: number, head: number): number {
     const cap = this.caps[seq];
-    return this.ptrs[seq] + (((kv * this.layers + layer) * this.kvHeads + head) * cap * this.headDim) * 4;
+    return f32At(this.ptrs[seq], ((kv * this.layers + layer) * this.kvHeads + head) * cap * this.headDim);
   }
 
   /** @inheritdoc */
-  writeTasks(seq: number, layer: number, at: number, rows: number, k: number, v: number, ld: number): number[][] {
+  writeTasks(seq: number, layer: number, at: number, rows: number, k: number, v: number, ld: number): KernelArgs<"f32_copy_rows">[] {
     this.check(seq);
     if (at + rows > this.caps[seq]) throw new ShapeError(`KvCache.write: positions up to ${this.caps[seq]} reserved, found ${at + rows}`);
     const hd = this.headDim;
-    const tasks: number[][] = [];
+    const tasks: KernelArgs<"f32_copy_rows">[] = [];
     for (let g = 0; g < this.kvHeads; g++) {
-      tasks.push([rows, hd, k + g * hd * 4, ld, this.plane(seq, 0, layer, g) + at * hd * 4, hd]);
-      tasks.push([rows, hd, v + g * hd * 4, ld, this.plane(seq, 1, layer, g) + at * hd * 4, hd]);
+      tasks.push([rows, hd, f32At(k, g * hd), ld, f32At(this.plane(seq, 0, layer, g), at * hd), hd]);
+      tasks.push([rows, hd, f32At(v, g * hd), ld, f32At(this.plane(seq, 1, layer, g), at * hd), hd]);
     }
     return tasks;
   }

@@ -1,5 +1,7 @@
 import { ShapeError, UnsupportedFeatureError } from "../errors.js";
 import type { Engine } from "../runtime/engine.js";
+import type { KernelArgs } from "../runtime/kernel_abi.js";
+import { f32At, f32Bytes } from "../runtime/memory.js";
 import { readF32 } from "../kernels/bindings.js";
 import { Linear, type LinearWeights } from "./linear.js";
 import { Norm, type NormWeights } from "./norm.js";
@@ -67,7 +69,7 @@ export interface KvStore {
    * f32_copy_rows tasks that copy `rows` keys/values (row stride ld floats, kvHeads x headDim
    * each) of sequence `seq` to positions at.. (a kernel, so the copy can run inside a plan).
    */
-  writeTasks(seq: number, layer: number, at: number, rows: number, k: number, v: number, ld: number): number[][];
+  writeTasks(seq: number, layer: number, at: number, rows: number, k: number, v: number, ld: number): KernelArgs<"f32_copy_rows">[];
   /** Positions sequence `seq` has room for (the key/value planes' row count). */
   capacity(seq: number): number;
   /** Byte offset of the keys of (seq, layer, kvHead); row stride headDim. */
@@ -244,18 +246,18 @@ export class Attention {
     const { segs } = r;
     const rows = segs.reduce((a, s) => a + s.length, 0);
     const W = this.qDim + 2 * this.kvDim;
-    const qkv = this.engine.scratch.alloc(rows * W * 4);
+    const qkv = this.engine.scratch.alloc(f32Bytes(rows * W));
     await this.inProj.run({ m: rows, a: r.x, lda: r.ldx, c: qkv, ldc: W });
     if (this.qNorm) await this.qNorm.runHeads(rows, this.heads, qkv, W);
-    if (this.kNorm) await this.kNorm.runHeads(rows, this.kvHeads, qkv + this.qDim * 4, W);
+    if (this.kNorm) await this.kNorm.runHeads(rows, this.kvHeads, f32At(qkv, this.qDim), W);
     if (r.rope) await this.rotate(segs, qkv, W, r.rope);
     const hd = this.headDim;
     let keysOf: (i: number, g: number) => KeyView;
     if (r.cache) {
       const { store, layer, seqs } = r.cache;
       const writes = segs.flatMap((s, i) => {
-        const at = qkv + s.row * W * 4;
-        return store.writeTasks(seqs[i], layer, s.past, s.length, at + this.qDim * 4, at + (this.qDim + this.kvDim) * 4, W);
+        const at = f32At(qkv, s.row * W);
+        return store.writeTasks(seqs[i], layer, s.past, s.length, f32At(at, this.qDim), f32At(at, this.qDim + this.kvDim), W);
       });
       await this.engine.runTasks("f32_copy_rows", writes, 0);
       keysOf = (i, g) => ({
@@ -264,11 +266,11 @@ export class Attention {
       });
     } else {
       keysOf = (i, g) => {
-        const at = qkv + (segs[i].row * W + this.qDim + g * hd) * 4;
-        return { k: at, ldk: W, v: at + this.kvDim * 4, ldv: W, nk: segs[i].length, room: segs[i].length };
+        const at = f32At(qkv, segs[i].row * W + this.qDim + g * hd);
+        return { k: at, ldk: W, v: f32At(at, this.kvDim), ldv: W, nk: segs[i].length, room: segs[i].length };
       };
     }
-    const ctx = this.engine.scratch.alloc(rows * this.qDim * 4);
+    const ctx = this.engine.scratch.alloc(f32Bytes(rows * this.qDim));
     await this.attend({
       segs, q: qkv, ldq: W, keysOf, out: ctx, causalOf: (s) => (r.causal ? (r.cache ? s.past : 0) : -1), keyMask: r.keyMask, hook: r.probs,
       window: r.causal ? r.window ?? 0 : 0, softcap: r.softcap ?? 0,
@@ -286,28 +288,28 @@ export class Attention {
   async runCross(r: CrossAttentionRun): Promise<void> {
     const { segs } = r;
     const rows = segs.reduce((a, s) => a + s.length, 0);
-    const q = this.engine.scratch.alloc(rows * this.qDim * 4);
+    const q = this.engine.scratch.alloc(f32Bytes(rows * this.qDim));
     await this.inProj.run({ m: rows, a: r.x, lda: r.ldx, c: q, ldc: this.qDim });
     const W = 2 * this.kvDim;
     const keysOf = (i: number, g: number): KeyView => {
       const m = r.memory.segs[i];
-      const at = r.memory.ptr + (m.row * W + g * this.headDim) * 4;
-      return { k: at, ldk: W, v: at + this.kvDim * 4, ldv: W, nk: m.length, room: m.length };
+      const at = f32At(r.memory.ptr, m.row * W + g * this.headDim);
+      return { k: at, ldk: W, v: f32At(at, this.kvDim), ldv: W, nk: m.length, room: m.length };
     };
-    const ctx = this.engine.scratch.alloc(rows * this.qDim * 4);
+    const ctx = this.engine.scratch.alloc(f32Bytes(rows * this.qDim));
     await this.attend({ segs, q, ldq: this.qDim, keysOf, out: ctx, causalOf: () => -1, keyMask: r.keyMask, hook: r.probs, window: 0, softcap: 0 });
     await this.outProj.run({ m: rows, a: ctx, lda: this.qDim, c: r.residual, ldc: r.ldr, accumulate: true });
   }
 
   /** Rotates the q and k columns of the fused projection in place, row j of a segment at position past + j. */
   private async rotate(segs: readonly Segment[], qkv: number, W: number, rope: { theta: number; interleaved: boolean }): Promise<void> {
-    const tasks: number[][] = [];
+    const tasks: KernelArgs<"f32_rope">[] = [];
     const inter = rope.interleaved ? 1 : 0;
     for (const s of segs) {
       for (const [a, b] of splitRange(s.length, taskCount(this.engine, s.length * W * 8, s.length))) {
-        const at = qkv + (s.row + a) * W * 4;
+        const at = f32At(qkv, (s.row + a) * W);
         tasks.push([b - a, this.heads, this.headDim, at, W, s.past + a, rope.theta, inter]);
-        tasks.push([b - a, this.kvHeads, this.headDim, at + this.qDim * 4, W, s.past + a, rope.theta, inter]);
+        tasks.push([b - a, this.kvHeads, this.headDim, f32At(at, this.qDim), W, s.past + a, rope.theta, inter]);
       }
     }
     await this.engine.runTasks("f32_rope", tasks);
@@ -316,12 +318,12 @@ export class Attention {
   /** "general": q' = q W per head (one f32_gemm_nn per segment and head), rows x qDim in scratch. */
   private async bilinearQueries(segs: readonly Segment[], q: number, ldq: number): Promise<number> {
     const hd = this.headDim;
-    const qg = this.engine.scratch.alloc(Math.max(1, segs.reduce((a, s) => a + s.length, 0)) * this.qDim * 4);
-    const tasks: number[][] = [];
+    const qg = this.engine.scratch.alloc(f32Bytes(Math.max(1, segs.reduce((a, s) => a + s.length, 0)) * this.qDim));
+    const tasks: KernelArgs<"f32_gemm_nn">[] = [];
     for (const s of segs) {
       if (s.length === 0) continue;
       for (let h = 0; h < this.heads; h++) {
-        tasks.push([s.length, hd, hd, q + (s.row * ldq + h * hd) * 4, ldq, this.score!.w + h * hd * hd * 4, hd, qg + (s.row * this.qDim + h * hd) * 4, this.qDim]);
+        tasks.push([s.length, hd, hd, f32At(q, s.row * ldq + h * hd), ldq, f32At(this.score!.w, h * hd * hd), hd, f32At(qg, s.row * this.qDim + h * hd), this.qDim]);
       }
     }
     await this.engine.runTasks("f32_gemm_nn", tasks);
@@ -357,28 +359,28 @@ export class Attention {
     }
     if (items.length === 0) return;
     const scratch = this.engine.scratch;
-    const qa = scratch.alloc(qFloats * 4);
-    const ka = scratch.alloc(kFloats * 4);
-    const probs = scratch.alloc(Math.max(1, pFloats) * 4);
-    const proj: number[][] = [];
+    const qa = scratch.alloc(f32Bytes(qFloats));
+    const ka = scratch.alloc(f32Bytes(kFloats));
+    const probs = scratch.alloc(f32Bytes(Math.max(1, pFloats)));
+    const proj: KernelArgs<"f32_gemm_nt">[] = [];
     for (const it of items) {
-      const wq = sc.wq + it.h * A * hd * 4;
-      const wk = sc.wk + it.h * A * hd * 4;
-      proj.push([it.s.length, A, hd, q + (it.s.row * ldq + it.h * hd) * 4, ldq, wq, hd, qa + it.qa * 4, A, 1]);
-      proj.push([it.kv.nk, A, hd, it.kv.k, it.kv.ldk, wk, hd, ka + it.ka * 4, A, 1]);
+      const wq = f32At(sc.wq, it.h * A * hd);
+      const wk = f32At(sc.wk, it.h * A * hd);
+      proj.push([it.s.length, A, hd, f32At(q, it.s.row * ldq + it.h * hd), ldq, wq, hd, f32At(qa, it.qa), A, 1]);
+      proj.push([it.kv.nk, A, hd, it.kv.k, it.kv.ldk, wk, hd, f32At(ka, it.ka), A, 1]);
     }
     await this.engine.runTasks("f32_gemm_nt", proj);
     await this.engine.runTasks("f32_additive_scores", items.map((it) => [
-      it.s.length, it.kv.nk, A, qa + it.qa * 4, A, ka + it.ka * 4, A, sc.v + it.h * A * 4, probs + it.p * 4, it.kv.nk,
+      it.s.length, it.kv.nk, A, f32At(qa, it.qa), A, f32At(ka, it.ka), A, f32At(sc.v, it.h * A), f32At(probs, it.p), it.kv.nk,
     ]));
     await this.engine.runTasks("f32_softmax", items.map((it) => {
-      const p = probs + it.p * 4;
+      const p = f32At(probs, it.p);
       return [it.s.length, it.kv.nk, p, it.kv.nk, p, it.kv.nk, 1, keyMask?.[it.i] ?? 0, 0, causalOf(it.s)];
     }));
     await this.engine.runTasks("f32_gemm_nn", items.map((it) => [
-      it.s.length, hd, it.kv.nk, probs + it.p * 4, it.kv.nk, it.kv.v, it.kv.ldv, out + (it.s.row * this.qDim + it.h * hd) * 4, this.qDim,
+      it.s.length, hd, it.kv.nk, f32At(probs, it.p), it.kv.nk, it.kv.v, it.kv.ldv, f32At(out, it.s.row * this.qDim + it.h * hd), this.qDim,
     ]));
-    if (hook) for (const it of items) hook(it.i, it.h, readF32(this.engine, probs + it.p * 4, it.s.length * it.kv.nk), it.s.length, it.kv.nk);
+    if (hook) for (const it of items) hook(it.i, it.h, readF32(this.engine, f32At(probs, it.p), it.s.length * it.kv.nk), it.s.length, it.kv.nk);
   }
 
   /**
@@ -402,8 +404,8 @@ export class Attention {
         for (let j = whole; j < s.length; j++) {
           const first = causal + j - window + 1;
           out.push({
-            seg: i, head: h, row: s.row + j, nq: 1, mask: mask && mask + first * 4, causal: -1, partial: true,
-            kv: { k: kv.k + first * kv.ldk * 4, ldk: kv.ldk, v: kv.v + first * kv.ldv * 4, ldv: kv.ldv, nk: window, room: kv.room - first },
+            seg: i, head: h, row: s.row + j, nq: 1, mask: mask && f32At(mask, first), causal: -1, partial: true,
+            kv: { k: f32At(kv.k, first * kv.ldk), ldk: kv.ldk, v: f32At(kv.v, first * kv.ldv), ldv: kv.ldv, nk: window, room: kv.room - first },
           });
         }
       }
@@ -442,13 +444,13 @@ export class Attention {
       total += sp.nq * sp.kv.room;
     }
     const probsFloats = Math.max(maxChunk, Math.min(PROBS_CHUNK, total));
-    const probs = this.engine.scratch.alloc(Math.max(1, probsFloats) * 4);
+    const probs = this.engine.scratch.alloc(f32Bytes(Math.max(1, probsFloats)));
     let chunk: Array<{ sp: Span; p: number }> = [];
     let used = 0;
     const flush = async () => {
       if (chunk.length === 0) return;
-      const qOf = (sp: Span) => q + (sp.row * ldq + sp.head * hd) * 4;
-      const outOf = (sp: Span) => out + (sp.row * this.qDim + sp.head * hd) * 4;
+      const qOf = (sp: Span) => f32At(q, sp.row * ldq + sp.head * hd);
+      const outOf = (sp: Span) => f32At(out, sp.row * this.qDim + sp.head * hd);
       // nq x nk x d multiply-adds for the scores and as many for probs . v.
       const work = chunk.reduce((w, { sp }) => w + 4 * sp.nq * sp.kv.nk * hd, 0);
       if (job.softcap > 0) {
@@ -469,7 +471,7 @@ export class Attention {
     for (const sp of spans) {
       const need = sp.nq * sp.kv.nk;
       if (used + need > probsFloats) await flush();
-      chunk.push({ sp, p: probs + used * 4 });
+      chunk.push({ sp, p: f32At(probs, used) });
       used += need;
     }
     await flush();

@@ -1,5 +1,6 @@
 import { ShapeError } from "../errors.js";
 import type { Engine } from "../runtime/engine.js";
+import { f32At } from "../runtime/memory.js";
 import { splitRange, taskCount } from "./parallel.js";
 import type { WeightBlocks } from "./weight_blocks.js";
 
@@ -22,7 +23,7 @@ export class Embedding {
   async run(n: number, ids: number, out: number, ldo: number, scale = 1): Promise<void> {
     const ranges = splitRange(n, taskCount(this.engine, n * this.dim * 8, n));
     await this.engine.runTasks("f32_embed", ranges.map(([a, b]) => [
-      b - a, this.dim, ids + a * 4, this.table, this.dim, out + a * ldo * 4, ldo, scale,
+      b - a, this.dim, f32At(ids, a), this.table, this.dim, f32At(out, a * ldo), ldo, scale,
     ]));
   }
 }

@@ -1,4 +1,5 @@
 import type { Engine } from "../runtime/engine.js";
+import { f32Bytes } from "../runtime/memory.js";
 import { Linear, type LinearWeights } from "./linear.js";
 import { runElementwise } from "./parallel.js";
 import type { WeightBlocks } from "./weight_blocks.js";
@@ -40,9 +41,9 @@ export class FeedForward {
   /** residual (m x d, stride ldr) += ffn(x (m x d, stride ldx)) (= when not `accumulate`). Intermediate in scratch. */
   async run(m: number, x: number, ldx: number, residual: number, ldr: number, accumulate = true): Promise<void> {
     const f = this.hidden;
-    const h = this.engine.scratch.alloc(m * f * 4);
+    const h = this.engine.scratch.alloc(f32Bytes(m * f));
     if (this.gate) {
-      const g = this.engine.scratch.alloc(m * f * 4);
+      const g = this.engine.scratch.alloc(f32Bytes(m * f));
       await this.gate.run({ m, a: x, lda: ldx, c: g, ldc: f });
       await this.up.run({ m, a: x, lda: ldx, c: h, ldc: f });
       const glu = this.activation === "swiglu" ? "f32_swiglu" : this.geluF16 ? "f32_geglu_f16" : "f32_geglu";

@@ -1,9 +1,9 @@
 import { ACT_GELU, ACT_GELU_F16, ACT_GELU_TANH, ACT_NONE, ACT_RELU, ACT_SILU, GEMM_ACCUMULATE } from "../kernels/exports.js";
-import { kernelsOf } from "../kernels/bindings.js";
 import { ShapeError } from "../errors.js";
 import { isKQuant } from "../tensor/kquant_blocks.js";
 import { blockValues, QUANT_BLOCK_VALUES, quantBytes, type QuantizedMatrix, type QuantType } from "../tensor/quant_blocks.js";
 import type { Engine } from "../runtime/engine.js";
+import { f32At, f32Bytes } from "../runtime/memory.js";
 import { splitRange, taskCount } from "./parallel.js";
 import type { WeightBlocks } from "./weight_blocks.js";
 
@@ -45,7 +45,7 @@ export interface LinearRun {
 
 /**
  * Where a quantized linear's weight lives: q8_0 / q4_0 repacked (see q8_0_repack in
- * kernels/exports.ts), the k-quants' super-blocks as the file stores them (scales 0).
+ * runtime/kernel_abi.ts), the k-quants' super-blocks as the file stores them (scales 0).
  */
 interface QuantPacked {
   type: QuantType;
@@ -87,15 +87,15 @@ export class Linear {
     if (!(w.weight instanceof Float32Array)) return Linear.createQuantized(engine, blocks, w, w.weight);
     if (w.weight.length !== k * n) throw new ShapeError(`linear weight: expected ${n} x ${k} = ${n * k} values, found ${w.weight.length}`);
     if (w.bias && w.bias.length !== n) throw new ShapeError(`linear bias: expected ${n} values, found ${w.bias.length}`);
-    const kern = kernelsOf(engine);
+    const kern = engine.exports;
     // A weight already in this memory that another op owns (the tied output head reads the
     // embedding table) is packed from where it lies, without a copy.
     const resident = blocks.resident(w.weight);
     const raw = resident ?? blocks.upload(w.weight);
-    const bytes = kern.f32_gemm_packed_size(k, n) * 4;
+    const bytes = f32Bytes(kern.f32_gemm_packed_size(k, n));
     const pack = (to: number) => (w.inOut ? kern.f32_gemm_pack_b(k, n, raw, n, to) : kern.f32_gemm_pack_bt(k, n, raw, k, to));
     let packed: number;
-    if (bytes === k * n * 4 && resident === undefined) {
+    if (bytes === f32Bytes(k * n) && resident === undefined) {
       // No panel padding: the packed weight takes the raw one's place (through a temporary
       // block), so a loaded model never holds two copies of its weights at once.
       const tmp = blocks.alloc(bytes);
@@ -122,7 +122,7 @@ export class Linear {
     if (w.bias && w.bias.length !== n) throw new ShapeError(`linear bias: expected ${n} values, found ${w.bias.length}`);
     const need = quantBytes(q.type, n, k);
     if (q.blocks.byteLength !== need) throw new ShapeError(`linear ${q.type} weight: expected ${need} bytes of blocks, found ${q.blocks.byteLength}`);
-    const kern = kernelsOf(engine);
+    const kern = engine.exports;
     const bias = () => (w.bias ? blocks.upload(w.bias) : 0);
     if (isKQuant(q.type)) {
       const stored = blocks.alloc(need);
@@ -144,25 +144,24 @@ export class Linear {
     const { m } = r;
     const n = this.outFeatures;
     const k = this.inFeatures;
-    const kern = kernelsOf(this.engine);
-    const xq = this.engine.scratch.alloc(m * kern.q8_xq_bytes(k));
+    const xq = this.engine.scratch.alloc(m * this.engine.exports.q8_xq_bytes(k));
     // Per weight type, llama.cpp's activation rounding (Q8_K for the k-quants, q8_0 for the others);
     // one task through runTasks so a decode plan records it like any other op.
     await this.engine.runTasks(isKQuant(q.type) ? "q8k_quantize_rows" : "q8_quantize_rows", [[m, k, r.a, r.lda, xq]]);
     const ranges = splitRange(n, taskCount(this.engine, 2 * m * n * k, Math.ceil(n / QUANT_ROWS)), QUANT_ROWS);
-    const bias = (j0: number) => (this.bias ? this.bias + j0 * 4 : 0);
+    const bias = (j0: number) => (this.bias ? f32At(this.bias, j0) : 0);
     if (isKQuant(q.type)) {
       // Stored rows: a row range [j0, ..) of W starts at byte j0 * the bytes of one row.
       const row = quantBytes(q.type, 1, k);
       await this.engine.runTasks(m === 1 ? `${q.type}_gemv` : `${q.type}_gemm`, ranges.map(([j0, j1]) => m === 1
-        ? [j1 - j0, k, xq, q.quants + j0 * row, r.c + j0 * 4, bias(j0), flags]
-        : [m, j1 - j0, k, xq, q.quants + j0 * row, r.c + j0 * 4, r.ldc, bias(j0), flags]));
+        ? [j1 - j0, k, xq, q.quants + j0 * row, f32At(r.c, j0), bias(j0), flags]
+        : [m, j1 - j0, k, xq, q.quants + j0 * row, f32At(r.c, j0), r.ldc, bias(j0), flags]));
       return;
     }
     // Byte offsets of a row range [j0, ..) of W, j0 a multiple of 8 (a panel boundary).
     const quantRow = q.type === "q8_0" ? k : k / 2;
-    const scaleRow = (k / QUANT_BLOCK_VALUES) * 4;
-    const at = (j0: number) => [q.quants + j0 * quantRow, q.scales + j0 * scaleRow, r.c + j0 * 4, bias(j0)];
+    const scaleRow = f32Bytes(k / QUANT_BLOCK_VALUES);
+    const at = (j0: number) => [q.quants + j0 * quantRow, q.scales + j0 * scaleRow, f32At(r.c, j0), bias(j0)] as const;
     if (m === 1) {
       const name = q.type === "q8_0" ? "q8_0_gemv" : "q4_0_gemv";
       await this.engine.runTasks(name, ranges.map(([j0, j1]) => {
@@ -190,7 +189,7 @@ export class Linear {
       // Decode: split the output columns by whole panels (a panel range is itself packed).
       const ranges = splitRange(n, taskCount(this.engine, 2 * n * k, panels), this.nr);
       await this.engine.runTasks("f32_gemv", ranges.map(([j0, j1]) => [
-        j1 - j0, k, r.a, this.packed + j0 * k * 4, r.c + j0 * 4, this.bias ? this.bias + j0 * 4 : 0, flags,
+        j1 - j0, k, r.a, f32At(this.packed, j0 * k), f32At(r.c, j0), this.bias ? f32At(this.bias, j0) : 0, flags,
       ]));
       return;
     }
@@ -198,12 +197,12 @@ export class Linear {
     if (tasks === 1 || m >= 8 * tasks) {
       const ranges = splitRange(m, tasks, 8);
       await this.engine.runTasks("f32_gemm", ranges.map(([i0, i1]) => [
-        i1 - i0, n, k, r.a + i0 * r.lda * 4, r.lda, this.packed, r.c + i0 * r.ldc * 4, r.ldc, this.bias, flags,
+        i1 - i0, n, k, f32At(r.a, i0 * r.lda), r.lda, this.packed, f32At(r.c, i0 * r.ldc), r.ldc, this.bias, flags,
       ]));
     } else {
       const ranges = splitRange(n, tasks, this.nr);
       await this.engine.runTasks("f32_gemm", ranges.map(([j0, j1]) => [
-        m, j1 - j0, k, r.a, r.lda, this.packed + j0 * k * 4, r.c + j0 * 4, r.ldc, this.bias ? this.bias + j0 * 4 : 0, flags,
+        m, j1 - j0, k, r.a, r.lda, f32At(this.packed, j0 * k), f32At(r.c, j0), r.ldc, this.bias ? f32At(this.bias, j0) : 0, flags,
       ]));
     }
   }

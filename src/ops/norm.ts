@@ -1,5 +1,7 @@
 import { ShapeError } from "../errors.js";
 import type { Engine } from "../runtime/engine.js";
+import type { KernelArgs } from "../runtime/kernel_abi.js";
+import { f32At } from "../runtime/memory.js";
 import { splitRange, taskCount } from "./parallel.js";
 import type { WeightBlocks } from "./weight_blocks.js";
 
@@ -34,10 +36,10 @@ export class Norm {
   async runHeads(rows: number, heads: number, x: number, ld: number): Promise<void> {
     if (this.kind !== "rmsnorm") throw new ShapeError("per-head norms: expected rmsnorm, found layernorm");
     const ranges = splitRange(rows, taskCount(this.engine, rows * heads * this.n * 8, rows));
-    const tasks: number[][] = [];
+    const tasks: KernelArgs<"f32_rmsnorm">[] = [];
     for (let h = 0; h < heads; h++) {
       for (const [a, b] of ranges) {
-        const at = x + (a * ld + h * this.n) * 4;
+        const at = f32At(x, a * ld + h * this.n);
         tasks.push([b - a, this.n, at, ld, this.gamma, at, ld, this.eps]);
       }
     }
@@ -49,11 +51,11 @@ export class Norm {
     const ranges = splitRange(rows, taskCount(this.engine, rows * this.n * 8, rows));
     if (this.kind === "layernorm") {
       await this.engine.runTasks("f32_layernorm", ranges.map(([a, b]) => [
-        b - a, this.n, x + a * ldx * 4, ldx, this.gamma, this.beta, out + a * ldo * 4, ldo, this.eps,
+        b - a, this.n, f32At(x, a * ldx), ldx, this.gamma, this.beta, f32At(out, a * ldo), ldo, this.eps,
       ]));
     } else {
       await this.engine.runTasks("f32_rmsnorm", ranges.map(([a, b]) => [
-        b - a, this.n, x + a * ldx * 4, ldx, this.gamma, out + a * ldo * 4, ldo, this.eps,
+        b - a, this.n, f32At(x, a * ldx), ldx, this.gamma, f32At(out, a * ldo), ldo, this.eps,
       ]));
     }
   }

@@ -1,4 +1,6 @@
 import type { Engine } from "../runtime/engine.js";
+import type { KernelArgs } from "../runtime/kernel_abi.js";
+import { f32At, f32Bytes } from "../runtime/memory.js";
 import type { Embedding } from "./embedding.js";
 import { runElementwise, splitRange, stageI32, taskCount } from "./parallel.js";
 import type { Segment } from "./segments.js";
@@ -18,12 +20,12 @@ export async function addPositions(
 ): Promise<void> {
   const rows = segs.reduce((a, s) => a + s.length, 0);
   if (rows === 0) return;
-  const pe = engine.scratch.alloc(rows * d * 4);
+  const pe = engine.scratch.alloc(f32Bytes(rows * d));
   if (kind === "sinusoidal") {
-    const tasks: number[][] = [];
+    const tasks: KernelArgs<"f32_sinusoidal">[] = [];
     for (const s of segs) {
       for (const [a, b] of splitRange(s.length, taskCount(engine, s.length * d * 16, s.length))) {
-        tasks.push([b - a, d, s.past + a, pe + (s.row + a) * d * 4, d]);
+        tasks.push([b - a, d, s.past + a, f32At(pe, (s.row + a) * d), d]);
       }
     }
     await engine.runTasks("f32_sinusoidal", tasks);

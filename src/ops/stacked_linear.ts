@@ -2,6 +2,7 @@ import { ShapeError } from "../errors.js";
 import { quantBytes, type QuantizedMatrix } from "../tensor/quant_blocks.js";
 import { Linear, type LinearRun, type LinearWeights } from "./linear.js";
 import type { Engine } from "../runtime/engine.js";
+import { f32At } from "../runtime/memory.js";
 import type { WeightBlocks } from "./weight_blocks.js";
 
 /** What a part's weight is: float, or its block type. Parts of one kind can share one Linear. */
@@ -42,7 +43,7 @@ export class StackedLinear {
 
   /** Runs every part into its columns of C; see {@link LinearRun}. */
   async run(r: LinearRun): Promise<void> {
-    for (const { linear, at } of this.parts) await linear.run({ ...r, c: r.c + at * 4 });
+    for (const { linear, at } of this.parts) await linear.run({ ...r, c: f32At(r.c, at) });
   }
 }
 

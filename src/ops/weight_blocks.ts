@@ -1,3 +1,4 @@
+import { writeF32 } from "../kernels/bindings.js";
 import type { Engine } from "../runtime/engine.js";
 
 /**
@@ -64,8 +65,8 @@ export class WeightBlocks {
   upload(values: Float32Array): number {
     const staged = this.takeStaged(values);
     if (staged !== undefined) return staged;
-    const p = this.alloc(values.length * 4);
-    this.engine.mem.f32.set(values, p >>> 2);
+    const p = this.alloc(values.byteLength);
+    writeF32(this.engine, p, values);
     return p;
   }
 

@@ -4,10 +4,11 @@ import { BUILDS, type BuildName, type SimdChoice, buildFromInfo, buildTraits, ch
 import { detectFeatures, type HostFeatures } from "./features.js";
 import { wasmImports } from "./imports.js";
 import { loadModule, type WasmSource } from "./loader.js";
-import { Region, type RegionName, ScratchArena, WasmMemory } from "./memory.js";
+import { f32At, Region, type RegionName, ScratchArena, WasmMemory } from "./memory.js";
 import { canBlock, MIN_PARALLEL_WORK, ThreadPool } from "./pool.js";
 import { PLAN_SET_NAME, type RecordedCall, type Recording } from "./plan.js";
 import { kindOf, optionsObject } from "../util/options.js";
+import type { KernelArgs, KernelExports, KernelName } from "./kernel_abi.js";
 
 /** Options of the low-level engine; the public createRuntime() passes them through. */
 export interface EngineOptions {
@@ -220,7 +221,7 @@ export class Engine {
       mem = makeMemory();
       instance = await WebAssembly.instantiate(module, wasmImports(mem.memory));
     }
-    const info = (instance.exports.build_info as () => number)();
+    const info = (instance.exports as unknown as KernelExports).build_info();
     const actual = buildFromInfo(info);
     if (given) {
       if (opts.build !== undefined && actual !== opts.build) {
@@ -269,18 +270,18 @@ export class Engine {
   }
 
   /**
-   * Runs one wasm export over independent tasks (one argument list each, as many numbers
-   * as the export takes), e.g. row or head ranges of one op. Tasks must write disjoint
-   * outputs; splits never cut a reduction, so results are identical for any thread count.
-   * Single-threaded engines (and single tasks) run in order on this thread; otherwise the
-   * calling thread takes the first contiguous share of the tasks and each worker the next,
-   * and calls queue in call order. Rejects with ArgumentError for an unknown export or a
-   * wrong argument count, WorkerError if a worker trapped or died (the workers are then
-   * restarted on the next call), or the wasm error of a task run on this thread.
-   * `work` (flops of all tasks together), when given, keeps a job too small to pay for a
-   * dispatch on this thread (see parallelWorthIt).
+   * Runs one wasm export over independent tasks (one argument list each, typed by the kernel
+   * ABI: a wrong name or argument count is a compile error), e.g. row or head ranges of one op.
+   * Tasks must write disjoint outputs; splits never cut a reduction, so results are identical
+   * for any thread count. Single-threaded engines (and single tasks) run in order on this
+   * thread; otherwise the calling thread takes the first contiguous share of the tasks and
+   * each worker the next, and calls queue in call order. Rejects with ArgumentError for an
+   * unknown export or a wrong argument count (callers without the types), WorkerError if a
+   * worker trapped or died (the workers are then restarted on the next call), or the wasm
+   * error of a task run on this thread. `work` (flops of all tasks together), when given,
+   * keeps a job too small to pay for a dispatch on this thread (see parallelWorthIt).
    */
-  async runTasks(kernel: string, tasks: ArrayLike<number>[], work = Infinity): Promise<void> {
+  async runTasks<K extends KernelName>(kernel: K, tasks: readonly NoInfer<KernelArgs<K>>[], work = Infinity): Promise<void> {
     this.assertLive();
     const index = this.kernelIndex.get(kernel);
     if (index === undefined) throw new ArgumentError(`runTasks: expected the name of a wasm export, found "${kernel}"`);
@@ -291,12 +292,12 @@ export class Engine {
       }
     }
     if (this.recorder) {
-      this.recorder.calls.push({ kernel, tasks: Array.from(tasks, (t) => Array.from(t)) });
+      this.recorder.calls.push({ kernel, tasks: tasks.map((t) => t.slice()) });
       return;
     }
     // One task, little work, or no workers: run here (no dispatch cost), unless a job is still running.
     if (this.pool === null || ((tasks.length <= 1 || work < this.minParallelWork) && !this.pool.busy)) {
-      for (const t of tasks) fn(...(t as number[]));
+      for (const t of tasks) fn(...t);
       return;
     }
     await this.pool.run(this.fns, index, tasks);
@@ -325,7 +326,7 @@ export class Engine {
   /** Writes int32 values at byte offset `ptr`; a recording keeps them as the plan's stores. */
   writeI32(ptr: number, values: ArrayLike<number>): void {
     this.mem.i32.set(values, ptr >>> 2);
-    this.recorder?.calls.push({ kernel: PLAN_SET_NAME, tasks: Array.from(values, (v, i) => [ptr + 4 * i, v]) });
+    this.recorder?.calls.push({ kernel: PLAN_SET_NAME, tasks: Array.from(values, (v, i) => [f32At(ptr, i), v]) });
   }
 
   /**
@@ -354,14 +355,13 @@ export class Engine {
    */
   async runPlan(plan: number, threads: number): Promise<void> {
     this.assertLive();
-    const run = this.exports.run_plan as (p: number, t: number, n: number, budget: number) => number;
-    const reset = this.exports.plan_reset as (p: number, n: number) => void;
-    reset(plan, threads);
+    const k = this.exports;
+    k.plan_reset(plan, threads);
     if (threads === 1 || this.pool === null) {
-      run(plan, 0, 1, 0);
+      k.run_plan(plan, 0, 1, 0);
       return;
     }
-    await this.pool.runPlan(this.fns, this.kernelIndex.get("run_plan")!, this.exports.plan_abort as (p: number) => void, plan, threads);
+    await this.pool.runPlan(this.fns, this.kernelIndex.get("run_plan")!, k.plan_abort, plan, threads);
   }
 
   /**
@@ -374,10 +374,10 @@ export class Engine {
     return this.features.threads > 1 && work >= this.minParallelWork;
   }
 
-  /** The raw exports of the instance (kernels/ gives them types). */
-  get exports(): WebAssembly.Exports {
+  /** The instance's exports, with the kernel ABI's types (pointers are byte offsets into `mem`). */
+  get exports(): KernelExports {
     this.assertLive();
-    return this.instance.exports;
+    return this.instance.exports as unknown as KernelExports;
   }
 
   assertLive(): void {

@@ -6,6 +6,12 @@ export const ALIGN = 64;
 
 const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
 
+/** Bytes of `n` 4-byte elements (f32, or i32): the size of a buffer the kernels take by byte offset. */
+export const f32Bytes = (n: number): number => n * 4;
+
+/** Byte offset of 4-byte element `i` (f32, or i32) of the array at byte offset `ptr`. */
+export const f32At = (ptr: number, i: number): number => ptr + i * 4;
+
 /** Named regions of the one linear memory; each has its own byte limit. */
 export type RegionName = "weights" | "kv" | "scratch";
 

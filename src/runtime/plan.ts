@@ -9,7 +9,8 @@
 // on the op-by-op path.
 import { ShapeError } from "../errors.js";
 import type { Engine } from "./engine.js";
-import { ScratchArena } from "./memory.js";
+import type { KernelArgs, KernelName } from "./kernel_abi.js";
+import { f32Bytes, ScratchArena } from "./memory.js";
 
 /** Kernel id of the plan's own i32 store (pointer, value): PLAN_SET of assembly/plan.ts. */
 export const PLAN_SET = 1000;
@@ -17,11 +18,19 @@ export const PLAN_SET = 1000;
 const OP_BARRIER = 1;
 const PLAN_MAX_ARGS = 32;
 
+/** Indices 0 .. length - 1 of a tuple. */
+type Indices<T extends readonly unknown[]> = { [I in keyof T]: I extends `${infer N extends number}` ? N : never }[number];
+
+/** A plan table entry of kernel `K`: its f32 arguments can only be indices of its own arguments. */
+export type PlanKernelEntry = { [K in KernelName]: { name: K; f32: readonly Indices<KernelArgs<K>>[] } }[KernelName];
+
 /**
  * Kernels a plan may call, in the order of the kernel ids of assembly/plan_calls.ts, with
- * the indices of their f32 arguments (stored as bits; all others are i32).
+ * the indices of their f32 arguments (stored as bits; all others are i32); a step calling any
+ * other kernel is refused (PlanRefused) and runs op by op. tests/runtime/kernel_calls.test.ts
+ * checks the ids, argument counts and f32 indices against both plan_calls.ts and every build.
  */
-export const PLAN_KERNELS: ReadonlyArray<{ name: string; f32: readonly number[] }> = [
+export const PLAN_KERNELS = [
   { name: "f32_add", f32: [] },
   { name: "f32_gemm", f32: [] },
   { name: "f32_gemv", f32: [] },
@@ -47,17 +56,17 @@ export const PLAN_KERNELS: ReadonlyArray<{ name: string; f32: readonly number[] 
   { name: "q4_0_gemm", f32: [] },
   { name: "f32_copy_rows", f32: [] },
   { name: "q8k_quantize_rows", f32: [] },
-];
+] as const satisfies readonly PlanKernelEntry[];
 
 /** Name under which Engine.record keeps the plan's own stores (stageI32 writes). */
 export const PLAN_SET_NAME = "plan_set";
 
-const kernelIds = new Map<string, number>(PLAN_KERNELS.map((k, i) => [k.name, i]));
+const kernelIds = new Map<RecordedCall["kernel"], number>(PLAN_KERNELS.map((k, i) => [k.name, i]));
 kernelIds.set(PLAN_SET_NAME, PLAN_SET);
 
-/** One runTasks call as recorded: the kernel and its tasks' arguments. */
+/** One runTasks call as recorded (or a writeI32 store, as PLAN_SET_NAME): the kernel and its tasks' arguments. */
 export interface RecordedCall {
-  kernel: string;
+  kernel: KernelName | typeof PLAN_SET_NAME;
   tasks: number[][];
 }
 
@@ -118,7 +127,7 @@ export function compilePlan(
   calls.forEach((call, ci) => {
     const id = kernelIds.get(call.kernel);
     if (id === undefined) throw new PlanRefused(`plan: kernel ${call.kernel} cannot run in a plan`);
-    const f32 = id === PLAN_SET ? [] : PLAN_KERNELS[id].f32;
+    const f32: readonly number[] = id === PLAN_SET ? [] : PLAN_KERNELS[id].f32;
     const argc = call.tasks[0].length;
     if (argc > PLAN_MAX_ARGS) throw new PlanRefused(`plan: ${call.kernel} takes ${argc} arguments, at most ${PLAN_MAX_ARGS} fit`);
     const patches: number[] = [];
@@ -185,8 +194,8 @@ export class StepPlan {
   ): Promise<StepPlan> {
     const scratch = engine.regions.scratch;
     const arena = new ScratchArena(scratch);
-    const header = scratch.alloc(values.length * 4);
-    const ctl = scratch.alloc((engine.exports.plan_control_bytes as (t: number) => number)(threads));
+    const header = scratch.alloc(f32Bytes(values.length));
+    const ctl = scratch.alloc(engine.exports.plan_control_bytes(threads));
     let ptr = 0;
     try {
       // The first recording sizes the arena; later ones (after its reset) get the same buffers.

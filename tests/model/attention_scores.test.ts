@@ -292,7 +292,7 @@ describe("attention_score in the config and the weight file", () => {
     const calls: string[] = [];
     const engine = rt.engine;
     const orig = engine.runTasks.bind(engine);
-    engine.runTasks = (k: string, t: ArrayLike<number>[]) => {
+    engine.runTasks = (k, t) => {
       calls.push(k);
       return orig(k, t);
     };

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { ArgumentError, createRuntime, DisposedError, type Runtime, WorkerError } from "../../src/index.js";
+import type { KernelArgs } from "../../src/runtime/kernel_abi.js";
 import { Rng } from "../../src/util/rng.js";
 
 const live: Runtime[] = [];
@@ -18,7 +19,7 @@ afterEach(() => {
 });
 
 /** Row tasks of f32_add over rows x n floats at a, b -> out (all byte offsets). */
-function addRows(rows: number, n: number, a: number, b: number, out: number): number[][] {
+function addRows(rows: number, n: number, a: number, b: number, out: number): KernelArgs<"f32_add">[] {
   return Array.from({ length: rows }, (_, r) => [n, a + r * n * 4, b + r * n * 4, out + r * n * 4]);
 }
 
@@ -110,10 +111,12 @@ describe("thread pool", () => {
     console.log(`dispatch: 2 tiny tasks on 2 threads ${perJob.toFixed(1)} us per job, 1 task inline ${inline.toFixed(1)} us`);
   });
 
-  it("rejects unknown kernels and wrong argument counts with ArgumentError", async () => {
+  it("rejects unknown kernels and wrong argument counts: at compile time, and with ArgumentError without the types", async () => {
     for (const threads of [1, 2]) {
       const rt = await runtime(threads);
+      // @ts-expect-error -- not a kernel of the ABI
       await expect(rt.engine.runTasks("f32_nope", [[1], [2]])).rejects.toThrow(ArgumentError);
+      // @ts-expect-error -- f32_add takes (n, a, b, out)
       await expect(rt.engine.runTasks("f32_add", [[1, 0, 0, 0], [1, 0, 0]])).rejects.toThrow(/4 arguments, task 1 has 3/);
     }
   });
@@ -219,7 +222,7 @@ describe("f32_gemm over threads", () => {
     const [m, n, k] = [256, 768, 768];
     const setup = async (threads: number) => {
       const { e, a, packed, c, out } = await gemmSetup(threads, m, n, k);
-      const tasks = ranges(m, threads, 8).map(([i0, i1]) => [i1 - i0, n, k, a + i0 * k * 4, k, packed, c + i0 * n * 4, n, 0, 0]);
+      const tasks = ranges(m, threads, 8).map(([i0, i1]): KernelArgs<"f32_gemm"> => [i1 - i0, n, k, a + i0 * k * 4, k, packed, c + i0 * n * 4, n, 0, 0]);
       await e.runTasks("f32_gemm", tasks);
       return { run: () => e.runTasks("f32_gemm", tasks), out, ms: Infinity };
     };
@@ -271,15 +274,15 @@ describe("thread pool faults", () => {
    * A job whose worker share runs for a second or more (1000 adds of 4 MiB vectors) while
    * the calling thread's share is tiny, so the caller soon waits on its event loop.
    */
-  function longJob(rt: Runtime): { tasks: number[][]; check: () => boolean } {
+  function longJob(rt: Runtime): { tasks: KernelArgs<"f32_add">[]; check: () => boolean } {
     const e = rt.engine;
     const big = 1 << 20;
     const [a, o] = [e.regions.scratch.alloc(big * 4), e.regions.scratch.alloc(big * 4)];
     const small = e.regions.scratch.alloc(64);
     e.mem.f32.fill(1, a >> 2, (a >> 2) + big);
-    const tasks = [
-      ...Array.from({ length: 1000 }, () => [16, small, small, small]),
-      ...Array.from({ length: 1000 }, () => [big, a, a, o]),
+    const tasks: KernelArgs<"f32_add">[] = [
+      ...Array.from({ length: 1000 }, (): KernelArgs<"f32_add"> => [16, small, small, small]),
+      ...Array.from({ length: 1000 }, (): KernelArgs<"f32_add"> => [big, a, a, o]),
     ];
     return { tasks, check: () => e.mem.f32.subarray(o >> 2, (o >> 2) + big).every((x) => x === 2) };
   }
