@@ -169,7 +169,7 @@ function quantProduct(type: Block32Type, gemm: boolean): KernelEntry {
 
 /**
  * The repack itself: the packed quants and scales are read back through the documented
- * layout (src/kernels/exports.ts) and must give the GGUF blocks' values exactly, padding rows zero.
+ * layout (src/runtime/kernel_abi.ts) and must give the GGUF blocks' values exactly, padding rows zero.
  */
 function repackEntry(type: Block32Type): KernelEntry {
   return {
