@@ -22,7 +22,7 @@ import * as ort from "onnxruntime-web";
 import { argmaxRow } from "../src/generate/sampler.js";
 import type { DecodeState } from "../src/model/model.js";
 import { loadSafetensors } from "../src/load/safetensors_load.js";
-import { createRuntime } from "../src/simdformer.js";
+import { createRuntime } from "../src/runtime.js";
 import { Rng } from "../src/util/rng.js";
 import { barChartSvg, fmt, type Panel } from "./e2e_svg.js";
 import { packageInfo } from "./peers/pkg.js";

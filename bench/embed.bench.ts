@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import * as ort from "onnxruntime-web";
 import { pool } from "../src/encode/pooling.js";
-import { createRuntime } from "../src/simdformer.js";
+import { createRuntime } from "../src/runtime.js";
 import { Rng } from "../src/util/rng.js";
 import { packageInfo } from "./peers/pkg.js";
 

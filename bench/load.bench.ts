@@ -23,7 +23,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { quantizeMatrix } from "../src/tensor/quant_blocks.js";
 import { f32ToF16 } from "../src/tensor/half.js";
-import { createRuntime } from "../src/simdformer.js";
+import { createRuntime } from "../src/runtime.js";
 import { Rng } from "../src/util/rng.js";
 
 const ROOT = process.env.SIMDFORMER_ROOT ?? process.cwd();

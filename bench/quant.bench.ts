@@ -14,8 +14,8 @@ import { Model } from "../src/model/model.js";
 import { parseConfig } from "../src/config/config.js";
 import type { TensorSource } from "../src/config/tensor_source.js";
 import { linearWeightNames } from "../src/model/weights.js";
-import type { BuildName } from "../src/runtime/builds.js";
-import { createRuntime, type Runtime } from "../src/simdformer.js";
+import type { BuildName } from "../src/engine/builds.js";
+import { createRuntime, type Runtime } from "../src/runtime.js";
 import { Rng } from "../src/util/rng.js";
 
 const ROOT = process.env.SIMDFORMER_ROOT ?? process.cwd();

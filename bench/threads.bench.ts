@@ -6,9 +6,9 @@
 import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
-import type { KernelArgs } from "../src/runtime/kernel_abi.js";
-import { MIN_PARALLEL_WORK } from "../src/runtime/pool.js";
-import { createRuntime, type Runtime } from "../src/simdformer.js";
+import type { KernelArgs } from "../src/engine/kernel_abi.js";
+import { MIN_PARALLEL_WORK } from "../src/engine/pool.js";
+import { createRuntime, type Runtime } from "../src/runtime.js";
 import { Rng } from "../src/util/rng.js";
 
 const repsArg = process.argv.indexOf("--reps");

@@ -33,8 +33,8 @@ const keep = args.includes("--keep");
 const suiteArgs = args.filter((a) => a !== suite && a !== "--keep");
 
 // In node_modules, so the bundle's bare imports (onnxruntime-web, benchmark ...) resolve, and two
-// levels below the root like src/runtime/, so that module's import.meta.url-relative asset paths
-// (src/runtime/assets.ts: "../../dist/") still reach the repository's dist/. The suites get the
+// levels below the root like src/engine/, so that module's import.meta.url-relative asset paths
+// (src/engine/assets.ts: "../../dist/") still reach the repository's dist/. The suites get the
 // fresh wasm folder explicitly (SIMDFORMER_WASM_DIR).
 const tmp = mkdtempSync(join(root, "node_modules", ".simdformer-bench-"));
 let status = 1;

@@ -21,7 +21,7 @@ for (const target of process.argv.includes("--js-only") ? [] : Object.keys(targe
 }
 if (process.argv.includes("--wasm-only")) process.exit(0);
 
-// src/runtime/dist_dir.ts finds dist/ two levels up from src/runtime/; in the bundle it
+// src/engine/dist_dir.ts finds dist/ two levels up from src/engine/; in the bundle it
 // sits next to dist/*.js. Hosts that give modules no import.meta.url (workerd; scripts
 // bundled for the edge VM) get undefined, not a throw at import: there the wasm and the
 // model are passed in, and loader.ts says so if they are not.
@@ -29,7 +29,7 @@ const distDirPlugin = {
   name: "dist-dir",
   setup(build) {
     build.onResolve({ filter: /\/dist_dir\.js$/ }, (args) =>
-      /[\\/]src[\\/]runtime$/.test(args.resolveDir) ? { path: "dist_dir", namespace: "simdformer" } : undefined);
+      /[\\/]src[\\/]engine$/.test(args.resolveDir) ? { path: "dist_dir", namespace: "simdformer" } : undefined);
     build.onLoad({ filter: /.*/, namespace: "simdformer" }, () => ({
       contents: 'export const distDir = typeof import.meta.url === "string" ? new URL("./", import.meta.url) : undefined;',
       loader: "js",
@@ -60,7 +60,7 @@ for (const f of readdirSync(join(root, "dist"))) if (/^[a-z_]+-[A-Z0-9]{8}\.js$/
 // never reaches it; the CLI's `bench` command import()s it, and esbuild links that to bench.js.
 await esbuild.build({ ...common, entryPoints: { index: "src/index.ts", cli: "src/cli.ts", bench: "src/bench/index.ts" }, splitting: true });
 // The worker is its own build: one self-contained file, no chunk shared with index.js.
-await esbuild.build({ ...common, entryPoints: { worker: "src/runtime/worker.ts" } });
+await esbuild.build({ ...common, entryPoints: { worker: "src/engine/worker.ts" } });
 for (const f of ["index.js", "cli.js", "bench.js", "worker.js"]) console.log(`js    dist/${f}  ${statSync(join(root, "dist", f)).size} bytes`);
 const shipped = shippedSize(join(root, "dist"));
 console.log(`size  import "simdformer" ships ${shipped.files.map((f) => f.file).join(" + ")}: ${shipped.bytes} bytes, ${shipped.gzip} gzipped`);

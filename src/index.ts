@@ -1,10 +1,10 @@
 // Public entry of the simdformer package.
-export { createRuntime, Runtime, type RuntimeOptions, type ModelSource, type LoadModelOptions } from "./simdformer.js";
+export { createRuntime, Runtime, type RuntimeOptions, type ModelSource, type LoadModelOptions } from "./runtime.js";
 export type { LoadProgress, ReadControl } from "./formats/byte_source.js";
-export type { RuntimeFeatures } from "./runtime/engine.js";
-export type { BuildName, SimdChoice } from "./runtime/builds.js";
-export type { WasmSource } from "./runtime/loader.js";
-export type { HostFeatures } from "./runtime/features.js";
+export type { RuntimeFeatures } from "./engine/engine.js";
+export type { BuildName, SimdChoice } from "./engine/builds.js";
+export type { WasmSource } from "./engine/loader.js";
+export type { HostFeatures } from "./engine/features.js";
 export type { KernelExports } from "./kernels/exports.js";
 export {
   Model,

@@ -5,9 +5,9 @@ import { ArgumentError } from "../errors.js";
 import type { KernelExports } from "../kernels/exports.js";
 import type { Dims, KernelCase, KernelEntry } from "../kernels/kernel_entry.js";
 import { KERNELS } from "../kernels/registry.js";
-import type { BuildName } from "../runtime/builds.js";
-import { detectFeatures } from "../runtime/features.js";
-import type { WasmSource } from "../runtime/loader.js";
+import type { BuildName } from "../engine/builds.js";
+import { detectFeatures } from "../engine/features.js";
+import type { WasmSource } from "../engine/loader.js";
 // From the package entry, not ../simdformer.js: bench.js then reaches what index.js and the CLI
 // reach, and esbuild keeps the library in one chunk for all three (a narrower import splits a
 // second chunk off `import "simdformer"`).

@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { ArgumentError } from "../errors.js";
 import type { Encoder, EncodeOptions } from "../encode/encoder.js";
-import type { Runtime } from "../simdformer.js";
+import type { Runtime } from "../runtime.js";
 import type { CliArgs } from "./args.js";
 import type { CliIo } from "./main.js";
 import { type Painter, ProgressBar } from "./term.js";

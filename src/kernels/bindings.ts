@@ -1,4 +1,4 @@
-import type { Engine } from "../runtime/engine.js";
+import type { Engine } from "../engine/engine.js";
 
 /** Copies `src` into wasm memory at byte offset `ptr`. */
 export function writeF32(engine: Engine, ptr: number, src: ArrayLike<number>): void {

@@ -1,6 +1,6 @@
 // The kernel ABI's constants: the GEMM/GEMV epilogue codes. The exports' signatures are in
-// runtime/kernel_abi.ts (the engine, below kernels/, dispatches by their names).
-export type { KernelArgs, KernelExports, KernelName } from "../runtime/kernel_abi.js";
+// engine/kernel_abi.ts (the engine, below kernels/, dispatches by their names).
+export type { KernelArgs, KernelExports, KernelName } from "../engine/kernel_abi.js";
 
 /** Activation codes of the GEMM/GEMV fused epilogue (low byte of `flags`). */
 export const ACT_NONE = 0;

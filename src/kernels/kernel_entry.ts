@@ -1,4 +1,4 @@
-import type { Engine } from "../runtime/engine.js";
+import type { Engine } from "../engine/engine.js";
 import type { Rng } from "../util/rng.js";
 import { writeF32 } from "./bindings.js";
 import type { KernelExports } from "./exports.js";

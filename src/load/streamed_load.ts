@@ -13,7 +13,7 @@ import { widenHalves } from "../tensor/half.js";
 import { badKQuantScale, isKQuant } from "../tensor/kquant_blocks.js";
 import { dequantizeMatrix, quantBytes, type QuantizedMatrix, type QuantType } from "../tensor/quant_blocks.js";
 import { StagedBlocks } from "../ops/weight_blocks.js";
-import type { Engine } from "../runtime/engine.js";
+import type { Engine } from "../engine/engine.js";
 import { assertFits } from "../model/budget.js";
 import { type HasEngine, Model } from "../model/model.js";
 import type { TensorSource } from "../config/tensor_source.js";

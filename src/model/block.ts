@@ -7,7 +7,7 @@ import { Norm, type NormWeights } from "../ops/norm.js";
 import { runElementwise } from "../ops/parallel.js";
 import type { Segment } from "../ops/segments.js";
 import type { WeightBlocks } from "../ops/weight_blocks.js";
-import type { Engine } from "../runtime/engine.js";
+import type { Engine } from "../engine/engine.js";
 import { type ModelConfig, type NormPosition, slidesWindow } from "../config/config.js";
 import type { LayerWeights } from "./weights.js";
 

@@ -5,7 +5,7 @@
 // old block too), so a refusal is always right; a call that passes can still meet the
 // regions' own OutOfMemoryError later, which frees what the call held.
 import { ArgumentError, OutOfMemoryError } from "../errors.js";
-import type { Region } from "../runtime/memory.js";
+import type { Region } from "../engine/memory.js";
 import { type ModelConfig, kvDim, qDim } from "../config/config.js";
 
 /** Positions a KV cache block starts with when no capacity is given (KvCache's default). */

@@ -1,8 +1,8 @@
 import { ArgumentError, ModelFormatError, OutOfMemoryError, ShapeError } from "../errors.js";
 import type { KvStore } from "../ops/attention.js";
-import type { Engine } from "../runtime/engine.js";
-import type { KernelArgs } from "../runtime/kernel_abi.js";
-import { f32At } from "../runtime/memory.js";
+import type { Engine } from "../engine/engine.js";
+import type { KernelArgs } from "../engine/kernel_abi.js";
+import { f32At } from "../engine/memory.js";
 import { assertFits, availableBytes } from "./budget.js";
 
 /** Shape of a KV cache. */

@@ -2,9 +2,9 @@
 import { ArgumentError, DisposedError, ShapeError } from "../errors.js";
 import { readF32 } from "../kernels/bindings.js";
 import { packSegments, type Segment, totalRows } from "../ops/segments.js";
-import type { Engine } from "../runtime/engine.js";
-import { PlanRefused, StepPlan } from "../runtime/plan.js";
-import type { Region } from "../runtime/memory.js";
+import type { Engine } from "../engine/engine.js";
+import { PlanRefused, StepPlan } from "../engine/plan.js";
+import type { Region } from "../engine/memory.js";
 import type { ModelConfig } from "../config/config.js";
 import { KvCache } from "./kv_cache.js";
 import { type AttentionCapture, Transformer } from "./transformer.js";
@@ -381,7 +381,7 @@ export class Model {
   }
 
   /**
-   * A step of one token per sequence as a plan (runtime/plan.ts), compiled from stepOps the
+   * A step of one token per sequence as a plan (engine/plan.ts), compiled from stepOps the
    * first time and again when the cache layout or the sources change; its step values are
    * each sequence's position and token id. A step that cannot be a plan runs op by op.
    */

@@ -8,7 +8,7 @@ import { addPositions } from "../ops/positions.js";
 import { runElementwise, stageI32 } from "../ops/parallel.js";
 import { type Segment, totalRows } from "../ops/segments.js";
 import { WeightBlocks } from "../ops/weight_blocks.js";
-import type { Engine } from "../runtime/engine.js";
+import type { Engine } from "../engine/engine.js";
 import { type ModelConfig, kvDim } from "../config/config.js";
 import { Block } from "./block.js";
 import type { ModelWeights } from "./weights.js";

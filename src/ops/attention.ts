@@ -1,7 +1,7 @@
 import { ShapeError, UnsupportedFeatureError } from "../errors.js";
-import type { Engine } from "../runtime/engine.js";
-import type { KernelArgs } from "../runtime/kernel_abi.js";
-import { f32At, f32Bytes } from "../runtime/memory.js";
+import type { Engine } from "../engine/engine.js";
+import type { KernelArgs } from "../engine/kernel_abi.js";
+import { f32At, f32Bytes } from "../engine/memory.js";
 import { readF32 } from "../kernels/bindings.js";
 import { Linear, type LinearWeights } from "./linear.js";
 import { Norm, type NormWeights } from "./norm.js";

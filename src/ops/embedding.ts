@@ -1,6 +1,6 @@
 import { ShapeError } from "../errors.js";
-import type { Engine } from "../runtime/engine.js";
-import { f32At } from "../runtime/memory.js";
+import type { Engine } from "../engine/engine.js";
+import { f32At } from "../engine/memory.js";
 import { splitRange, taskCount } from "./parallel.js";
 import type { WeightBlocks } from "./weight_blocks.js";
 

@@ -1,5 +1,5 @@
-import type { Engine } from "../runtime/engine.js";
-import { f32Bytes } from "../runtime/memory.js";
+import type { Engine } from "../engine/engine.js";
+import { f32Bytes } from "../engine/memory.js";
 import { Linear, type LinearWeights } from "./linear.js";
 import { runElementwise } from "./parallel.js";
 import type { WeightBlocks } from "./weight_blocks.js";

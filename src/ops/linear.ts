@@ -2,8 +2,8 @@ import { ACT_GELU, ACT_GELU_F16, ACT_GELU_TANH, ACT_NONE, ACT_RELU, ACT_SILU, GE
 import { ShapeError } from "../errors.js";
 import { isKQuant } from "../tensor/kquant_blocks.js";
 import { blockValues, QUANT_BLOCK_VALUES, quantBytes, type QuantizedMatrix, type QuantType } from "../tensor/quant_blocks.js";
-import type { Engine } from "../runtime/engine.js";
-import { f32At, f32Bytes } from "../runtime/memory.js";
+import type { Engine } from "../engine/engine.js";
+import { f32At, f32Bytes } from "../engine/memory.js";
 import { splitRange, taskCount } from "./parallel.js";
 import type { WeightBlocks } from "./weight_blocks.js";
 
@@ -45,7 +45,7 @@ export interface LinearRun {
 
 /**
  * Where a quantized linear's weight lives: q8_0 / q4_0 repacked (see q8_0_repack in
- * runtime/kernel_abi.ts), the k-quants' super-blocks as the file stores them (scales 0).
+ * engine/kernel_abi.ts), the k-quants' super-blocks as the file stores them (scales 0).
  */
 interface QuantPacked {
   type: QuantType;

@@ -1,7 +1,7 @@
 import { ShapeError } from "../errors.js";
-import type { Engine } from "../runtime/engine.js";
-import type { KernelArgs } from "../runtime/kernel_abi.js";
-import { f32At } from "../runtime/memory.js";
+import type { Engine } from "../engine/engine.js";
+import type { KernelArgs } from "../engine/kernel_abi.js";
+import { f32At } from "../engine/memory.js";
 import { splitRange, taskCount } from "./parallel.js";
 import type { WeightBlocks } from "./weight_blocks.js";
 

@@ -1,9 +1,9 @@
 // How ops cut one kernel call into independent tasks for Engine.runTasks. Cuts run along
 // output rows, column panels or heads, never along a reduction, so any thread count gives
 // bit-identical results.
-import type { Engine } from "../runtime/engine.js";
-import type { KernelArgs } from "../runtime/kernel_abi.js";
-import { f32At, f32Bytes } from "../runtime/memory.js";
+import type { Engine } from "../engine/engine.js";
+import type { KernelArgs } from "../engine/kernel_abi.js";
+import { f32At, f32Bytes } from "../engine/memory.js";
 
 /**
  * Number of tasks for `work` (flops, or bytes touched) split into at most `units` pieces:

@@ -1,6 +1,6 @@
-import type { Engine } from "../runtime/engine.js";
-import type { KernelArgs } from "../runtime/kernel_abi.js";
-import { f32At, f32Bytes } from "../runtime/memory.js";
+import type { Engine } from "../engine/engine.js";
+import type { KernelArgs } from "../engine/kernel_abi.js";
+import { f32At, f32Bytes } from "../engine/memory.js";
 import type { Embedding } from "./embedding.js";
 import { runElementwise, splitRange, stageI32, taskCount } from "./parallel.js";
 import type { Segment } from "./segments.js";

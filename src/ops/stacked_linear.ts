@@ -1,8 +1,8 @@
 import { ShapeError } from "../errors.js";
 import { quantBytes, type QuantizedMatrix } from "../tensor/quant_blocks.js";
 import { Linear, type LinearRun, type LinearWeights } from "./linear.js";
-import type { Engine } from "../runtime/engine.js";
-import { f32At } from "../runtime/memory.js";
+import type { Engine } from "../engine/engine.js";
+import { f32At } from "../engine/memory.js";
 import type { WeightBlocks } from "./weight_blocks.js";
 
 /** What a part's weight is: float, or its block type. Parts of one kind can share one Linear. */

@@ -1,5 +1,5 @@
 import { writeF32 } from "../kernels/bindings.js";
-import type { Engine } from "../runtime/engine.js";
+import type { Engine } from "../engine/engine.js";
 
 /**
  * Blocks of the weights region a loader filled with a file's tensors before the model was

@@ -3,7 +3,7 @@
 //   q8_0: 34 bytes = f16 scale d, then 32 int8 q;              value = d * q
 //   q4_0: 18 bytes = f16 scale d, then 16 bytes, byte t holds q[t] in its low nibble and
 //         q[t + 16] in its high nibble (q = 0..15);            value = d * (q - 8)
-// The kernels read a repacked form of these bytes (src/runtime/kernel_abi.ts, q8_0_repack).
+// The kernels read a repacked form of these bytes (src/engine/kernel_abi.ts, q8_0_repack).
 // The k-quants (super-blocks of 256, kquant_blocks.ts) share the QuantizedMatrix form; their kernels
 // read the stored bytes as they are.
 import { ModelFormatError, ShapeError } from "../errors.js";

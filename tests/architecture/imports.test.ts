@@ -12,7 +12,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 /**
  * The layers of src/, top to bottom: a folder may import any folder of a layer below its own,
- * never one beside it or above. "entry" is src/index.ts and src/simdformer.ts; src/cli.ts
+ * never one beside it or above. "entry" is src/index.ts and src/runtime.ts; src/cli.ts
  * belongs to cli, src/errors.ts is errors.
  */
 const LAYERS: readonly (readonly string[])[] = [
@@ -24,7 +24,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["model"],
   ["ops"],
   ["kernels"],
-  ["runtime"],
+  ["engine"],
   ["config"],
   ["tensor"],
   ["util"],
@@ -35,7 +35,7 @@ const LAYERS: readonly (readonly string[])[] = [
 const FORMATS_IMPORT: readonly string[] = ["config", "tensor", "util", "errors"];
 const FORMATS_IMPORTED_FROM_RANK = LAYERS.findIndex((l) => l.includes("load"));
 
-const ROOT_FILES: Readonly<Record<string, string>> = { "index.ts": "entry", "simdformer.ts": "entry", "cli.ts": "cli", "errors.ts": "errors" };
+const ROOT_FILES: Readonly<Record<string, string>> = { "index.ts": "entry", "runtime.ts": "entry", "cli.ts": "cli", "errors.ts": "errors" };
 
 const rank = (folder: string) => LAYERS.findIndex((l) => l.includes(folder));
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatKernelRows, formatMicros, type KernelEntry, KERNELS, prepareKernel, runKernelSuite, timeCall } from "../../src/bench/index.js";
 import { readF32, writeF32 } from "../../src/kernels/bindings.js";
 import { ArgumentError } from "../../src/errors.js";
-import { createRuntime, type Runtime } from "../../src/simdformer.js";
+import { createRuntime, type Runtime } from "../../src/runtime.js";
 import { Rng } from "../../src/util/rng.js";
 
 const addEntry = KERNELS.find((e) => e.name === "f32_add")!;

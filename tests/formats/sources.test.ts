@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AbortError, createRuntime, type LoadProgress, ModelFormatError, ReadError, type Runtime } from "../../src/index.js";
 import type { TextModel } from "../../src/generate/text.js";
 import { fixtureBytes, FORMATS_DIR, ref } from "./fixtures.js";
-import { Canaries } from "../runtime/canaries.js";
+import { Canaries } from "../engine/canaries.js";
 
 /** The fixture files of one Llama in each single-file format, with the tokenizer given in the options. */
 const FILES: Array<[string, string]> = [

@@ -3,7 +3,7 @@ import { createRuntime } from "../../src/index.js";
 import { loadSafetensors } from "../../src/load/safetensors_load.js";
 import { loadFixture } from "./helpers.js";
 
-// The decode plan (runtime/plan.ts) against the op-by-op path (a capture forces it), bit for bit.
+// The decode plan (engine/plan.ts) against the op-by-op path (a capture forces it), bit for bit.
 for (const name of ["gpt2", "llama", "llama_mqa", "transformer"]) {
   it(name, async () => {
     const rt = await createRuntime({ build: "simd", threads: 1 });

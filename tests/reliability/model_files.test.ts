@@ -14,7 +14,7 @@ import { parseConfig } from "../../src/config/config.js";
 import { linearWeightNames } from "../../src/model/weights.js";
 import { Rng } from "../../src/util/rng.js";
 import { randomSeq2Seq } from "../model/helpers.js";
-import { Canaries } from "../runtime/canaries.js";
+import { Canaries } from "../engine/canaries.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

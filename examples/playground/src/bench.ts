@@ -4,7 +4,7 @@
 // inputs. Every output is checked against simdformer strict/1 thread before anything is
 // timed; a mismatch or a peer that cannot load is reported, never fatal. Results are rows of
 // the flat schema of bench/results/*.json and can be downloaded.
-import { createRuntime, type Runtime } from "simdformer";
+import { createRuntime, type KernelExports, type Runtime } from "simdformer";
 import { byId, el, errorText, fmt, nextFrame } from "./dom.js";
 import type { Peer, PeerOp, PreparedPeerOp } from "./peers.js";
 
@@ -96,6 +96,12 @@ function simdformerImpl(rt: Runtime, name: string): Impl {
   const e = rt.engine;
   const k = rt.kernels;
   const threads = rt.features.threads;
+  // One task calls the kernel directly; more go through runTasks with work = Infinity (always
+  // split over the threads: that is what the N-thread row measures).
+  const split = <K extends keyof KernelExports>(kernel: K, tasks: Parameters<KernelExports[K]>[]): (() => void | Promise<void>) => {
+    const fn = k[kernel] as (...args: Parameters<KernelExports[K]>) => void;
+    return tasks.length === 1 ? () => fn(...tasks[0]) : () => e.runTasks(kernel, tasks);
+  };
   return {
     name,
     threads,
@@ -108,8 +114,7 @@ function simdformerImpl(rt: Runtime, name: string): Impl {
         return p;
       };
       const zeros = (n: number) => upload(new Float32Array(n));
-      let kernel: string;
-      let tasks: number[][];
+      let run: () => void | Promise<void>;
       let out: number;
       let outLen: number;
       switch (op.op) {
@@ -121,11 +126,9 @@ function simdformerImpl(rt: Runtime, name: string): Impl {
           outLen = op.m * op.n;
           out = zeros(outLen);
           if (op.m === 1) {
-            kernel = "f32_gemv";
-            tasks = ranges(op.n, threads, k.f32_gemm_nr()).map(([j0, j1]) => [j1 - j0, op.k, a, packed + j0 * op.k * 4, out + j0 * 4, 0, 0]);
+            run = split("f32_gemv", ranges(op.n, threads, k.f32_gemm_nr()).map(([j0, j1]) => [j1 - j0, op.k, a, packed + j0 * op.k * 4, out + j0 * 4, 0, 0]));
           } else {
-            kernel = "f32_gemm";
-            tasks = ranges(op.m, threads, 8).map(([i0, i1]) => [i1 - i0, op.n, op.k, a + i0 * op.k * 4, op.k, packed, out + i0 * op.n * 4, op.n, 0, 0]);
+            run = split("f32_gemm", ranges(op.m, threads, 8).map(([i0, i1]) => [i1 - i0, op.n, op.k, a + i0 * op.k * 4, op.k, packed, out + i0 * op.n * 4, op.n, 0, 0]));
           }
           break;
         }
@@ -133,32 +136,26 @@ function simdformerImpl(rt: Runtime, name: string): Impl {
           const x = upload(op.x);
           outLen = op.rows * op.n;
           out = zeros(outLen);
-          kernel = "f32_softmax";
-          tasks = ranges(op.rows, threads, 1).map(([r0, r1]) => [r1 - r0, op.n, x + r0 * op.n * 4, op.n, out + r0 * op.n * 4, op.n, 1, 0, 0, -1]);
+          run = split("f32_softmax", ranges(op.rows, threads, 1).map(([r0, r1]) => [r1 - r0, op.n, x + r0 * op.n * 4, op.n, out + r0 * op.n * 4, op.n, 1, 0, 0, -1]));
           break;
         }
         case "layernorm": {
           const [x, g, b] = [upload(op.x), upload(op.gamma), upload(op.beta)];
           outLen = op.rows * op.n;
           out = zeros(outLen);
-          kernel = "f32_layernorm";
-          tasks = ranges(op.rows, threads, 1).map(([r0, r1]) => [r1 - r0, op.n, x + r0 * op.n * 4, op.n, g, b, out + r0 * op.n * 4, op.n, op.eps]);
+          run = split("f32_layernorm", ranges(op.rows, threads, 1).map(([r0, r1]) => [r1 - r0, op.n, x + r0 * op.n * 4, op.n, g, b, out + r0 * op.n * 4, op.n, op.eps]));
           break;
         }
         case "rmsnorm": {
           const [x, g] = [upload(op.x), upload(op.gamma)];
           outLen = op.rows * op.n;
           out = zeros(outLen);
-          kernel = "f32_rmsnorm";
-          tasks = ranges(op.rows, threads, 1).map(([r0, r1]) => [r1 - r0, op.n, x + r0 * op.n * 4, op.n, g, out + r0 * op.n * 4, op.n, op.eps]);
+          run = split("f32_rmsnorm", ranges(op.rows, threads, 1).map(([r0, r1]) => [r1 - r0, op.n, x + r0 * op.n * 4, op.n, g, out + r0 * op.n * 4, op.n, op.eps]));
           break;
         }
         default:
           return null;
       }
-      const fn = (k as unknown as Record<string, (...args: number[]) => void>)[kernel];
-      // Work = Infinity: always split over the threads here, that is what the N-thread row measures.
-      const run = tasks.length === 1 ? fn.bind(null, ...tasks[0]) : () => e.runTasks(kernel, tasks);
       return {
         run,
         output: async () => {

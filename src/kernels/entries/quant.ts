@@ -1,5 +1,5 @@
 import { type Block32Type, dequantizeMatrix, quantizeMatrix, type QuantType } from "../../tensor/quant_blocks.js";
-import type { Engine } from "../../runtime/engine.js";
+import type { Engine } from "../../engine/engine.js";
 import type { Rng } from "../../util/rng.js";
 import { readF32 } from "../bindings.js";
 import { ACT_NONE, ACT_RELU, ACT_SILU, GEMM_ACCUMULATE, type KernelExports } from "../exports.js";
@@ -169,7 +169,7 @@ function quantProduct(type: Block32Type, gemm: boolean): KernelEntry {
 
 /**
  * The repack itself: the packed quants and scales are read back through the documented
- * layout (src/runtime/kernel_abi.ts) and must give the GGUF blocks' values exactly, padding rows zero.
+ * layout (src/engine/kernel_abi.ts) and must give the GGUF blocks' values exactly, padding rows zero.
  */
 function repackEntry(type: Block32Type): KernelEntry {
   return {

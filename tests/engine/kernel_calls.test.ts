@@ -3,13 +3,13 @@ import { describe, expect, expectTypeOf, it } from "vitest";
 import { wasmExportParams } from "../../bench/wasm_names.js";
 import { createRuntime } from "../../src/index.js";
 import { runElementwise } from "../../src/ops/parallel.js";
-import { BUILDS } from "../../src/runtime/builds.js";
-import type { Engine } from "../../src/runtime/engine.js";
-import type { KernelArgs, KernelName } from "../../src/runtime/kernel_abi.js";
-import { PLAN_KERNELS, type PlanKernelEntry } from "../../src/runtime/plan.js";
+import { BUILDS } from "../../src/engine/builds.js";
+import type { Engine } from "../../src/engine/engine.js";
+import type { KernelArgs, KernelName } from "../../src/engine/kernel_abi.js";
+import { PLAN_KERNELS, type PlanKernelEntry } from "../../src/engine/plan.js";
 
 /**
- * Every wasm export of the ABI (src/runtime/kernel_abi.ts): its argument count, which the type makes equal
+ * Every wasm export of the ABI (src/engine/kernel_abi.ts): its argument count, which the type makes equal
  * to its signature's there, and whether a decode plan may call it. The mapped type makes a new export a
  * compile error here until it is listed, so whether plans take it is decided, not forgotten; a step calling
  * a kernel outside the plan table runs op by op.

@@ -141,7 +141,7 @@ export interface KernelExports {
 
   // --- plans (plan.ts, plan_calls.ts): a forward step as a list of the kernel calls above
   /**
-   * Runs the plan at `plan` (written by src/runtime/plan.ts) as thread `thread` of `threads`;
+   * Runs the plan at `plan` (written by src/engine/plan.ts) as thread `thread` of `threads`;
    * all threads call it on the same plan. `budget`: 1 ms parks one barrier may wait before
    * returning 1 (yielded; call again to resume), 0 = no limit. Returns 0 done, 2 aborted.
    */

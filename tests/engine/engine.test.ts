@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createRuntime, OutOfMemoryError, UnsupportedFeatureError, ArgumentError, DisposedError } from "../../src/index.js";
-import { BUILDS, chooseBuild } from "../../src/runtime/builds.js";
-import { detectFeatures, type HostFeatures } from "../../src/runtime/features.js";
-import { ALIGN } from "../../src/runtime/memory.js";
+import { BUILDS, chooseBuild } from "../../src/engine/builds.js";
+import { detectFeatures, type HostFeatures } from "../../src/engine/features.js";
+import { ALIGN } from "../../src/engine/memory.js";
 
 const wasmBytes = (build: string) => readFileSync(new URL(`../../dist/wasm/simdformer.${build}.wasm`, import.meta.url));
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { ArgumentError, createRuntime, DisposedError, type Runtime, WorkerError } from "../../src/index.js";
-import type { KernelArgs } from "../../src/runtime/kernel_abi.js";
+import type { KernelArgs } from "../../src/engine/kernel_abi.js";
 import { Rng } from "../../src/util/rng.js";
 
 const live: Runtime[] = [];

@@ -350,7 +350,7 @@ export class Engine {
   }
 
   /**
-   * Runs the plan at byte offset `plan` (see runtime/plan.ts) on `threads` threads: this one
+   * Runs the plan at byte offset `plan` (see engine/plan.ts) on `threads` threads: this one
    * and threads - 1 workers. Rejects with WorkerError if a worker died or trapped.
    */
   async runPlan(plan: number, threads: number): Promise<void> {

@@ -11,8 +11,8 @@ import { HfTokenizer, parseJson } from "./formats/hf.js";
 import { classifierHead, sentencePooling } from "./formats/hf_encoders.js";
 import { Model } from "./model/model.js";
 import type { KernelExports } from "./kernels/exports.js";
-import { defaultModelUrl } from "./runtime/assets.js";
-import { Engine, type EngineOptions, type RuntimeFeatures } from "./runtime/engine.js";
+import { defaultModelUrl } from "./engine/assets.js";
+import { Engine, type EngineOptions, type RuntimeFeatures } from "./engine/engine.js";
 
 /** Options of {@link createRuntime}. */
 export type RuntimeOptions = EngineOptions;

@@ -27,7 +27,7 @@ export type PlanKernelEntry = { [K in KernelName]: { name: K; f32: readonly Indi
 /**
  * Kernels a plan may call, in the order of the kernel ids of assembly/plan_calls.ts, with
  * the indices of their f32 arguments (stored as bits; all others are i32); a step calling any
- * other kernel is refused (PlanRefused) and runs op by op. tests/runtime/kernel_calls.test.ts
+ * other kernel is refused (PlanRefused) and runs op by op. tests/engine/kernel_calls.test.ts
  * checks the ids, argument counts and f32 indices against both plan_calls.ts and every build.
  */
 export const PLAN_KERNELS = [

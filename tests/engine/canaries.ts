@@ -2,8 +2,8 @@
 // each memory region, placed before the loads; a load that wrote outside its own blocks
 // changes one of them.
 import { expect } from "vitest";
-import type { Engine } from "../../src/runtime/engine.js";
-import type { RegionName } from "../../src/runtime/memory.js";
+import type { Engine } from "../../src/engine/engine.js";
+import type { RegionName } from "../../src/engine/memory.js";
 import { Rng } from "../../src/util/rng.js";
 
 const REGIONS: RegionName[] = ["weights", "kv", "scratch"];
