@@ -13,7 +13,7 @@ import { KvCache } from "./kv_cache.js";
 import { type AttentionCapture, Transformer } from "./transformer.js";
 import { AttentionCollector, type AttentionMaps, bothCaptures } from "./attention_maps.js";
 import { loadWeights, type TensorSource } from "./weights.js";
-import { assertFits, kvBytes, loadedBytes, weightBytes } from "./budget.js";
+import { assertFits, kvBytes, loadedBytes, tiedHeadBytes, weightBytes } from "./budget.js";
 import { kindOf, optionsObject } from "../util/options.js";
 
 export type { AttentionCapture, AttentionEvent } from "./transformer.js";
@@ -221,9 +221,11 @@ export class Model {
     // Refuse a model that cannot fit before reading a tensor (the config and the file's dtypes
     // give a lower bound), then before the first block with the real sizes.
     const region = runtime.engine.regions.weights;
-    if (tensors instanceof SafetensorsFile) assertFits(region, weightBytes(config, linearRate(tensors)));
+    // Safetensors token tables are float (only linear weights are stored quantized).
+    if (tensors instanceof SafetensorsFile) assertFits(region, weightBytes(config, linearRate(tensors)) + tiedHeadBytes(config, true));
     const weights = loadWeights(config, tensors);
-    assertFits(region, loadedBytes(weights, runtime.engine.mem.memory.buffer));
+    const head = weights.output?.weight;
+    assertFits(region, loadedBytes(weights, runtime.engine.mem.memory.buffer) + tiedHeadBytes(config, head instanceof Float32Array));
     const net = Transformer.create(runtime.engine, config, weights);
     return new Model(runtime.engine, config, metadata, net);
   }
