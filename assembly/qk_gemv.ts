@@ -44,11 +44,11 @@ const KC = memory.data<u32>([
   0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f, // 0: scales_mins, low bits
   0, 0x30303030, 0, 0x30303030, //                  16: scales_mins, top 2 bits
   0x0f0f0f0f, 0x10101010, 0x30303030, 0x20202020, // 32..44: nibble mask, Q5_K bit 4, Q6_K bits 4-5, Q6_K's 32
-  0x7fff, 0x7c00, 0x7f800000, 0x8000, //            48..60: f16x4 masks
-  0x77800000, //                                    64: 2^112
+  0x7fff, 0x7c00, 0x3ff, 0x8000, //                 48..60: f16x4 masks
+  0x38000000, 0x33800000, //                        64: exponent rebias 112 << 23, 68: 2^-24
 ], 16);
 const KC_NIBBLE: usize = 32, KC_BIT4: usize = 36, KC_TOP2: usize = 40, KC_32: usize = 44;
-const KC_F16_MAG: usize = 48, KC_F16_EXP: usize = 52, KC_F32_EXP: usize = 56, KC_F16_SIGN: usize = 60, KC_2P112: usize = 64;
+const KC_F16_MAG: usize = 48, KC_F16_EXP: usize = 52, KC_F16_MANT: usize = 56, KC_F16_SIGN: usize = 60, KC_REBIAS: usize = 64, KC_2M24: usize = 68;
 
 /** The u32 at byte off of KC in every lane. */
 // @ts-ignore: decorator
@@ -219,14 +219,19 @@ const KC_F16_MAG: usize = 48, KC_F16_EXP: usize = 52, KC_F32_EXP: usize = 56, KC
 
 /**
  * 4 IEEE halves (the low 16 bits of each i32 lane; higher bits ignored) as f32x4, exactly as
- * f16_to_f32: the 15 magnitude bits moved under f32's exponent and scaled by 2^112 (exact, and
- * normalizes subnormals), exponent 31 made f32's 255 (infinities, NaN payloads kept), the sign.
+ * f16_to_f32, in integer steps: normals and exponent 31 (infinities, NaN payloads kept) by
+ * rebiasing the bits (15 magnitude bits under f32's exponent, plus 112 once, or twice for 31),
+ * subnormals as m 2^-24 from the integer m. Never an f32 subnormal operand (some x64 cores
+ * take a microcode assist on each; the d / dmin of small weights are often f16 subnormals).
  */
 // @ts-ignore: decorator
 @inline function f16x4(h: v128): v128 {
-  const mag = f32x4.mul(i32x4.shl(v128.and(h, kc(KC_F16_MAG)), 13), kc(KC_2P112));
-  const special = v128.and(i32x4.eq(v128.and(h, kc(KC_F16_EXP)), kc(KC_F16_EXP)), kc(KC_F32_EXP));
-  return v128.or(v128.or(mag, special), i32x4.shl(v128.and(h, kc(KC_F16_SIGN)), 16));
+  const e = v128.and(h, kc(KC_F16_EXP));
+  let bits = i32x4.add(i32x4.shl(v128.and(h, kc(KC_F16_MAG)), 13), kc(KC_REBIAS));
+  bits = i32x4.add(bits, v128.and(i32x4.eq(e, kc(KC_F16_EXP)), kc(KC_REBIAS)));
+  const sub = f32x4.mul(f32x4.convert_i32x4_s(v128.and(h, kc(KC_F16_MANT))), kc(KC_2M24));
+  const v = v128.bitselect(sub, bits, i32x4.eq(e, i32x4.splat(0)));
+  return v128.or(v, i32x4.shl(v128.and(h, kc(KC_F16_SIGN)), 16));
 }
 
 /** The 8 records' sums of quants from xr on, as i16 lanes (each |sum| <= 32 x 127). */
