@@ -22,12 +22,15 @@
 //                 after taking off 32 x the pair sums of x).
 //   The scalar twin computes the same integers and the strict build's f32 steps in its order, so
 //   the two agree to the bit; relaxed differs by its fused madd only.
-// What made it fast on V8 (relaxed 768x768 q4_k ~80 -> ~35 us CPU time, q4_0 ~28, on a loaded
-// 2-core box): one f32 step per super-block instead of per sub-block; SIMD constants loaded from a
-// data segment (KC) instead of v128.const, which V8 rebuilds at every use; each row, and each half
-// of a super-block, behind its own always-taken branch: within one basic block V8 issues every load
-// first and spills (strict q4_k ~130 -> ~65 us). Before: one or two rows per pass, an f32 step per
-// sub-block (2026-12-07 notes in git history).
+// What made it fast on V8 (bench/results/quant.md, relaxed 768x768 q4_k 58 -> 35 us CPU time,
+// 0.85-1.95x q8_0's speed where it was 0.36-0.51x; that run at load 12-15): one f32 step per
+// super-block instead of per sub-block; SIMD constants loaded from a data segment (KC) instead of
+// v128.const, which V8 rebuilds at every use; each row, and each half of a super-block, behind its
+// own always-taken branch: within one basic block V8 issues every load first and spills (seen in
+// --print-wasm-code; the strict build gained the most). Before: one or two rows per pass and an
+// f32 step per sub-block.
+// Next: Q6_K is the slowest (~2x Q4_K per value) and holds a Q4_K_M file's output head; its
+// 32 x sum(x) term could come from per-16 sums of x computed once for the 4 rows.
 import { madd } from "./common";
 import { act_f32 } from "./math";
 import { GEMM_ACCUMULATE } from "./pack";
