@@ -20,8 +20,8 @@ const suites = readdirSync(join(root, "bench"))
   .filter((f) => f.endsWith(".bench.ts"))
   .map((f) => f.slice(0, -".bench.ts".length));
 
-/** The wasm builds a suite uses (default: every asconfig target). */
-const SUITE_BUILDS = { kernels: ["simd", "relaxed"], load: ["relaxed"], quant: ["simd", "relaxed", "relaxed-shared"], e2e: ["simd", "relaxed", "simd-shared", "relaxed-shared"], embed: ["relaxed", "relaxed-shared"] };
+/** The wasm builds a suite uses (default: every asconfig target; gguf serves the repository's dist/). */
+const SUITE_BUILDS = { kernels: ["simd", "relaxed"], load: ["relaxed"], quant: ["simd", "relaxed", "relaxed-shared"], e2e: ["simd", "relaxed", "simd-shared", "relaxed-shared"], embed: ["relaxed", "relaxed-shared"], gguf: [] };
 
 const args = process.argv.slice(2);
 const suite = args.find((a) => !a.startsWith("-"));

@@ -1,7 +1,6 @@
-// Scalar twins of ../qk_gemv.ts: same stored layout (../qk_blocks.ts), same ABI. The strict SIMD
-// build's four lanes are kept (value t of a sub-block of 32 goes to lane (t & 7) >> 1, whose integer
-// sum is exact; Q4_K / Q5_K's min term of sub-block j goes to lane j & 3) with its f32 steps in its
-// order, so the two agree to the bit.
+// Scalar twins of ../qk_gemv.ts: same stored layout (../qk_blocks.ts), same ABI. The integer sums
+// of a super-block are exact in both, and the f32 steps are the strict SIMD build's, in its order,
+// so the two agree to the bit.
 import { act_f32 } from "../math";
 import { GEMM_ACCUMULATE } from "../pack";
 import { f16_to_f32, QK, XQ_BYTES } from "../q_pack";
@@ -29,46 +28,34 @@ function quant(type: i32, w: usize, t: i32): i32 {
   return q;
 }
 
-/** One row of nsb super-blocks at w against one quantized row of x. */
+/**
+ * One row of nsb super-blocks at w against one quantized row of x: per super-block the exact
+ * integer sums I = sum sc q x (Q6_K: sum sc (q - 32) x) and M = sum_j m_j sum(x_j), then the SIMD
+ * builds' two f32 steps (a += I (d dx), mm += M (dmin dx)) and a - mm at the end.
+ */
 function rowDot(type: i32, nsb: i32, xq: usize, w: usize): f32 {
   const bsz: usize = type == Q4K ? Q4_K_BYTES : type == Q5K ? Q5_K_BYTES : Q6_K_BYTES;
-  let a0: f32 = 0, a1: f32 = 0, a2: f32 = 0, a3: f32 = 0;
-  let m0: f32 = 0, m1: f32 = 0, m2: f32 = 0, m3: f32 = 0;
+  let a: f32 = 0, mm: f32 = 0;
   for (let b = 0; b < nsb; b++) {
     const wb = w + <usize>b * bsz;
     const d = f16_to_f32(<u32>load<u16>(wb + <usize>(type == Q6K ? 208 : 0)));
-    const dmin = f16_to_f32(<u32>load<u16>(wb, 2));
+    const dmin = type == Q6K ? <f32>0 : f16_to_f32(<u32>load<u16>(wb, 2));
+    let isum = 0, msum = 0;
     for (let j = 0; j < 8; j++) {
       const xr = xq + <usize>(b * 8 + j) * XQ_BYTES;
-      let i0 = 0, i1 = 0, i2 = 0, i3 = 0;
       for (let t = 0; t < QK; t++) {
         const xv = <i32>load<i8>(xr + 64 + <usize>t);
         const q = quant(type, wb, 32 * j + t);
         // Q6_K: (q - 32) times the int8 scale of its 16 values (of this half: 192 + 8h + 2s + t / 16).
-        const p = type == Q6K ? xv * (q - 32) * <i32>load<i8>(wb + 192 + <usize>(2 * j + (t >> 4))) : xv * q;
-        const lane = (t & 7) >> 1;
-        if (lane == 0) i0 += p;
-        else if (lane == 1) i1 += p;
-        else if (lane == 2) i2 += p;
-        else i3 += p;
+        isum += type == Q6K ? xv * (q - 32) * <i32>load<i8>(wb + 192 + <usize>(2 * j + (t >> 4))) : xv * q * k_scale(wb + 4, j);
       }
-      const dx = load<f32>(xr, 96);
-      const sc: f32 = type == Q6K ? d * dx : d * <f32>k_scale(wb + 4, j) * dx;
-      a0 = a0 + <f32>i0 * sc;
-      a1 = a1 + <f32>i1 * sc;
-      a2 = a2 + <f32>i2 * sc;
-      a3 = a3 + <f32>i3 * sc;
-      if (type != Q6K) {
-        // The min term in the SIMD builds' lanes (sub-block j in lane j & 3) and order.
-        const t = <f32>k_min(wb + 4, j) * dmin * (dx * <f32>load<i32>(xr, 100));
-        if ((j & 3) == 0) m0 += t;
-        else if ((j & 3) == 1) m1 += t;
-        else if ((j & 3) == 2) m2 += t;
-        else m3 += t;
-      }
+      if (type != Q6K) msum += k_min(wb + 4, j) * load<i32>(xr, 100);
     }
+    const dx = load<f32>(xq + <usize>(b * 8) * XQ_BYTES, 96);
+    a = <f32>isum * (d * dx) + a;
+    mm = <f32>msum * (dmin * dx) + mm;
   }
-  return a0 + a1 + (a2 + a3) - (m0 + m1 + (m2 + m3));
+  return a - mm;
 }
 
 function qk_gemm(type: i32, m: i32, n: i32, k: i32, xq: usize, w: usize, c: usize, ldc: i32, bias: usize, flags: i32): void {

@@ -1,7 +1,7 @@
 // Typed signatures of the wasm exports: the kernel ABI of assembly/index.ts and its
 // scalar twin assembly/ref/index.ts. Sizes first, then pointers (byte offsets into the
 // one memory, 16-byte aligned unless said) and strides (in elements), then parameters.
-// A pointer argument of 0 means "absent" where documented. It lives in runtime/, below
+// A pointer argument of 0 means "absent" where documented. It lives in engine/, below
 // kernels/, because the engine dispatches and plans record calls by these names.
 
 /** The wasm exports of every build, with the kernel ABI's types. */

@@ -14,7 +14,7 @@ import { badKQuantScale, isKQuant } from "../tensor/kquant_blocks.js";
 import { dequantizeMatrix, quantBytes, type QuantizedMatrix, type QuantType } from "../tensor/quant_blocks.js";
 import { StagedBlocks } from "../ops/weight_blocks.js";
 import type { Engine } from "../engine/engine.js";
-import { assertFits } from "../model/budget.js";
+import { assertFits, tiedHeadBytes } from "../model/budget.js";
 import { type HasEngine, Model } from "../model/model.js";
 import type { TensorSource } from "../config/tensor_source.js";
 import { loadWeights } from "../model/weights.js";
@@ -154,9 +154,12 @@ export async function loadStreamed(runtime: HasEngine, m: StreamedModel): Promis
       extra += b.blocks * 0.15;
       largest = Math.max(largest, b.f32, b.blocks);
     }
+    // A tied head packs a float token table once more; a quantized one is the table's blocks, the
+    // one tensor read both as floats (the lookup) and as blocks (the head), already in staged.
+    const head = tiedHeadBytes(m.config, ![...want.values()].some((w) => w.f32 && w.blocks));
     const region = engine.regions.weights;
-    assertFits(region, staged);
-    if (m.config.tied_output && m.config.lm_head) extra += m.config.vocab_size * m.config.d_model * 4 * 1.2;
+    assertFits(region, staged + head);
+    extra += head * 1.2;
     engine.mem.reserve(staged + extra + 2 * largest + staged * 0.1);
     return await stageAndBuild(runtime, m, stored, want);
   } finally {
