@@ -135,6 +135,18 @@ export interface KernelExports {
   q8_0_repack(n: number, k: number, blocks: number, quants: number, scales: number): void;
   /** GGUF q4_0 blocks (N x K, any alignment) -> quants + scales. */
   q4_0_repack(n: number, k: number, blocks: number, quants: number, scales: number): void;
+
+  // --- stored weights to f32 at load (widen.ts): one pass, any alignment. The source may lie in
+  // the destination's tail (src = dst + the bytes the output has over the input: 2n for halves,
+  // 94 nb for q8_0, 110 nb for q4_0), which the loader uses to convert a tensor where it was read.
+  /** n IEEE halves -> n floats, exact (subnormals, infinities, NaN payloads). */
+  f16_widen(n: number, src: number, dst: number): void;
+  /** n bfloat16 -> n floats (the top half of each float). */
+  bf16_widen(n: number, src: number, dst: number): void;
+  /** nb GGUF q8_0 blocks -> 32 nb floats d q (exact). */
+  q8_0_dequant(nb: number, src: number, dst: number): void;
+  /** nb GGUF q4_0 blocks -> 32 nb floats d (q - 8) (exact). */
+  q4_0_dequant(nb: number, src: number, dst: number): void;
   /** M rows of x (K floats, row stride ldx) -> M records of q8_xq_bytes(K) at xq, back to back. */
   q8_quantize_rows(m: number, k: number, x: number, ldx: number, xq: number): void;
   /** q8_quantize_rows for the k-quant kernels (K a multiple of 256): one scale per 256 values, ggml's Q8_K rule. */

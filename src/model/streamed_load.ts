@@ -11,7 +11,7 @@ import type { StoredDtype, StoredTensor, StreamedModel } from "../formats/stream
 import { QUANT_OF as GGUF_QUANT } from "../formats/gguf.js";
 import { badKQuantScale, isKQuant } from "../formats/kquant_blocks.js";
 import { dequantizeMatrix, quantBytes, type QuantizedMatrix, type QuantType } from "../formats/quant_blocks.js";
-import { f16Table } from "../formats/safetensors.js";
+import { kernelsOf } from "../kernels/bindings.js";
 import { StagedBlocks } from "../ops/weight_blocks.js";
 import type { Engine } from "../runtime/engine.js";
 import { assertFits } from "./budget.js";
@@ -95,14 +95,37 @@ function checkScales(t: StoredTensor, q: QuantizedMatrix): void {
   if (bad >= 0) throw new ModelFormatError(t.fileName, `tensor "${t.fileName}" super-block ${bad} scale`, `a finite f16 (${t.dtype} d${q.type === "q6_k" ? "" : " and dmin"})`, "Inf or NaN");
 }
 
-/** F16 halves to float32 through the bit-built table (a small function, so it is optimized early in a cold process). */
-function widenF16(half: Uint16Array, out: Float32Array, table: Float32Array): void {
-  for (let i = 0; i < half.length; i++) out[i] = table[half[i]];
-}
+/** The wasm conversion of a stored type to float32, with the bytes one unit (a value or a block of 32) takes in the file. */
+const CONVERT: Partial<Record<StoredDtype, { kernel: "f16_widen" | "bf16_widen" | "q8_0_dequant" | "q4_0_dequant"; values: number; bytes: number }>> = {
+  F16: { kernel: "f16_widen", values: 1, bytes: 2 },
+  BF16: { kernel: "bf16_widen", values: 1, bytes: 2 },
+  Q8_0: { kernel: "q8_0_dequant", values: 32, bytes: 34 },
+  Q4_0: { kernel: "q4_0_dequant", values: 32, bytes: 18 },
+};
 
-/** BF16 halves to float32 bits (the top half of a float32). */
-function widenBf16(half: Uint16Array, out: Uint32Array): void {
-  for (let i = 0; i < half.length; i++) out[i] = half[i] << 16;
+/**
+ * Reads a tensor that is wanted as float32 and converted by a wasm kernel, chunk by chunk: the raw
+ * bytes go to the blocks placement when there is one (kept as well), else into the tail of the
+ * float block, which the kernel converts in place (the kernels' documented aliasing). Each chunk
+ * is converted while the next one is being read.
+ */
+async function fillConverted(engine: Engine, src: StreamedModel["files"][number]["source"], t: StoredTensor, f32: number, rawAt: number | undefined): Promise<void> {
+  const conv = CONVERT[t.dtype]!;
+  const units = sizeOf(t) / conv.values;
+  const bytes = units * conv.bytes;
+  const at = rawAt ?? f32 + units * conv.values * 4 - bytes;
+  const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / conv.bytes));
+  const kernel = kernelsOf(engine)[conv.kernel];
+  const view = (u0: number, n: number) => new Uint8Array(engine.mem.memory.buffer, at + u0 * conv.bytes, n * conv.bytes);
+  let pending = src.read(view(0, Math.min(perChunk, units)));
+  for (let u0 = 0; u0 < units; u0 += perChunk) {
+    const n = Math.min(perChunk, units - u0);
+    await pending;
+    const next = u0 + n;
+    // The next read writes bytes this conversion does not touch (in place, outputs end before unread input).
+    if (next < units) pending = src.read(view(next, Math.min(perChunk, units - next)));
+    kernel(n, at + u0 * conv.bytes, f32 + u0 * conv.values * 4);
+  }
 }
 
 /** Reads one tensor from its source into its placements. */
@@ -117,30 +140,21 @@ async function fill(engine: Engine, src: StreamedModel["files"][number]["source"
     if (p.blocks) checkScales(t, { type: p.blocks.type, rows: t.shape[0], cols: t.shape[1], blocks: to });
     return;
   }
-  // Row-aligned chunks (whole blocks): rows of the last dimension; a 1-D tensor is one row.
-  const cols = t.shape.length >= 2 ? t.shape[t.shape.length - 1] : sizeOf(t);
+  if (p.f32 !== undefined && CONVERT[t.dtype]) return fillConverted(engine, src, t, p.f32, p.blocks?.ptr);
+  // k-quants wanted as float32: through the staging buffer, row-aligned chunks (whole super-blocks).
+  const cols = t.shape[t.shape.length - 1];
   const rows = sizeOf(t) / cols;
   const rowBytes = bytes / rows;
   const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / rowBytes));
   const chunk = staging.get(Math.min(rows, perChunk) * rowBytes);
-  const table = t.dtype === "F16" ? f16Table() : undefined;
   for (let r0 = 0; r0 < rows; r0 += perChunk) {
     const r = Math.min(perChunk, rows - r0);
     const raw = chunk.subarray(0, r * rowBytes);
     await src.read(raw);
-    const n = r * cols;
-    if (t.dtype === "F16" || t.dtype === "BF16") {
-      const values = new Float32Array(buffer(), p.f32! + r0 * cols * 4, n);
-      const half = new Uint16Array(raw.buffer, 0, n);
-      if (table) widenF16(half, values, table);
-      else widenBf16(half, new Uint32Array(values.buffer, values.byteOffset, n));
-      continue;
-    }
-    // Quantized blocks (F32 is always read directly: no op takes it as blocks).
     const q: QuantizedMatrix = { type: QUANT_OF[t.dtype]!, rows: r, cols, blocks: raw };
     checkScales(t, q);
     if (p.blocks) new Uint8Array(buffer(), p.blocks.ptr + r0 * rowBytes, raw.byteLength).set(raw);
-    if (p.f32 !== undefined) dequantizeMatrix(q, new Float32Array(buffer(), p.f32 + r0 * cols * 4, n));
+    dequantizeMatrix(q, new Float32Array(buffer(), p.f32! + r0 * cols * 4, r * cols));
   }
 }
 

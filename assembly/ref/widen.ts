@@ -1,0 +1,39 @@
+// Scalar twins of ../widen.ts: same ABI and the same in-place rule. Values are converted front
+// to back, so with the source in the destination's tail the float written for value t ends
+// before the first byte not yet read (q8_0: 4t + 4 <= 96 + t + 1 for t < 32; q4_0 writes t and
+// t + 16 from byte t: 64 + 4t + 4 <= 112 + t + 1 for t < 16).
+import { f16_to_f32 } from "../q_pack";
+
+/** Scalar twin of f16_widen. */
+export function f16_widen(n: i32, src: usize, dst: usize): void {
+  for (let i = 0; i < n; i++) store<f32>(dst + (<usize>i << 2), f16_to_f32(<u32>load<u16>(src + (<usize>i << 1))));
+}
+
+/** Scalar twin of bf16_widen. */
+export function bf16_widen(n: i32, src: usize, dst: usize): void {
+  for (let i = 0; i < n; i++) store<u32>(dst + (<usize>i << 2), <u32>load<u16>(src + (<usize>i << 1)) << 16);
+}
+
+/** Scalar twin of q8_0_dequant. */
+export function q8_0_dequant(nb: i32, src: usize, dst: usize): void {
+  for (let b = 0; b < nb; b++) {
+    const s = src + <usize>b * 34;
+    const o = dst + (<usize>b << 7);
+    const d = f16_to_f32(<u32>load<u16>(s));
+    for (let t = 0; t < 32; t++) store<f32>(o + (<usize>t << 2), d * <f32>load<i8>(s + 2 + <usize>t));
+  }
+}
+
+/** Scalar twin of q4_0_dequant. */
+export function q4_0_dequant(nb: i32, src: usize, dst: usize): void {
+  for (let b = 0; b < nb; b++) {
+    const s = src + <usize>b * 18;
+    const o = dst + (<usize>b << 7);
+    const d = f16_to_f32(<u32>load<u16>(s));
+    for (let t = 0; t < 16; t++) {
+      const q = <i32>load<u8>(s + 2 + <usize>t);
+      store<f32>(o + (<usize>t << 2), d * <f32>((q & 15) - 8));
+      store<f32>(o + (<usize>(t + 16) << 2), d * <f32>((q >> 4) - 8));
+    }
+  }
+}

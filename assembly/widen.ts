@@ -1,0 +1,107 @@
+// Stored weights to float32 at load time: F16 / BF16 tensors and q8_0 / q4_0 blocks where a
+// float table is wanted (an embedding gathered by rows). One pass, written for the loader's
+// in-place use: the source may lie in the tail of the destination (src = dst + the bytes the
+// output has over the input), because each step reads its whole input before writing its
+// output, and the output never reaches input not yet read (for 2-byte halves, output element
+// i ends at byte 4i + 4 <= 2n + 2(i + 1), the next unread half, while i < n).
+
+import { f16_to_f32 } from "./q_pack";
+
+/**
+ * Halves (n x u16, IEEE binary16) to f32, exact for every value: zero and subnormals
+ * (m x 2^-24), normals (exponent rebiased), infinities and NaN (payload kept).
+ */
+// @ts-ignore: decorator
+@inline function widen4(h: v128): v128 {
+  const a = v128.and(h, i32x4.splat(0x7fff));
+  const sign = i32x4.shl(v128.xor(h, a), 16);
+  const em = i32x4.shl(a, 13);
+  const normal = i32x4.add(em, i32x4.splat(112 << 23));
+  const special = v128.or(em, i32x4.splat(0x7f800000));
+  const sub = f32x4.mul(f32x4.convert_i32x4_u(a), f32x4.splat(5.9604644775390625e-8));
+  const big = v128.bitselect(special, normal, i32x4.ge_u(a, i32x4.splat(0x7c00)));
+  return v128.or(sign, v128.bitselect(sub, big, i32x4.lt_u(a, i32x4.splat(0x400))));
+}
+
+/** dst[i] = f32(src[i]) for n IEEE halves; src may be dst + 2n (see above). Any alignment. */
+export function f16_widen(n: i32, src: usize, dst: usize): void {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const h = v128.load(src + (<usize>i << 1));
+    const o = dst + (<usize>i << 2);
+    const lo = widen4(i32x4.extend_low_i16x8_u(h));
+    const hi = widen4(i32x4.extend_high_i16x8_u(h));
+    v128.store(o, lo);
+    v128.store(o, hi, 16);
+  }
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), f16_to_f32(<u32>load<u16>(src + (<usize>i << 1))));
+}
+
+/** dst[i] = f32(src[i]) for n bfloat16 values (the top halves of f32); src may be dst + 2n. Any alignment. */
+export function bf16_widen(n: i32, src: usize, dst: usize): void {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const h = v128.load(src + (<usize>i << 1));
+    const o = dst + (<usize>i << 2);
+    const lo = i32x4.shl(i32x4.extend_low_i16x8_u(h), 16);
+    const hi = i32x4.shl(i32x4.extend_high_i16x8_u(h), 16);
+    v128.store(o, lo);
+    v128.store(o, hi, 16);
+  }
+  for (; i < n; i++) store<u32>(dst + (<usize>i << 2), <u32>load<u16>(src + (<usize>i << 1)) << 16);
+}
+
+/**
+ * nb GGUF q8_0 blocks (34 bytes: f16 d, 32 x int8 q) to 32 * nb floats d * q (exact: an f16
+ * times an int8 fits f32's mantissa). src may be dst + 94 nb. Any alignment.
+ */
+export function q8_0_dequant(nb: i32, src: usize, dst: usize): void {
+  for (let b = 0; b < nb; b++) {
+    const s = src + <usize>b * 34;
+    const o = dst + (<usize>b << 7);
+    const d = f32x4.splat(f16_to_f32(<u32>load<u16>(s)));
+    const q0 = v128.load(s, 2);
+    const q1 = v128.load(s, 18);
+    const w0 = i16x8.extend_low_i8x16_s(q0);
+    const w1 = i16x8.extend_high_i8x16_s(q0);
+    const w2 = i16x8.extend_low_i8x16_s(q1);
+    const w3 = i16x8.extend_high_i8x16_s(q1);
+    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w0))));
+    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w0))), 16);
+    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w1))), 32);
+    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w1))), 48);
+    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w2))), 64);
+    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w2))), 80);
+    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w3))), 96);
+    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w3))), 112);
+  }
+}
+
+/**
+ * nb GGUF q4_0 blocks (18 bytes: f16 d, 16 bytes; byte t holds value t low, t + 16 high) to
+ * 32 * nb floats d * (q - 8), exact. src may be dst + 110 nb. Any alignment.
+ */
+export function q4_0_dequant(nb: i32, src: usize, dst: usize): void {
+  const mask = i8x16.splat(15);
+  const eight = i8x16.splat(8);
+  for (let b = 0; b < nb; b++) {
+    const s = src + <usize>b * 18;
+    const o = dst + (<usize>b << 7);
+    const d = f32x4.splat(f16_to_f32(<u32>load<u16>(s)));
+    const q = v128.load(s, 2);
+    const lo = i8x16.sub(v128.and(q, mask), eight);
+    const hi = i8x16.sub(i8x16.shr_u(q, 4), eight);
+    const w0 = i16x8.extend_low_i8x16_s(lo);
+    const w1 = i16x8.extend_high_i8x16_s(lo);
+    const w2 = i16x8.extend_low_i8x16_s(hi);
+    const w3 = i16x8.extend_high_i8x16_s(hi);
+    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w0))));
+    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w0))), 16);
+    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w1))), 32);
+    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w1))), 48);
+    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w2))), 64);
+    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w2))), 80);
+    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w3))), 96);
+    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w3))), 112);
+  }
+}
