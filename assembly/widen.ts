@@ -56,25 +56,30 @@ export function bf16_widen(n: i32, src: usize, dst: usize): void {
  * times an int8 fits f32's mantissa). src may be dst + 94 nb. Any alignment.
  */
 export function q8_0_dequant(nb: i32, src: usize, dst: usize): void {
-  for (let b = 0; b < nb; b++) {
-    const s = src + <usize>b * 34;
-    const o = dst + (<usize>b << 7);
-    const d = f32x4.splat(f16_to_f32(<u32>load<u16>(s)));
-    const q0 = v128.load(s, 2);
-    const q1 = v128.load(s, 18);
-    const w0 = i16x8.extend_low_i8x16_s(q0);
-    const w1 = i16x8.extend_high_i8x16_s(q0);
-    const w2 = i16x8.extend_low_i8x16_s(q1);
-    const w3 = i16x8.extend_high_i8x16_s(q1);
-    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w0))));
-    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w0))), 16);
-    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w1))), 32);
-    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w1))), 48);
-    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w2))), 64);
-    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w2))), 80);
-    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w3))), 96);
-    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w3))), 112);
-  }
+  for (let b = 0; b < nb; b++) q8_0_block(src + <usize>b * 34, dst + (<usize>b << 7), 1);
+}
+
+/** One q8_0 block at s to 32 floats d * q * scale at o (d q is exact: the float table's value times scale, rounded once). */
+// @ts-ignore: decorator
+@inline export function q8_0_block(s: usize, o: usize, scale: f32): void {
+  const d = f32x4.splat(f16_to_f32(<u32>load<u16>(s)));
+  const sv = f32x4.splat(scale);
+  const q0 = v128.load(s, 2);
+  const q1 = v128.load(s, 18);
+  store8(o, d, sv, i16x8.extend_low_i8x16_s(q0), i16x8.extend_high_i8x16_s(q0), i16x8.extend_low_i8x16_s(q1), i16x8.extend_high_i8x16_s(q1));
+}
+
+/** 32 floats d * w * scale at o from four i16x8 of w (values 0-7, 8-15, 16-23, 24-31). */
+// @ts-ignore: decorator
+@inline function store8(o: usize, d: v128, sv: v128, w0: v128, w1: v128, w2: v128, w3: v128): void {
+  v128.store(o, f32x4.mul(f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w0))), sv));
+  v128.store(o, f32x4.mul(f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w0))), sv), 16);
+  v128.store(o, f32x4.mul(f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w1))), sv), 32);
+  v128.store(o, f32x4.mul(f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w1))), sv), 48);
+  v128.store(o, f32x4.mul(f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w2))), sv), 64);
+  v128.store(o, f32x4.mul(f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w2))), sv), 80);
+  v128.store(o, f32x4.mul(f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w3))), sv), 96);
+  v128.store(o, f32x4.mul(f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w3))), sv), 112);
 }
 
 /**
@@ -82,26 +87,15 @@ export function q8_0_dequant(nb: i32, src: usize, dst: usize): void {
  * 32 * nb floats d * (q - 8), exact. src may be dst + 110 nb. Any alignment.
  */
 export function q4_0_dequant(nb: i32, src: usize, dst: usize): void {
-  const mask = i8x16.splat(15);
-  const eight = i8x16.splat(8);
-  for (let b = 0; b < nb; b++) {
-    const s = src + <usize>b * 18;
-    const o = dst + (<usize>b << 7);
-    const d = f32x4.splat(f16_to_f32(<u32>load<u16>(s)));
-    const q = v128.load(s, 2);
-    const lo = i8x16.sub(v128.and(q, mask), eight);
-    const hi = i8x16.sub(i8x16.shr_u(q, 4), eight);
-    const w0 = i16x8.extend_low_i8x16_s(lo);
-    const w1 = i16x8.extend_high_i8x16_s(lo);
-    const w2 = i16x8.extend_low_i8x16_s(hi);
-    const w3 = i16x8.extend_high_i8x16_s(hi);
-    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w0))));
-    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w0))), 16);
-    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w1))), 32);
-    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w1))), 48);
-    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w2))), 64);
-    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w2))), 80);
-    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w3))), 96);
-    v128.store(o, f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w3))), 112);
-  }
+  for (let b = 0; b < nb; b++) q4_0_block(src + <usize>b * 18, dst + (<usize>b << 7), 1);
+}
+
+/** One q4_0 block at s to 32 floats d * (q - 8) * scale at o. */
+// @ts-ignore: decorator
+@inline export function q4_0_block(s: usize, o: usize, scale: f32): void {
+  const d = f32x4.splat(f16_to_f32(<u32>load<u16>(s)));
+  const q = v128.load(s, 2);
+  const lo = i8x16.sub(v128.and(q, i8x16.splat(15)), i8x16.splat(8));
+  const hi = i8x16.sub(i8x16.shr_u(q, 4), i8x16.splat(8));
+  store8(o, d, f32x4.splat(scale), i16x8.extend_low_i8x16_s(lo), i16x8.extend_high_i8x16_s(lo), i16x8.extend_low_i8x16_s(hi), i16x8.extend_high_i8x16_s(hi));
 }

@@ -16,24 +16,26 @@ export function bf16_widen(n: i32, src: usize, dst: usize): void {
 
 /** Scalar twin of q8_0_dequant. */
 export function q8_0_dequant(nb: i32, src: usize, dst: usize): void {
-  for (let b = 0; b < nb; b++) {
-    const s = src + <usize>b * 34;
-    const o = dst + (<usize>b << 7);
-    const d = f16_to_f32(<u32>load<u16>(s));
-    for (let t = 0; t < 32; t++) store<f32>(o + (<usize>t << 2), d * <f32>load<i8>(s + 2 + <usize>t));
-  }
+  for (let b = 0; b < nb; b++) q8_0_block(src + <usize>b * 34, dst + (<usize>b << 7), 1);
+}
+
+/** One q8_0 block at s to 32 floats (d q) * scale at o. */
+export function q8_0_block(s: usize, o: usize, scale: f32): void {
+  const d = f16_to_f32(<u32>load<u16>(s));
+  for (let t = 0; t < 32; t++) store<f32>(o + (<usize>t << 2), d * <f32>load<i8>(s + 2 + <usize>t) * scale);
 }
 
 /** Scalar twin of q4_0_dequant. */
 export function q4_0_dequant(nb: i32, src: usize, dst: usize): void {
-  for (let b = 0; b < nb; b++) {
-    const s = src + <usize>b * 18;
-    const o = dst + (<usize>b << 7);
-    const d = f16_to_f32(<u32>load<u16>(s));
-    for (let t = 0; t < 16; t++) {
-      const q = <i32>load<u8>(s + 2 + <usize>t);
-      store<f32>(o + (<usize>t << 2), d * <f32>((q & 15) - 8));
-      store<f32>(o + (<usize>(t + 16) << 2), d * <f32>((q >> 4) - 8));
-    }
+  for (let b = 0; b < nb; b++) q4_0_block(src + <usize>b * 18, dst + (<usize>b << 7), 1);
+}
+
+/** One q4_0 block at s to 32 floats (d (q - 8)) * scale at o. */
+export function q4_0_block(s: usize, o: usize, scale: f32): void {
+  const d = f16_to_f32(<u32>load<u16>(s));
+  for (let t = 0; t < 16; t++) {
+    const q = <i32>load<u8>(s + 2 + <usize>t);
+    store<f32>(o + (<usize>t << 2), d * <f32>((q & 15) - 8) * scale);
+    store<f32>(o + (<usize>(t + 16) << 2), d * <f32>((q >> 4) - 8) * scale);
   }
 }

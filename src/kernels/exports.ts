@@ -90,6 +90,13 @@ export interface KernelExports {
   f32_rope(rows: number, heads: number, headDim: number, x: number, ldx: number, pos0: number, theta: number, interleaved: number): void;
   /** out[r] = table[ids[r]] * scale; ids are i32 already checked against the vocabulary. */
   f32_embed(rows: number, d: number, ids: number, table: number, ldt: number, out: number, ldo: number, scale: number): void;
+  /**
+   * f32_embed over GGUF q8_0 rows as stored (d a multiple of 32, rows of d / 32 blocks of 34 bytes,
+   * any alignment): each gathered row dequantized, times scale; no ldt (rows are back to back).
+   */
+  q8_0_embed(rows: number, d: number, ids: number, blocks: number, out: number, ldo: number, scale: number): void;
+  /** q8_0_embed over q4_0 rows (blocks of 18 bytes). */
+  q4_0_embed(rows: number, d: number, ids: number, blocks: number, out: number, ldo: number, scale: number): void;
 
   // --- attention (f32_attention.ts)
   /**

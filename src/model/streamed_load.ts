@@ -1,11 +1,13 @@
 // Loading a streamed model file into wasm memory once. From the header alone: which tensors the
-// config reads and how (float32 values, or quantized blocks for the quantized linears), their
-// sizes, so the weights region is checked and the memory grown once. Then the files are read
-// in file order, each tensor straight into its block of the weights region (F32 and quantized
-// blocks, k-quants as stored, with no copy in JS; F16/BF16 widened and blocks dequantized where a
-// float table is wanted, through one bounded staging buffer), and the
-// model is built from views of those blocks: the ops take the blocks over (embeddings, norms,
-// biases), pack linears in place, or repack quants, so no second copy of the file is ever held.
+// config reads and how (float32 values, or quantized blocks for the quantized linears and q8_0 /
+// q4_0 token tables), their sizes, so the weights region is checked and the memory grown once.
+// Then the files are read in file order, each tensor straight into its block of the weights
+// region (F32 and quantized blocks, k-quants as stored, with no copy in JS; F16/BF16 and q8_0 /
+// q4_0 wanted as floats are read into the float block's tail and converted there by a wasm
+// kernel, chunk by chunk, each chunk while the next is read; k-quants wanted as floats go through
+// one bounded staging buffer), and the model is built from views of those blocks: the ops take
+// the blocks over (embeddings, norms, biases), pack linears in place, or repack quants, so no
+// second copy of the file is ever held.
 import { ModelFormatError } from "../errors.js";
 import type { StoredDtype, StoredTensor, StreamedModel } from "../formats/streamed.js";
 import { QUANT_OF as GGUF_QUANT } from "../formats/gguf.js";
@@ -18,7 +20,7 @@ import { assertFits } from "./budget.js";
 import { type HasEngine, Model } from "./model.js";
 import { loadWeights, type TensorSource } from "./weights.js";
 
-/** Bytes of the file converted at a time (F16/BF16 widening, k-quants, dequantized blocks). */
+/** Bytes of the file read and converted at a time (F16/BF16 widening, dequantized blocks). */
 const CHUNK_BYTES = 4 * 1024 * 1024;
 
 /** Where one tensor goes: float32 values, or quantized blocks (k-quants requantized to q8_0). */
@@ -29,6 +31,8 @@ interface Placement {
 
 const QUANT_OF: Partial<Record<StoredDtype, QuantType>> = GGUF_QUANT;
 const sizeOf = (t: StoredTensor) => t.shape.reduce((a, b) => a * b, 1);
+/** The block type a 2-D tensor is offered as, if any. */
+const quantType = (t: StoredTensor) => (t.shape.length === 2 ? QUANT_OF[t.dtype] : undefined);
 
 /** Which tensors the config reads as float32 and which as blocks: a dry run of loadWeights over the header. */
 function wanted(m: StreamedModel, stored: ReadonlyMap<string, StoredTensor>): Map<string, { f32: boolean; blocks: boolean }> {
@@ -53,11 +57,12 @@ function wanted(m: StreamedModel, stored: ReadonlyMap<string, StoredTensor>): Ma
     },
     quantized: (n) => {
       const t = info(n);
-      const type = QUANT_OF[t.dtype];
-      if (!type || t.shape.length !== 2) return undefined;
+      const type = quantType(t);
+      if (!type) return undefined;
       mark(n, "blocks");
       return { type, rows: t.shape[0], cols: t.shape[1], blocks: new Uint8Array(0) };
     },
+    quantType: (n) => quantType(info(n)),
   };
   loadWeights(m.config, m.view ? m.view(source) : source);
   return want;
@@ -183,7 +188,12 @@ export async function loadStreamed(runtime: HasEngine, m: StreamedModel): Promis
     }
     const region = engine.regions.weights;
     assertFits(region, staged);
-    if (m.config.tied_output && m.config.lm_head) extra += m.config.vocab_size * m.config.d_model * 4 * 1.2;
+    if (m.config.tied_output && m.config.lm_head) {
+      // The tied head is packed from the token table: repacked blocks when the table stays quantized, else floats.
+      const { vocab_size: v, d_model: d } = m.config;
+      const table = [...want].find(([n, w]) => w.blocks && stored.get(n)!.shape[0] === v && stored.get(n)!.shape[1] === d);
+      extra += (table ? placedBytes(stored.get(table[0])!, table[1]).blocks : v * d * 4) * 1.2;
+    }
     engine.mem.reserve(staged + extra + 2 * largest + staged * 0.1);
     return await stageAndBuild(runtime, m, stored, want);
   } finally {

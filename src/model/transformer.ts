@@ -1,6 +1,6 @@
 // The model graph: embeddings -> blocks -> final norm -> logits, over a packed batch.
 import type { CrossKv, KvStore, ProbsHook } from "../ops/attention.js";
-import { Embedding } from "../ops/embedding.js";
+import { Embedding, type EmbeddingTable } from "../ops/embedding.js";
 import { Linear } from "../ops/linear.js";
 import { Norm } from "../ops/norm.js";
 import { addPositions } from "../ops/positions.js";
@@ -73,7 +73,7 @@ export class Transformer {
     const blocks = new WeightBlocks(engine);
     try {
       const d = config.d_model;
-      const table = (t: Float32Array | undefined) => (t ? Embedding.create(engine, blocks, t, t.length / d, d) : undefined);
+      const table = (t: EmbeddingTable | undefined) => (t ? Embedding.create(engine, blocks, t, t instanceof Float32Array ? t.length / d : t.rows, d) : undefined);
       const tgt = table(w.tgtEmbed);
       const src = w.srcEmbed === w.tgtEmbed ? tgt : table(w.srcEmbed);
       const ed = config.arch === "encoder-decoder";

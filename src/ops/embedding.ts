@@ -1,28 +1,50 @@
 import { ShapeError } from "../errors.js";
+import { quantBytes, type QuantizedMatrix } from "../formats/quant_blocks.js";
 import type { Engine } from "../runtime/engine.js";
 import { splitRange, taskCount } from "./parallel.js";
 import type { WeightBlocks } from "./weight_blocks.js";
 
-/** A token (or learned position) table: out[r] = table[ids[r]] * scale. */
+/** A token table as an embedding keeps it: float32, or q8_0 / q4_0 rows as a GGUF file stores them. */
+export type EmbeddingTable = Float32Array | QuantizedMatrix;
+
+/** Block types whose rows the gather dequantizes itself (a table in other types is widened by the loader). */
+export const GATHERED_QUANTS: ReadonlySet<string> = new Set(["q8_0", "q4_0"]);
+
+/**
+ * A token (or learned position) table: out[r] = table[ids[r]] * scale. A quantized table stays
+ * in its blocks (1.06 or 0.56 bytes a value, not 4), and the gathered rows are dequantized.
+ */
 export class Embedding {
   private constructor(
     private readonly engine: Engine,
     readonly rows: number,
     readonly dim: number,
-    /** Byte offset of the rows x dim table in the weights region. */
+    /** Byte offset of the rows x dim table (floats, or the stored blocks) in the weights region. */
     readonly table: number,
+    private readonly kernel: "f32_embed" | "q8_0_embed" | "q4_0_embed",
   ) {}
 
-  static create(engine: Engine, blocks: WeightBlocks, table: Float32Array, rows: number, dim: number): Embedding {
-    if (table.length !== rows * dim) throw new ShapeError(`embedding: expected ${rows} x ${dim} = ${rows * dim} values, found ${table.length}`);
-    return new Embedding(engine, rows, dim, blocks.upload(table));
+  static create(engine: Engine, blocks: WeightBlocks, table: EmbeddingTable, rows: number, dim: number): Embedding {
+    if (table instanceof Float32Array) {
+      if (table.length !== rows * dim) throw new ShapeError(`embedding: expected ${rows} x ${dim} = ${rows * dim} values, found ${table.length}`);
+      return new Embedding(engine, rows, dim, blocks.upload(table), "f32_embed");
+    }
+    if (table.type !== "q8_0" && table.type !== "q4_0") throw new ShapeError(`embedding: expected f32, q8_0 or q4_0 rows, found ${table.type}`);
+    if (table.rows !== rows || table.cols !== dim || table.blocks.byteLength !== quantBytes(table.type, rows, dim)) {
+      throw new ShapeError(`embedding: expected ${rows} x ${dim} ${table.type} rows (${quantBytes(table.type, rows, dim)} bytes), found ${table.rows} x ${table.cols} (${table.blocks.byteLength} bytes)`);
+    }
+    return new Embedding(engine, rows, dim, blocks.uploadBytes(table.blocks), `${table.type}_embed`);
   }
 
   /** out (n x dim, stride ldo) = table[ids] * scale; ids: n int32 at byte offset `ids`, already range-checked. */
   async run(n: number, ids: number, out: number, ldo: number, scale = 1): Promise<void> {
     const ranges = splitRange(n, taskCount(this.engine, n * this.dim * 8, n));
-    await this.engine.runTasks("f32_embed", ranges.map(([a, b]) => [
-      b - a, this.dim, ids + a * 4, this.table, this.dim, out + a * ldo * 4, ldo, scale,
-    ]));
+    if (this.kernel === "f32_embed") {
+      await this.engine.runTasks("f32_embed", ranges.map(([a, b]) => [
+        b - a, this.dim, ids + a * 4, this.table, this.dim, out + a * ldo * 4, ldo, scale,
+      ]));
+      return;
+    }
+    await this.engine.runTasks(this.kernel, ranges.map(([a, b]) => [b - a, this.dim, ids + a * 4, this.table, out + a * ldo * 4, ldo, scale]));
   }
 }

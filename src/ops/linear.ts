@@ -125,17 +125,19 @@ export class Linear {
     const kern = kernelsOf(engine);
     const bias = () => (w.bias ? blocks.upload(w.bias) : 0);
     if (isKQuant(q.type)) {
-      const stored = blocks.alloc(need);
-      engine.mem.u8.set(q.blocks, stored);
+      // Used as stored: a block the loader staged is taken over, not copied.
+      const stored = blocks.uploadBytes(q.blocks);
       return new Linear(engine, k, n, 0, bias(), kern.f32_gemm_nr(), { type: q.type, quants: stored, scales: 0 });
     }
     const q8 = q.type === "q8_0";
     const quants = blocks.alloc(q8 ? kern.q8_0_quant_bytes(n, k) : kern.q4_0_quant_bytes(n, k));
     const scales = blocks.alloc(kern.q_scale_bytes(n, k));
-    const raw = blocks.uploadBytes(q.blocks);
+    // Blocks another op owns (the token table a tied head shares) are repacked from where they lie.
+    const resident = blocks.resident(q.blocks);
+    const raw = resident ?? blocks.uploadBytes(q.blocks);
     if (q8) kern.q8_0_repack(n, k, raw, quants, scales);
     else kern.q4_0_repack(n, k, raw, quants, scales);
-    blocks.release(raw);
+    if (resident === undefined) blocks.release(raw);
     return new Linear(engine, k, n, 0, bias(), kern.f32_gemm_nr(), { type: q.type, quants, scales });
   }
 

@@ -79,10 +79,10 @@ export class WeightBlocks {
   }
 
   /**
-   * The byte offset of `values` when they already lie in this engine's memory and are not a
-   * staged block this model could take over (a tensor another op owns), else undefined.
+   * The byte offset of `values` (floats or blocks) when they already lie in this engine's memory
+   * and are not a staged block this model could take over (a tensor another op owns), else undefined.
    */
-  resident(values: Float32Array): number | undefined {
+  resident(values: ArrayBufferView): number | undefined {
     if (values.buffer !== this.engine.mem.memory.buffer || staging.get(this.engine.mem.memory)?.takeable(values)) return undefined;
     return values.byteOffset;
   }
