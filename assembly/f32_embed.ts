@@ -1,6 +1,8 @@
-// Embedding gather, f32x4, from a float table or from GGUF q8_0 / q4_0 rows as stored (a
-// quantized token table is kept in its blocks, and each gathered row dequantized). Rows need no alignment.
-import { q4_0_block, q8_0_block } from "./widen";
+// Embedding gather, f32x4, from a float table or from a q8_0 / q4_0 table in the quantized
+// linears' packed layout (q_pack.ts: the tied output head's own blocks, so one copy serves
+// both), each gathered row dequantized. Rows need no alignment.
+import { PR, QK } from "./q_pack";
+import { q4_0_values, q8_0_values } from "./widen";
 
 /**
  * out[r] = table[ids[r]] * scale for r < rows (d floats each). ids: rows i32, already checked
@@ -32,24 +34,33 @@ export function f32_embed(rows: i32, d: i32, ids: usize, table: usize, ldt: i32,
 }
 
 /**
- * f32_embed over a table of GGUF q8_0 rows (d a multiple of 32; row r at byte r * d / 32 * 34):
- * out[r] = dequantized row ids[r] * scale, the values f32_embed gives on the dequantized table.
+ * f32_embed over a q8_0 table packed by q8_0_repack (rows x d, d a multiple of 32): out[r] =
+ * row ids[r] dequantized (its scale times its int8 quants) * scale. Row j of a panel is the
+ * j-th 32-byte run and the j-th scale of each of its blocks.
  */
-export function q8_0_embed(rows: i32, d: i32, ids: usize, blocks: usize, out: usize, ldo: i32, scale: f32): void {
-  const nb = d >> 5;
+export function q8_0_embed(rows: i32, d: i32, ids: usize, quants: usize, scales: usize, out: usize, ldo: i32, scale: f32): void {
+  const nb = <usize>(d / QK);
   for (let r = 0; r < rows; r++) {
-    const src = blocks + <usize>load<i32>(ids + (<usize>r << 2)) * <usize>nb * 34;
+    const id = <usize>load<i32>(ids + (<usize>r << 2));
+    const first = (id / <usize>PR) * nb * <usize>PR + id % <usize>PR;
     const dst = out + ((<usize>r * <usize>ldo) << 2);
-    for (let b = 0; b < nb; b++) q8_0_block(src + <usize>b * 34, dst + (<usize>b << 7), scale);
+    for (let b: usize = 0; b < nb; b++) {
+      const slot = first + b * <usize>PR;
+      q8_0_values(load<f32>(scales + (slot << 2)), quants + (slot << 5), dst + (b << 7), scale);
+    }
   }
 }
 
-/** q8_0_embed for q4_0 rows (row r at byte r * d / 32 * 18). */
-export function q4_0_embed(rows: i32, d: i32, ids: usize, blocks: usize, out: usize, ldo: i32, scale: f32): void {
-  const nb = d >> 5;
+/** q8_0_embed over a q4_0 table packed by q4_0_repack (16 nibble bytes a row and block). */
+export function q4_0_embed(rows: i32, d: i32, ids: usize, quants: usize, scales: usize, out: usize, ldo: i32, scale: f32): void {
+  const nb = <usize>(d / QK);
   for (let r = 0; r < rows; r++) {
-    const src = blocks + <usize>load<i32>(ids + (<usize>r << 2)) * <usize>nb * 18;
+    const id = <usize>load<i32>(ids + (<usize>r << 2));
+    const first = (id / <usize>PR) * nb * <usize>PR + id % <usize>PR;
     const dst = out + ((<usize>r * <usize>ldo) << 2);
-    for (let b = 0; b < nb; b++) q4_0_block(src + <usize>b * 18, dst + (<usize>b << 7), scale);
+    for (let b: usize = 0; b < nb; b++) {
+      const slot = first + b * <usize>PR;
+      q4_0_values(load<f32>(scales + (slot << 2)), quants + (slot << 4), dst + (b << 7), scale);
+    }
   }
 }

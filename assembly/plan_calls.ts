@@ -55,15 +55,15 @@ function call(kernel: i32, a: usize): void {
     case 22: q4_0_gemm(i(a, 0), i(a, 1), i(a, 2), p(a, 3), p(a, 4), p(a, 5), p(a, 6), i(a, 7), p(a, 8), i(a, 9)); break;
     case 23: f32_copy_rows(i(a, 0), i(a, 1), p(a, 2), i(a, 3), p(a, 4), i(a, 5)); break;
     case 24: q8k_quantize_rows(i(a, 0), i(a, 1), p(a, 2), i(a, 3), p(a, 4)); break;
-    case 25: q8_0_embed(i(a, 0), i(a, 1), p(a, 2), p(a, 3), p(a, 4), i(a, 5), f(a, 6)); break;
-    case 26: q4_0_embed(i(a, 0), i(a, 1), p(a, 2), p(a, 3), p(a, 4), i(a, 5), f(a, 6)); break;
+    case 25: q8_0_embed(i(a, 0), i(a, 1), p(a, 2), p(a, 3), p(a, 4), p(a, 5), i(a, 6), f(a, 7)); break;
+    case 26: q4_0_embed(i(a, 0), i(a, 1), p(a, 2), p(a, 3), p(a, 4), p(a, 5), i(a, 6), f(a, 7)); break;
     default: unreachable();
   }
 }
 
 /** Arguments (in i32 words) of plan kernel `kernel`, or -1: lets TS check its table against this one. */
 export function plan_kernel_argc(kernel: i32): i32 {
-  const argc: StaticArray<i32> = [4, 10, 7, 10, 9, 10, 9, 8, 3, 3, 3, 3, 4, 5, 8, 8, 17, 10, 5, 8, 8, 10, 10, 6, 5, 7, 7];
+  const argc: StaticArray<i32> = [4, 10, 7, 10, 9, 10, 9, 8, 3, 3, 3, 3, 4, 5, 8, 8, 17, 10, 5, 8, 8, 10, 10, 6, 5, 8, 8];
   return kernel >= 0 && kernel < argc.length ? unchecked(argc[kernel]) : -1;
 }
 

@@ -59,14 +59,18 @@ export function q8_0_dequant(nb: i32, src: usize, dst: usize): void {
   for (let b = 0; b < nb; b++) q8_0_block(src + <usize>b * 34, dst + (<usize>b << 7), 1);
 }
 
-/** One q8_0 block at s to 32 floats d * q * scale at o (d q is exact: the float table's value times scale, rounded once). */
+/** One q8_0 block at s (f16 d, then the quants) to 32 floats at o; see q8_0_values. */
 // @ts-ignore: decorator
-@inline export function q8_0_block(s: usize, o: usize, scale: f32): void {
-  const d = f32x4.splat(f16_to_f32(<u32>load<u16>(s)));
-  const sv = f32x4.splat(scale);
-  const q0 = v128.load(s, 2);
-  const q1 = v128.load(s, 18);
-  store8(o, d, sv, i16x8.extend_low_i8x16_s(q0), i16x8.extend_high_i8x16_s(q0), i16x8.extend_low_i8x16_s(q1), i16x8.extend_high_i8x16_s(q1));
+@inline function q8_0_block(s: usize, o: usize, scale: f32): void {
+  q8_0_values(f16_to_f32(<u32>load<u16>(s)), s + 2, o, scale);
+}
+
+/** 32 int8 quants at q to floats d * q * scale at o (d q is exact: the float table's value times scale, rounded once). */
+// @ts-ignore: decorator
+@inline export function q8_0_values(d: f32, q: usize, o: usize, scale: f32): void {
+  const q0 = v128.load(q);
+  const q1 = v128.load(q, 16);
+  store8(o, f32x4.splat(d), f32x4.splat(scale), i16x8.extend_low_i8x16_s(q0), i16x8.extend_high_i8x16_s(q0), i16x8.extend_low_i8x16_s(q1), i16x8.extend_high_i8x16_s(q1));
 }
 
 /** 32 floats d * w * scale at o from four i16x8 of w (values 0-7, 8-15, 16-23, 24-31). */
@@ -90,12 +94,17 @@ export function q4_0_dequant(nb: i32, src: usize, dst: usize): void {
   for (let b = 0; b < nb; b++) q4_0_block(src + <usize>b * 18, dst + (<usize>b << 7), 1);
 }
 
-/** One q4_0 block at s to 32 floats d * (q - 8) * scale at o. */
+/** One q4_0 block at s (f16 d, then 16 nibble bytes) to 32 floats at o; see q4_0_values. */
 // @ts-ignore: decorator
-@inline export function q4_0_block(s: usize, o: usize, scale: f32): void {
-  const d = f32x4.splat(f16_to_f32(<u32>load<u16>(s)));
-  const q = v128.load(s, 2);
-  const lo = i8x16.sub(v128.and(q, i8x16.splat(15)), i8x16.splat(8));
-  const hi = i8x16.sub(i8x16.shr_u(q, 4), i8x16.splat(8));
-  store8(o, d, f32x4.splat(scale), i16x8.extend_low_i8x16_s(lo), i16x8.extend_high_i8x16_s(lo), i16x8.extend_low_i8x16_s(hi), i16x8.extend_high_i8x16_s(hi));
+@inline function q4_0_block(s: usize, o: usize, scale: f32): void {
+  q4_0_values(f16_to_f32(<u32>load<u16>(s)), s + 2, o, scale);
+}
+
+/** 16 nibble bytes at q (byte t: value t low, t + 16 high) to 32 floats d * (q - 8) * scale at o. */
+// @ts-ignore: decorator
+@inline export function q4_0_values(d: f32, q: usize, o: usize, scale: f32): void {
+  const v = v128.load(q);
+  const lo = i8x16.sub(v128.and(v, i8x16.splat(15)), i8x16.splat(8));
+  const hi = i8x16.sub(i8x16.shr_u(v, 4), i8x16.splat(8));
+  store8(o, f32x4.splat(d), f32x4.splat(scale), i16x8.extend_low_i8x16_s(lo), i16x8.extend_high_i8x16_s(lo), i16x8.extend_low_i8x16_s(hi), i16x8.extend_high_i8x16_s(hi));
 }

@@ -1,4 +1,5 @@
-import { q4_0_block, q8_0_block } from "./widen";
+import { PR, QK } from "../q_pack";
+import { q4_0_values, q8_0_values } from "./widen";
 
 /** Scalar twin of f32_embed (../f32_embed.ts). */
 export function f32_embed(rows: i32, d: i32, ids: usize, table: usize, ldt: i32, out: usize, ldo: i32, scale: f32): void {
@@ -13,21 +14,29 @@ export function f32_embed(rows: i32, d: i32, ids: usize, table: usize, ldt: i32,
 }
 
 /** Scalar twin of q8_0_embed (../f32_embed.ts). */
-export function q8_0_embed(rows: i32, d: i32, ids: usize, blocks: usize, out: usize, ldo: i32, scale: f32): void {
-  const nb = d >> 5;
+export function q8_0_embed(rows: i32, d: i32, ids: usize, quants: usize, scales: usize, out: usize, ldo: i32, scale: f32): void {
+  const nb = <usize>(d / QK);
   for (let r = 0; r < rows; r++) {
-    const src = blocks + <usize>load<i32>(ids + (<usize>r << 2)) * <usize>nb * 34;
+    const id = <usize>load<i32>(ids + (<usize>r << 2));
+    const first = (id / <usize>PR) * nb * <usize>PR + id % <usize>PR;
     const dst = out + ((<usize>r * <usize>ldo) << 2);
-    for (let b = 0; b < nb; b++) q8_0_block(src + <usize>b * 34, dst + (<usize>b << 7), scale);
+    for (let b: usize = 0; b < nb; b++) {
+      const slot = first + b * <usize>PR;
+      q8_0_values(load<f32>(scales + (slot << 2)), quants + (slot << 5), dst + (b << 7), scale);
+    }
   }
 }
 
 /** Scalar twin of q4_0_embed. */
-export function q4_0_embed(rows: i32, d: i32, ids: usize, blocks: usize, out: usize, ldo: i32, scale: f32): void {
-  const nb = d >> 5;
+export function q4_0_embed(rows: i32, d: i32, ids: usize, quants: usize, scales: usize, out: usize, ldo: i32, scale: f32): void {
+  const nb = <usize>(d / QK);
   for (let r = 0; r < rows; r++) {
-    const src = blocks + <usize>load<i32>(ids + (<usize>r << 2)) * <usize>nb * 18;
+    const id = <usize>load<i32>(ids + (<usize>r << 2));
+    const first = (id / <usize>PR) * nb * <usize>PR + id % <usize>PR;
     const dst = out + ((<usize>r * <usize>ldo) << 2);
-    for (let b = 0; b < nb; b++) q4_0_block(src + <usize>b * 18, dst + (<usize>b << 7), scale);
+    for (let b: usize = 0; b < nb; b++) {
+      const slot = first + b * <usize>PR;
+      q4_0_values(load<f32>(scales + (slot << 2)), quants + (slot << 4), dst + (b << 7), scale);
+    }
   }
 }

@@ -19,10 +19,14 @@ export function q8_0_dequant(nb: i32, src: usize, dst: usize): void {
   for (let b = 0; b < nb; b++) q8_0_block(src + <usize>b * 34, dst + (<usize>b << 7), 1);
 }
 
-/** One q8_0 block at s to 32 floats (d q) * scale at o. */
-export function q8_0_block(s: usize, o: usize, scale: f32): void {
-  const d = f16_to_f32(<u32>load<u16>(s));
-  for (let t = 0; t < 32; t++) store<f32>(o + (<usize>t << 2), d * <f32>load<i8>(s + 2 + <usize>t) * scale);
+/** One q8_0 block at s (f16 d, then the quants) to 32 floats at o. */
+function q8_0_block(s: usize, o: usize, scale: f32): void {
+  q8_0_values(f16_to_f32(<u32>load<u16>(s)), s + 2, o, scale);
+}
+
+/** Scalar twin of q8_0_values (../widen.ts): 32 int8 quants at q to (d q) * scale at o. */
+export function q8_0_values(d: f32, q: usize, o: usize, scale: f32): void {
+  for (let t = 0; t < 32; t++) store<f32>(o + (<usize>t << 2), d * <f32>load<i8>(q + <usize>t) * scale);
 }
 
 /** Scalar twin of q4_0_dequant. */
@@ -30,12 +34,16 @@ export function q4_0_dequant(nb: i32, src: usize, dst: usize): void {
   for (let b = 0; b < nb; b++) q4_0_block(src + <usize>b * 18, dst + (<usize>b << 7), 1);
 }
 
-/** One q4_0 block at s to 32 floats (d (q - 8)) * scale at o. */
-export function q4_0_block(s: usize, o: usize, scale: f32): void {
-  const d = f16_to_f32(<u32>load<u16>(s));
+/** One q4_0 block at s (f16 d, then 16 nibble bytes) to 32 floats at o. */
+function q4_0_block(s: usize, o: usize, scale: f32): void {
+  q4_0_values(f16_to_f32(<u32>load<u16>(s)), s + 2, o, scale);
+}
+
+/** Scalar twin of q4_0_values: 16 nibble bytes at q to (d (q - 8)) * scale at o. */
+export function q4_0_values(d: f32, q: usize, o: usize, scale: f32): void {
   for (let t = 0; t < 16; t++) {
-    const q = <i32>load<u8>(s + 2 + <usize>t);
-    store<f32>(o + (<usize>t << 2), d * <f32>((q & 15) - 8) * scale);
-    store<f32>(o + (<usize>(t + 16) << 2), d * <f32>((q >> 4) - 8) * scale);
+    const b = <i32>load<u8>(q + <usize>t);
+    store<f32>(o + (<usize>t << 2), d * <f32>((b & 15) - 8) * scale);
+    store<f32>(o + (<usize>(t + 16) << 2), d * <f32>((b >> 4) - 8) * scale);
   }
 }

@@ -91,12 +91,12 @@ export interface KernelExports {
   /** out[r] = table[ids[r]] * scale; ids are i32 already checked against the vocabulary. */
   f32_embed(rows: number, d: number, ids: number, table: number, ldt: number, out: number, ldo: number, scale: number): void;
   /**
-   * f32_embed over GGUF q8_0 rows as stored (d a multiple of 32, rows of d / 32 blocks of 34 bytes,
-   * any alignment): each gathered row dequantized, times scale; no ldt (rows are back to back).
+   * f32_embed over a q8_0 table (rows x d, d a multiple of 32) as q8_0_repack packs it, quants and
+   * scales: each gathered row dequantized, times scale (the tied output head's blocks serve both).
    */
-  q8_0_embed(rows: number, d: number, ids: number, blocks: number, out: number, ldo: number, scale: number): void;
-  /** q8_0_embed over q4_0 rows (blocks of 18 bytes). */
-  q4_0_embed(rows: number, d: number, ids: number, blocks: number, out: number, ldo: number, scale: number): void;
+  q8_0_embed(rows: number, d: number, ids: number, quants: number, scales: number, out: number, ldo: number, scale: number): void;
+  /** q8_0_embed over a q4_0 table as q4_0_repack packs it. */
+  q4_0_embed(rows: number, d: number, ids: number, quants: number, scales: number, out: number, ldo: number, scale: number): void;
 
   // --- attention (f32_attention.ts)
   /**

@@ -84,7 +84,7 @@ export class Transformer {
         w.decoder.map((l, i) => (ed ? DecoderLayer.create(engine, blocks, config, l) : EncoderLayer.create(engine, blocks, config, l, i))),
         w.encoderNorm && Norm.create(engine, blocks, w.encoderNorm),
         w.decoderNorm && Norm.create(engine, blocks, w.decoderNorm),
-        w.output && Linear.create(engine, blocks, w.output),
+        w.output && outputHead(engine, blocks, w, tgt ?? src),
         w.embedNorm && Norm.create(engine, blocks, w.embedNorm),
         table(w.tokenTypes),
       );
@@ -184,4 +184,13 @@ export class Transformer {
   dispose(): void {
     this.blocks.dispose();
   }
+}
+
+/** The output head: the quantized token table's own blocks when it is tied to it (one copy), else packed from its weights. */
+function outputHead(engine: Engine, blocks: WeightBlocks, w: ModelWeights, table: Embedding | undefined): Linear {
+  const out = w.output!;
+  const stored = w.tgtEmbed ?? w.srcEmbed;
+  const tied = table?.packed && stored && !(stored instanceof Float32Array) && !(out.weight instanceof Float32Array) &&
+    out.weight.blocks.buffer === stored.blocks.buffer && out.weight.blocks.byteOffset === stored.blocks.byteOffset;
+  return tied ? Linear.sharing(engine, blocks, out, table.packed!) : Linear.create(engine, blocks, out);
 }

@@ -1,5 +1,6 @@
 import { ShapeError } from "../errors.js";
 import { quantBytes, type QuantizedMatrix } from "../formats/quant_blocks.js";
+import { kernelsOf } from "../kernels/bindings.js";
 import type { Engine } from "../runtime/engine.js";
 import { splitRange, taskCount } from "./parallel.js";
 import type { WeightBlocks } from "./weight_blocks.js";
@@ -10,41 +11,60 @@ export type EmbeddingTable = Float32Array | QuantizedMatrix;
 /** Block types whose rows the gather dequantizes itself (a table in other types is widened by the loader). */
 export const GATHERED_QUANTS: ReadonlySet<string> = new Set(["q8_0", "q4_0"]);
 
+/** A q8_0 / q4_0 table as q8_0_repack / q4_0_repack pack it (byte offsets of quants and scales). */
+export interface PackedQuantTable {
+  type: "q8_0" | "q4_0";
+  quants: number;
+  scales: number;
+}
+
 /**
  * A token (or learned position) table: out[r] = table[ids[r]] * scale. A quantized table stays
- * in its blocks (1.06 or 0.56 bytes a value, not 4), and the gathered rows are dequantized.
+ * quantized (1.125 or 0.625 bytes a value, not 4), repacked into the quantized linears' layout so
+ * that a tied output head multiplies by the same blocks; the gathered rows are dequantized.
  */
 export class Embedding {
   private constructor(
     private readonly engine: Engine,
     readonly rows: number,
     readonly dim: number,
-    /** Byte offset of the rows x dim table (floats, or the stored blocks) in the weights region. */
+    /** Byte offset of the rows x dim float table in the weights region (0 when quantized). */
     readonly table: number,
-    private readonly kernel: "f32_embed" | "q8_0_embed" | "q4_0_embed",
+    /** The quantized table (a tied output head shares it). */
+    readonly packed?: PackedQuantTable,
   ) {}
 
   static create(engine: Engine, blocks: WeightBlocks, table: EmbeddingTable, rows: number, dim: number): Embedding {
     if (table instanceof Float32Array) {
       if (table.length !== rows * dim) throw new ShapeError(`embedding: expected ${rows} x ${dim} = ${rows * dim} values, found ${table.length}`);
-      return new Embedding(engine, rows, dim, blocks.upload(table), "f32_embed");
+      return new Embedding(engine, rows, dim, blocks.upload(table));
     }
     if (table.type !== "q8_0" && table.type !== "q4_0") throw new ShapeError(`embedding: expected f32, q8_0 or q4_0 rows, found ${table.type}`);
     if (table.rows !== rows || table.cols !== dim || table.blocks.byteLength !== quantBytes(table.type, rows, dim)) {
       throw new ShapeError(`embedding: expected ${rows} x ${dim} ${table.type} rows (${quantBytes(table.type, rows, dim)} bytes), found ${table.rows} x ${table.cols} (${table.blocks.byteLength} bytes)`);
     }
-    return new Embedding(engine, rows, dim, blocks.uploadBytes(table.blocks), `${table.type}_embed`);
+    const kern = kernelsOf(engine);
+    const q8 = table.type === "q8_0";
+    const quants = blocks.alloc(q8 ? kern.q8_0_quant_bytes(rows, dim) : kern.q4_0_quant_bytes(rows, dim));
+    const scales = blocks.alloc(kern.q_scale_bytes(rows, dim));
+    const resident = blocks.resident(table.blocks);
+    const raw = resident ?? blocks.uploadBytes(table.blocks);
+    if (q8) kern.q8_0_repack(rows, dim, raw, quants, scales);
+    else kern.q4_0_repack(rows, dim, raw, quants, scales);
+    if (resident === undefined) blocks.release(raw);
+    return new Embedding(engine, rows, dim, 0, { type: table.type, quants, scales });
   }
 
   /** out (n x dim, stride ldo) = table[ids] * scale; ids: n int32 at byte offset `ids`, already range-checked. */
   async run(n: number, ids: number, out: number, ldo: number, scale = 1): Promise<void> {
     const ranges = splitRange(n, taskCount(this.engine, n * this.dim * 8, n));
-    if (this.kernel === "f32_embed") {
-      await this.engine.runTasks("f32_embed", ranges.map(([a, b]) => [
-        b - a, this.dim, ids + a * 4, this.table, this.dim, out + a * ldo * 4, ldo, scale,
-      ]));
+    const q = this.packed;
+    if (q) {
+      await this.engine.runTasks(`${q.type}_embed`, ranges.map(([a, b]) => [b - a, this.dim, ids + a * 4, q.quants, q.scales, out + a * ldo * 4, ldo, scale]));
       return;
     }
-    await this.engine.runTasks(this.kernel, ranges.map(([a, b]) => [b - a, this.dim, ids + a * 4, this.table, out + a * ldo * 4, ldo, scale]));
+    await this.engine.runTasks("f32_embed", ranges.map(([a, b]) => [
+      b - a, this.dim, ids + a * 4, this.table, this.dim, out + a * ldo * 4, ldo, scale,
+    ]));
   }
 }

@@ -94,22 +94,27 @@ export class Linear {
     const raw = resident ?? blocks.upload(w.weight);
     const bytes = kern.f32_gemm_packed_size(k, n) * 4;
     const pack = (to: number) => (w.inOut ? kern.f32_gemm_pack_b(k, n, raw, n, to) : kern.f32_gemm_pack_bt(k, n, raw, k, to));
-    let packed: number;
-    if (bytes === k * n * 4 && resident === undefined) {
-      // No panel padding: the packed weight takes the raw one's place (through a temporary
-      // block), so a loaded model never holds two copies of its weights at once.
-      const tmp = blocks.alloc(bytes);
-      pack(tmp);
-      engine.mem.u8.copyWithin(raw, tmp, tmp + bytes);
-      blocks.release(tmp);
-      packed = raw;
-    } else {
-      packed = blocks.alloc(bytes);
-      pack(packed);
-      if (resident === undefined) blocks.release(raw);
-    }
+    // Packed into a fresh block and the raw one released at once, so a model never holds two
+    // copies of more than one weight; the next weight of this size is packed into the released
+    // block (first fit), memory already touched, which costs a fraction of fresh pages.
+    const packed = blocks.alloc(bytes);
+    pack(packed);
+    if (resident === undefined) blocks.release(raw);
     const bias = w.bias ? blocks.upload(w.bias) : 0;
     return new Linear(engine, k, n, packed, bias, kern.f32_gemm_nr());
+  }
+
+  /**
+   * A q8_0 / q4_0 linear over blocks already packed (a token table's, for the tied output head
+   * that multiplies by the same blocks: llama.cpp's tied head); `w` gives the shape and bias.
+   */
+  static sharing(engine: Engine, blocks: WeightBlocks, w: LinearWeights, q: { type: "q8_0" | "q4_0"; quants: number; scales: number }): Linear {
+    const { inFeatures: k, outFeatures: n } = w;
+    if (w.weight instanceof Float32Array || w.weight.type !== q.type || w.weight.rows !== n || w.weight.cols !== k) {
+      throw new ShapeError(`linear sharing ${q.type} blocks: expected a ${n} x ${k} ${q.type} weight, found ${w.weight instanceof Float32Array ? "f32" : `${w.weight.rows} x ${w.weight.cols} ${w.weight.type}`}`);
+    }
+    if (w.bias && w.bias.length !== n) throw new ShapeError(`linear bias: expected ${n} values, found ${w.bias.length}`);
+    return new Linear(engine, k, n, 0, w.bias ? blocks.upload(w.bias) : 0, kernelsOf(engine).f32_gemm_nr(), { ...q });
   }
 
   /** Repacks GGUF q8_0 / q4_0 blocks into the kernels' layout (the raw blocks are staged and released); k-quant blocks are copied as stored. */

@@ -47,8 +47,8 @@ export const PLAN_KERNELS: ReadonlyArray<{ name: string; f32: readonly number[] 
   { name: "q4_0_gemm", f32: [] },
   { name: "f32_copy_rows", f32: [] },
   { name: "q8k_quantize_rows", f32: [] },
-  { name: "q8_0_embed", f32: [6] },
-  { name: "q4_0_embed", f32: [6] },
+  { name: "q8_0_embed", f32: [7] },
+  { name: "q4_0_embed", f32: [7] },
 ];
 
 /** Name under which Engine.record keeps the plan's own stores (stageI32 writes). */

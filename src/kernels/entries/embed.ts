@@ -1,7 +1,7 @@
 import { dequantizeMatrix, quantizeMatrix } from "../../formats/quant_blocks.js";
 import { readF32 } from "../bindings.js";
 import { type Dims, type KernelEntry, stage } from "../kernel_entry.js";
-import { bytesAsF32 } from "./quant.js";
+import { bytesAsF32, repackStaged } from "./quant.js";
 import { padded, unpad } from "./strided.js";
 
 // dims: rows (tokens), d (width), vocab. Table stride d + 2, output stride d + 1.
@@ -36,12 +36,12 @@ const embed: KernelEntry = {
   tolerance: { abs: 0, rel: 1e-7 },
 };
 
-/** The gather from q8_0 / q4_0 rows: against the dequantized table (exact), times the scale (one rounding). */
+/** The gather from a repacked q8_0 / q4_0 table: against the dequantized table (exact), times the scale (one rounding); vocabularies over several panels, padded ones too. */
 function quantEmbed(type: "q8_0" | "q4_0"): KernelEntry {
   return {
     name: `${type}_embed`,
     tile: { d: 32 },
-    shapes: [32, 64, 96, 416].map((d) => ({ rows: 5, d, vocab: 11 } as Dims)).concat([{ rows: 1, d: 32, vocab: 1 }]),
+    shapes: [32, 64, 96, 416].map((d) => ({ rows: 9, d, vocab: 29 } as Dims)).concat([{ rows: 1, d: 32, vocab: 1 }, { rows: 4, d: 64, vocab: 8 }]),
     benchShapes: [{ rows: 128, d: 768, vocab: 32000 }, { rows: 1, d: 4096, vocab: 32000 }],
     flops: () => 0,
     makeCase(d, rng) {
@@ -59,9 +59,10 @@ function quantEmbed(type: "q8_0" | "q4_0"): KernelEntry {
     run(k, engine, c) {
       const { rows, d } = c.dims;
       const p = stage(engine, { blocks: c.inputs.blocks, out: new Float32Array(rows * (d + 1)).fill(NaN) });
+      const { quants, scales } = repackStaged(k, engine, type, c.dims.vocab, d, p.blocks);
       const ids = engine.scratch.alloc(rows * 4);
       engine.mem.i32.set(Int32Array.from(c.inputs.ids), ids >>> 2);
-      (type === "q8_0" ? k.q8_0_embed : k.q4_0_embed)(rows, d, ids, p.blocks, p.out, d + 1, c.params.scale);
+      (type === "q8_0" ? k.q8_0_embed : k.q4_0_embed)(rows, d, ids, quants, scales, p.out, d + 1, c.params.scale);
       return unpad(readF32(engine, p.out, rows * (d + 1)), rows, d, d + 1);
     },
     tolerance: { abs: 0, rel: 1e-7 },
