@@ -83,6 +83,16 @@ function placedBytes(t: StoredTensor, w: { f32: boolean; blocks: boolean }): { f
   return { f32: w.f32 ? sizeOf(t) * 4 : 0, blocks: w.blocks && type ? quantBytes(type, t.shape[0], t.shape[1]) : 0 };
 }
 
+/**
+ * Bytes of q8_0 / q4_0 blocks (rows x cols) once repacked for the kernels: their staged block gets
+ * this room, so the op repacks them in place. 0 for other types (used as stored, or not blocks).
+ */
+function repackedBytes(engine: Engine, type: QuantType | undefined, rows: number, cols: number): number {
+  if (type !== "q8_0" && type !== "q4_0") return 0;
+  const k = kernelsOf(engine);
+  return (type === "q8_0" ? k.q8_0_quant_bytes(rows, cols) : k.q4_0_quant_bytes(rows, cols)) + k.q_scale_bytes(rows, cols);
+}
+
 /** The load's one staging buffer: grown to the largest chunk asked for (CHUNK_BYTES, or one row when a row is larger), reused by every tensor. */
 class StagingBuffer {
   private bytes = new Uint8Array(0);
@@ -217,7 +227,8 @@ async function stageAndBuild(runtime: HasEngine, m: StreamedModel, stored: Reado
       if (parts.length !== 3 || kinds.size !== 1) continue;
       parts.sort((a, b) => fusedGroup(a.name)!.index - fusedGroup(b.name)!.index);
       const sizes = parts.map((t) => placedBytes(t, want.get(t.name)!));
-      let ptr = staging.alloc(sizes.reduce((a, s) => a + s.f32 + s.blocks, 0));
+      const rows = parts.reduce((a, t) => a + t.shape[0], 0);
+      let ptr = staging.alloc(sizes.reduce((a, s) => a + s.f32 + s.blocks, 0), repackedBytes(engine, QUANT_OF[parts[0].dtype], rows, parts[0].shape[1]));
       parts.forEach((t, i) => {
         const w = want.get(t.name)!;
         place.set(t.name, w.f32 ? { f32: ptr } : { blocks: { ptr, type: QUANT_OF[t.dtype]! } });
@@ -228,7 +239,8 @@ async function stageAndBuild(runtime: HasEngine, m: StreamedModel, stored: Reado
       if (place.has(name)) continue;
       const t = stored.get(name)!;
       const b = placedBytes(t, w);
-      place.set(name, { f32: w.f32 ? staging.alloc(b.f32) : undefined, blocks: w.blocks ? { ptr: staging.alloc(b.blocks), type: QUANT_OF[t.dtype]! } : undefined });
+      const blocks = w.blocks ? { ptr: staging.alloc(b.blocks, repackedBytes(engine, QUANT_OF[t.dtype], t.shape[0], t.shape[1])), type: QUANT_OF[t.dtype]! } : undefined;
+      place.set(name, { f32: w.f32 ? staging.alloc(b.f32) : undefined, blocks });
     }
     const chunks = new StagingBuffer();
     for (const f of m.files) {

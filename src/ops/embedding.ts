@@ -1,7 +1,7 @@
 import { ShapeError } from "../errors.js";
 import { quantBytes, type QuantizedMatrix } from "../formats/quant_blocks.js";
-import { kernelsOf } from "../kernels/bindings.js";
 import type { Engine } from "../runtime/engine.js";
+import { repackBlocks } from "./linear.js";
 import { splitRange, taskCount } from "./parallel.js";
 import type { WeightBlocks } from "./weight_blocks.js";
 
@@ -43,16 +43,7 @@ export class Embedding {
     if (table.rows !== rows || table.cols !== dim || table.blocks.byteLength !== quantBytes(table.type, rows, dim)) {
       throw new ShapeError(`embedding: expected ${rows} x ${dim} ${table.type} rows (${quantBytes(table.type, rows, dim)} bytes), found ${table.rows} x ${table.cols} (${table.blocks.byteLength} bytes)`);
     }
-    const kern = kernelsOf(engine);
-    const q8 = table.type === "q8_0";
-    const quants = blocks.alloc(q8 ? kern.q8_0_quant_bytes(rows, dim) : kern.q4_0_quant_bytes(rows, dim));
-    const scales = blocks.alloc(kern.q_scale_bytes(rows, dim));
-    const resident = blocks.resident(table.blocks);
-    const raw = resident ?? blocks.uploadBytes(table.blocks);
-    if (q8) kern.q8_0_repack(rows, dim, raw, quants, scales);
-    else kern.q4_0_repack(rows, dim, raw, quants, scales);
-    if (resident === undefined) blocks.release(raw);
-    return new Embedding(engine, rows, dim, 0, { type: table.type, quants, scales });
+    return new Embedding(engine, rows, dim, 0, { type: table.type, ...repackBlocks(engine, blocks, table) });
   }
 
   /** out (n x dim, stride ldo) = table[ids] * scale; ids: n int32 at byte offset `ids`, already range-checked. */

@@ -54,6 +54,49 @@ interface QuantPacked {
   scales: number;
 }
 
+/**
+ * GGUF q8_0 / q4_0 blocks (rows x cols) repacked into the kernels' layout, in the weights region.
+ * A block the loader staged with room for the result is repacked where it lies, one panel of 8
+ * rows at a time through a small temporary (a panel's output never reaches the next panel's
+ * input: 32 or 16 quant bytes per 34 or 18 read), the scales kept aside until every panel is read,
+ * so no second copy of the weight is touched; other blocks are repacked into fresh ones (blocks
+ * another op owns, such as a token table, from where they lie).
+ */
+export function repackBlocks(engine: Engine, blocks: WeightBlocks, q: QuantizedMatrix): { quants: number; scales: number } {
+  const kern = kernelsOf(engine);
+  const { rows: n, cols: k } = q;
+  const q8 = q.type === "q8_0";
+  if (!q8 && q.type !== "q4_0") throw new ShapeError(`repack: expected q8_0 or q4_0 blocks, found ${q.type}`);
+  const repack = q8 ? kern.q8_0_repack : kern.q4_0_repack;
+  const qBytes = q8 ? kern.q8_0_quant_bytes(n, k) : kern.q4_0_quant_bytes(n, k);
+  const sBytes = kern.q_scale_bytes(n, k);
+  const resident = blocks.resident(q.blocks);
+  const raw = resident ?? blocks.uploadBytes(q.blocks);
+  if (resident === undefined && blocks.stagedCapacity(raw) >= qBytes + sBytes) {
+    const panels = Math.ceil(n / QUANT_ROWS);
+    const panelQ = qBytes / panels;
+    const panelS = sBytes / panels;
+    const rowBytes = quantBytes(q.type, 1, k);
+    const tmp = blocks.alloc(panelQ + panelS);
+    const aside = blocks.alloc(sBytes);
+    const u8 = engine.mem.u8;
+    for (let p = 0; p < panels; p++) {
+      repack(Math.min(QUANT_ROWS, n - p * QUANT_ROWS), k, raw + p * QUANT_ROWS * rowBytes, tmp, tmp + panelQ);
+      u8.copyWithin(raw + p * panelQ, tmp, tmp + panelQ);
+      u8.copyWithin(aside + p * panelS, tmp + panelQ, tmp + panelQ + panelS);
+    }
+    u8.copyWithin(raw + qBytes, aside, aside + sBytes);
+    blocks.release(aside);
+    blocks.release(tmp);
+    return { quants: raw, scales: raw + qBytes };
+  }
+  const quants = blocks.alloc(qBytes);
+  const scales = blocks.alloc(sBytes);
+  repack(n, k, raw, quants, scales);
+  if (resident === undefined) blocks.release(raw);
+  return { quants, scales };
+}
+
 /** Rows of W per task boundary of the quantized kernels: one packed panel of 8. */
 const QUANT_ROWS = 8;
 
@@ -134,15 +177,7 @@ export class Linear {
       const stored = blocks.uploadBytes(q.blocks);
       return new Linear(engine, k, n, 0, bias(), kern.f32_gemm_nr(), { type: q.type, quants: stored, scales: 0 });
     }
-    const q8 = q.type === "q8_0";
-    const quants = blocks.alloc(q8 ? kern.q8_0_quant_bytes(n, k) : kern.q4_0_quant_bytes(n, k));
-    const scales = blocks.alloc(kern.q_scale_bytes(n, k));
-    // Blocks another op owns (the token table a tied head shares) are repacked from where they lie.
-    const resident = blocks.resident(q.blocks);
-    const raw = resident ?? blocks.uploadBytes(q.blocks);
-    if (q8) kern.q8_0_repack(n, k, raw, quants, scales);
-    else kern.q4_0_repack(n, k, raw, quants, scales);
-    if (resident === undefined) blocks.release(raw);
+    const { quants, scales } = repackBlocks(engine, blocks, q);
     return new Linear(engine, k, n, 0, bias(), kern.f32_gemm_nr(), { type: q.type, quants, scales });
   }
 
