@@ -18,10 +18,13 @@ export interface ReadControl {
   signal?: AbortSignal;
 }
 
+/**
+ * Reads below this size (norms, biases) are served from a read-ahead of READ_AHEAD bytes: one read
+ * for many small tensors. Small, because it is JS memory the load touches besides the weights.
+ */
+const SMALL_READ = 64 * 1024;
+const READ_AHEAD = 256 * 1024;
 /** Bytes read by one call of the file system or handed over by one stream chunk, at most. */
-/** Reads below this size are served from a read-ahead of READ_AHEAD bytes. */
-const SMALL_READ = 1024 * 1024;
-const READ_AHEAD = 4 * 1024 * 1024;
 const CHUNK_BYTES = 4 * 1024 * 1024;
 
 /** Counts the bytes of every source of one load (a model may be several files) for onProgress. */
