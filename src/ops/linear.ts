@@ -137,12 +137,24 @@ export class Linear {
     const raw = resident ?? blocks.upload(w.weight);
     const bytes = kern.f32_gemm_packed_size(k, n) * 4;
     const pack = (to: number) => (w.inOut ? kern.f32_gemm_pack_b(k, n, raw, n, to) : kern.f32_gemm_pack_bt(k, n, raw, k, to));
-    // Packed into a fresh block and the raw one released at once, so a model never holds two
-    // copies of more than one weight; the next weight of this size is packed into the released
-    // block (first fit), memory already touched, which costs a fraction of fresh pages.
-    const packed = blocks.alloc(bytes);
-    pack(packed);
-    if (resident === undefined) blocks.release(raw);
+    let packed: number;
+    if (resident === undefined && !w.inOut && bytes === k * n * 4) {
+      // No panel padding: packed in place, one panel (8 rows of W, the same bytes packed) at a
+      // time through a small temporary, so no second copy of the weight is ever touched.
+      const panel = kern.f32_gemm_nr() * k * 4;
+      const tmp = blocks.alloc(panel);
+      const u8 = engine.mem.u8;
+      for (let at = 0; at < bytes; at += panel) {
+        kern.f32_gemm_pack_bt(k, kern.f32_gemm_nr(), raw + at, k, tmp);
+        u8.copyWithin(raw + at, tmp, tmp + panel);
+      }
+      blocks.release(tmp);
+      packed = raw;
+    } else {
+      packed = blocks.alloc(bytes);
+      pack(packed);
+      if (resident === undefined) blocks.release(raw);
+    }
     const bias = w.bias ? blocks.upload(w.bias) : 0;
     return new Linear(engine, k, n, packed, bias, kern.f32_gemm_nr());
   }
