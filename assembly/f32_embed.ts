@@ -64,3 +64,27 @@ export function q4_0_embed(rows: i32, d: i32, ids: usize, quants: usize, scales:
     }
   }
 }
+
+/**
+ * f32_embed over a table packed as a GEMM right-hand side (f32_gemm_pack_bt of the rows x d
+ * table, pack.ts: row j is column j of panel j / 8, one float every 8): the tied output head's
+ * own panels, so one copy serves both. Four values per v128, gathered lane by lane.
+ */
+export function f32_embed_packed(rows: i32, d: i32, ids: usize, packed: usize, out: usize, ldo: i32, scale: f32): void {
+  const sv = f32x4.splat(scale);
+  for (let r = 0; r < rows; r++) {
+    const id = <usize>load<i32>(ids + (<usize>r << 2));
+    const src = packed + (((id >> 3) * <usize>d * 8 + (id & 7)) << 2);
+    const dst = out + ((<usize>r * <usize>ldo) << 2);
+    let c = 0;
+    for (; c + 4 <= d; c += 4) {
+      const s = src + (<usize>c << 5);
+      let v = f32x4.splat(load<f32>(s));
+      v = f32x4.replace_lane(v, 1, load<f32>(s, 32));
+      v = f32x4.replace_lane(v, 2, load<f32>(s, 64));
+      v = f32x4.replace_lane(v, 3, load<f32>(s, 96));
+      v128.store(dst + (<usize>c << 2), f32x4.mul(v, sv));
+    }
+    for (; c < d; c++) store<f32>(dst + (<usize>c << 2), load<f32>(src + (<usize>c << 5)) * scale);
+  }
+}

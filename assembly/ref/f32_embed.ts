@@ -40,3 +40,13 @@ export function q4_0_embed(rows: i32, d: i32, ids: usize, quants: usize, scales:
     }
   }
 }
+
+/** Scalar twin of f32_embed_packed (../f32_embed.ts). */
+export function f32_embed_packed(rows: i32, d: i32, ids: usize, packed: usize, out: usize, ldo: i32, scale: f32): void {
+  for (let r = 0; r < rows; r++) {
+    const id = <usize>load<i32>(ids + (<usize>r << 2));
+    const src = packed + (((id >> 3) * <usize>d * 8 + (id & 7)) << 2);
+    const dst = out + ((<usize>r * <usize>ldo) << 2);
+    for (let c = 0; c < d; c++) store<f32>(dst + (<usize>c << 2), load<f32>(src + (<usize>c << 5)) * scale);
+  }
+}

@@ -9,7 +9,7 @@ export { f32_layernorm } from "./f32_layernorm";
 export { f32_rmsnorm } from "./f32_rmsnorm";
 export { f32_relu, f32_gelu, f32_gelu_tanh, f32_silu, f32_swiglu, f32_geglu, f32_geglu_f16, f32_softcap } from "./f32_act";
 export { f32_rope, f32_sinusoidal } from "./f32_rope";
-export { f32_embed, q8_0_embed, q4_0_embed } from "./f32_embed";
+export { f32_embed, f32_embed_packed, q8_0_embed, q4_0_embed } from "./f32_embed";
 export { f32_attention } from "./f32_attention";
 export { f32_additive_scores } from "./f32_additive";
 export { q8_0_quant_bytes, q4_0_quant_bytes, q_scale_bytes, q8_xq_bytes, q8_0_repack, q4_0_repack } from "../q_pack";

@@ -90,6 +90,8 @@ export interface KernelExports {
   f32_rope(rows: number, heads: number, headDim: number, x: number, ldx: number, pos0: number, theta: number, interleaved: number): void;
   /** out[r] = table[ids[r]] * scale; ids are i32 already checked against the vocabulary. */
   f32_embed(rows: number, d: number, ids: number, table: number, ldt: number, out: number, ldo: number, scale: number): void;
+  /** f32_embed over the table packed by f32_gemm_pack_bt (k = d, n = rows): a tied output head's panels. */
+  f32_embed_packed(rows: number, d: number, ids: number, packed: number, out: number, ldo: number, scale: number): void;
   /**
    * f32_embed over a q8_0 table (rows x d, d a multiple of 32) as q8_0_repack packs it, quants and
    * scales: each gathered row dequantized, times scale (the tied output head's blocks serve both).

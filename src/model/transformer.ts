@@ -1,5 +1,6 @@
 // The model graph: embeddings -> blocks -> final norm -> logits, over a packed batch.
 import type { CrossKv, KvStore, ProbsHook } from "../ops/attention.js";
+import type { QuantizedMatrix } from "../formats/quant_blocks.js";
 import { Embedding, type EmbeddingTable } from "../ops/embedding.js";
 import { Linear } from "../ops/linear.js";
 import { Norm } from "../ops/norm.js";
@@ -73,7 +74,12 @@ export class Transformer {
     const blocks = new WeightBlocks(engine);
     try {
       const d = config.d_model;
-      const table = (t: EmbeddingTable | undefined) => (t ? Embedding.create(engine, blocks, t, t instanceof Float32Array ? t.length / d : t.rows, d) : undefined);
+      // A head tied to the token table is packed first; the table is then gathered from its weight.
+      const stored = w.tgtEmbed ?? w.srcEmbed;
+      const head = w.output && Linear.create(engine, blocks, w.output);
+      const shared = head && stored && sameWeight(w.output!.weight, stored) ? Embedding.ofHead(engine, head) : undefined;
+      const table = (t: EmbeddingTable | undefined) =>
+        t === stored && shared ? shared : t ? Embedding.create(engine, blocks, t, t instanceof Float32Array ? t.length / d : t.rows, d) : undefined;
       const tgt = table(w.tgtEmbed);
       const src = w.srcEmbed === w.tgtEmbed ? tgt : table(w.srcEmbed);
       const ed = config.arch === "encoder-decoder";
@@ -84,7 +90,7 @@ export class Transformer {
         w.decoder.map((l, i) => (ed ? DecoderLayer.create(engine, blocks, config, l) : EncoderLayer.create(engine, blocks, config, l, i))),
         w.encoderNorm && Norm.create(engine, blocks, w.encoderNorm),
         w.decoderNorm && Norm.create(engine, blocks, w.decoderNorm),
-        w.output && outputHead(engine, blocks, w, tgt ?? src),
+        head,
         w.embedNorm && Norm.create(engine, blocks, w.embedNorm),
         table(w.tokenTypes),
       );
@@ -186,11 +192,8 @@ export class Transformer {
   }
 }
 
-/** The output head: the quantized token table's own blocks when it is tied to it (one copy), else packed from its weights. */
-function outputHead(engine: Engine, blocks: WeightBlocks, w: ModelWeights, table: Embedding | undefined): Linear {
-  const out = w.output!;
-  const stored = w.tgtEmbed ?? w.srcEmbed;
-  const tied = table?.packed && stored && !(stored instanceof Float32Array) && !(out.weight instanceof Float32Array) &&
-    out.weight.blocks.buffer === stored.blocks.buffer && out.weight.blocks.byteOffset === stored.blocks.byteOffset;
-  return tied ? Linear.sharing(engine, blocks, out, table.packed!) : Linear.create(engine, blocks, out);
+/** Whether a head's weight is the token table itself (the same floats, or the same stored blocks). */
+function sameWeight(weight: Float32Array | QuantizedMatrix, table: EmbeddingTable): boolean {
+  if (weight instanceof Float32Array || table instanceof Float32Array) return weight === table;
+  return weight.blocks.buffer === table.blocks.buffer && weight.blocks.byteOffset === table.blocks.byteOffset;
 }

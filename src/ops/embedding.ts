@@ -1,7 +1,7 @@
 import { ShapeError } from "../errors.js";
 import { quantBytes, type QuantizedMatrix } from "../formats/quant_blocks.js";
 import type { Engine } from "../runtime/engine.js";
-import { repackBlocks } from "./linear.js";
+import { type Linear, repackBlocks } from "./linear.js";
 import { splitRange, taskCount } from "./parallel.js";
 import type { WeightBlocks } from "./weight_blocks.js";
 
@@ -20,19 +20,31 @@ export interface PackedQuantTable {
 
 /**
  * A token (or learned position) table: out[r] = table[ids[r]] * scale. A quantized table stays
- * quantized (1.125 or 0.625 bytes a value, not 4), repacked into the quantized linears' layout so
- * that a tied output head multiplies by the same blocks; the gathered rows are dequantized.
+ * quantized (1.125 or 0.625 bytes a value, not 4), repacked into the quantized linears' layout; a
+ * table tied to the output head is gathered from the head's packed weight (see ofHead).
  */
 export class Embedding {
   private constructor(
     private readonly engine: Engine,
     readonly rows: number,
     readonly dim: number,
-    /** Byte offset of the rows x dim float table in the weights region (0 when quantized). */
+    /** Byte offset of the rows x dim float table in the weights region, or of the head's panels (`panels`); 0 when quantized. */
     readonly table: number,
-    /** The quantized table (a tied output head shares it). */
+    /** The quantized table, when it is one. */
     readonly packed?: PackedQuantTable,
+    /** `table` holds a tied output head's f32 panels (f32_gemm_pack_bt layout), not rows. */
+    private readonly panels = false,
   ) {}
+
+  /**
+   * The token table of a tied output head, gathered from the head's own packed weight (f32 panels
+   * or q8_0 / q4_0 blocks): one copy of the table serves both. Undefined for other heads (k-quants).
+   */
+  static ofHead(engine: Engine, head: Linear): Embedding | undefined {
+    const q = head.packedQuant;
+    if (q) return new Embedding(engine, head.outFeatures, head.inFeatures, 0, q);
+    return head.weightType === "f32" ? new Embedding(engine, head.outFeatures, head.inFeatures, head.packed, undefined, true) : undefined;
+  }
 
   static create(engine: Engine, blocks: WeightBlocks, table: EmbeddingTable, rows: number, dim: number): Embedding {
     if (table instanceof Float32Array) {
@@ -52,6 +64,10 @@ export class Embedding {
     const q = this.packed;
     if (q) {
       await this.engine.runTasks(`${q.type}_embed`, ranges.map(([a, b]) => [b - a, this.dim, ids + a * 4, q.quants, q.scales, out + a * ldo * 4, ldo, scale]));
+      return;
+    }
+    if (this.panels) {
+      await this.engine.runTasks("f32_embed_packed", ranges.map(([a, b]) => [b - a, this.dim, ids + a * 4, this.table, out + a * ldo * 4, ldo, scale]));
       return;
     }
     await this.engine.runTasks("f32_embed", ranges.map(([a, b]) => [

@@ -120,6 +120,12 @@ export class Linear {
     private readonly quant?: QuantPacked,
   ) {}
 
+  /** The packed q8_0 / q4_0 weight (quants and scales), for a tied token table that shares it; undefined otherwise. */
+  get packedQuant(): { type: "q8_0" | "q4_0"; quants: number; scales: number } | undefined {
+    const q = this.quant;
+    return q && (q.type === "q8_0" || q.type === "q4_0") ? { type: q.type, quants: q.quants, scales: q.scales } : undefined;
+  }
+
   /** The weight's element type: "f32" or a block-quantized type. */
   get weightType(): "f32" | QuantType {
     return this.quant?.type ?? "f32";
@@ -157,19 +163,6 @@ export class Linear {
     }
     const bias = w.bias ? blocks.upload(w.bias) : 0;
     return new Linear(engine, k, n, packed, bias, kern.f32_gemm_nr());
-  }
-
-  /**
-   * A q8_0 / q4_0 linear over blocks already packed (a token table's, for the tied output head
-   * that multiplies by the same blocks: llama.cpp's tied head); `w` gives the shape and bias.
-   */
-  static sharing(engine: Engine, blocks: WeightBlocks, w: LinearWeights, q: { type: "q8_0" | "q4_0"; quants: number; scales: number }): Linear {
-    const { inFeatures: k, outFeatures: n } = w;
-    if (w.weight instanceof Float32Array || w.weight.type !== q.type || w.weight.rows !== n || w.weight.cols !== k) {
-      throw new ShapeError(`linear sharing ${q.type} blocks: expected a ${n} x ${k} ${q.type} weight, found ${w.weight instanceof Float32Array ? "f32" : `${w.weight.rows} x ${w.weight.cols} ${w.weight.type}`}`);
-    }
-    if (w.bias && w.bias.length !== n) throw new ShapeError(`linear bias: expected ${n} values, found ${w.bias.length}`);
-    return new Linear(engine, k, n, 0, w.bias ? blocks.upload(w.bias) : 0, kernelsOf(engine).f32_gemm_nr(), { ...q });
   }
 
   /** Repacks GGUF q8_0 / q4_0 blocks into the kernels' layout (the raw blocks are staged and released); k-quant blocks are copied as stored. */

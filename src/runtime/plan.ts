@@ -49,6 +49,7 @@ export const PLAN_KERNELS: ReadonlyArray<{ name: string; f32: readonly number[] 
   { name: "q8k_quantize_rows", f32: [] },
   { name: "q8_0_embed", f32: [7] },
   { name: "q4_0_embed", f32: [7] },
+  { name: "f32_embed_packed", f32: [6] },
 ];
 
 /** Name under which Engine.record keeps the plan's own stores (stageI32 writes). */

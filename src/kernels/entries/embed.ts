@@ -69,5 +69,37 @@ function quantEmbed(type: "q8_0" | "q4_0"): KernelEntry {
   };
 }
 
+// The gather from a table packed as a GEMM right-hand side (a tied head's panels): vocabularies
+// of one, several and partial panels, widths off the vector width.
+const embedPacked: KernelEntry = {
+  name: "f32_embed_packed",
+  tile: { d: 4 },
+  shapes: [1, 3, 4, 5, 17, 64].flatMap((d) => [7, 8, 29].map((vocab) => ({ rows: 9, d, vocab } as Dims))),
+  benchShapes: [{ rows: 128, d: 768, vocab: 32000 }, { rows: 1, d: 4096, vocab: 32000 }],
+  flops: () => 0,
+  makeCase(d, rng) {
+    const ids = new Float32Array(d.rows);
+    for (let r = 0; r < d.rows; r++) ids[r] = Math.floor(rng.uniform(0, d.vocab));
+    return { dims: d, inputs: { table: rng.f32(d.vocab * d.d), ids }, params: { scale: 1.75 } };
+  },
+  reference(c) {
+    const { rows, d } = c.dims;
+    const out = new Float64Array(rows * d);
+    for (let r = 0; r < rows; r++) for (let j = 0; j < d; j++) out[r * d + j] = c.inputs.table[c.inputs.ids[r] * d + j] * c.params.scale;
+    return out;
+  },
+  run(k, engine, c) {
+    const { rows, d, vocab } = c.dims;
+    const p = stage(engine, { table: c.inputs.table, out: new Float32Array(rows * (d + 1)).fill(NaN) });
+    const packed = engine.scratch.alloc(k.f32_gemm_packed_size(d, vocab) * 4);
+    k.f32_gemm_pack_bt(d, vocab, p.table, d, packed);
+    const ids = engine.scratch.alloc(rows * 4);
+    engine.mem.i32.set(Int32Array.from(c.inputs.ids), ids >>> 2);
+    k.f32_embed_packed(rows, d, ids, packed, p.out, d + 1, c.params.scale);
+    return unpad(readF32(engine, p.out, rows * (d + 1)), rows, d, d + 1);
+  },
+  tolerance: { abs: 0, rel: 1e-7 },
+};
+
 /** Embedding gathers (assembly/f32_embed.ts). */
-export const EMBED_KERNELS: KernelEntry[] = [embed, quantEmbed("q8_0"), quantEmbed("q4_0")];
+export const EMBED_KERNELS: KernelEntry[] = [embed, embedPacked, quantEmbed("q8_0"), quantEmbed("q4_0")];
