@@ -10,7 +10,7 @@ import { f32_layernorm } from "./f32_layernorm";
 import { f32_rmsnorm } from "./f32_rmsnorm";
 import { f32_relu, f32_gelu, f32_gelu_tanh, f32_silu, f32_swiglu } from "./f32_act";
 import { f32_rope, f32_sinusoidal } from "./f32_rope";
-import { f32_embed } from "./f32_embed";
+import { f32_embed, f32_embed_packed, q8_0_embed, q4_0_embed } from "./f32_embed";
 import { f32_attention } from "./f32_attention";
 import { f32_additive_scores } from "./f32_additive";
 import { q8_quantize_rows, q8k_quantize_rows, q8_0_gemv, q4_0_gemv, q8_0_gemm, q4_0_gemm } from "./q_gemv";
@@ -55,13 +55,16 @@ function call(kernel: i32, a: usize): void {
     case 22: q4_0_gemm(i(a, 0), i(a, 1), i(a, 2), p(a, 3), p(a, 4), p(a, 5), p(a, 6), i(a, 7), p(a, 8), i(a, 9)); break;
     case 23: f32_copy_rows(i(a, 0), i(a, 1), p(a, 2), i(a, 3), p(a, 4), i(a, 5)); break;
     case 24: q8k_quantize_rows(i(a, 0), i(a, 1), p(a, 2), i(a, 3), p(a, 4)); break;
+    case 25: q8_0_embed(i(a, 0), i(a, 1), p(a, 2), p(a, 3), p(a, 4), p(a, 5), i(a, 6), f(a, 7)); break;
+    case 26: q4_0_embed(i(a, 0), i(a, 1), p(a, 2), p(a, 3), p(a, 4), p(a, 5), i(a, 6), f(a, 7)); break;
+    case 27: f32_embed_packed(i(a, 0), i(a, 1), p(a, 2), p(a, 3), p(a, 4), i(a, 5), f(a, 6)); break;
     default: unreachable();
   }
 }
 
 /** Arguments (in i32 words) of plan kernel `kernel`, or -1: lets TS check its table against this one. */
 export function plan_kernel_argc(kernel: i32): i32 {
-  const argc: StaticArray<i32> = [4, 10, 7, 10, 9, 10, 9, 8, 3, 3, 3, 3, 4, 5, 8, 8, 17, 10, 5, 8, 8, 10, 10, 6, 5];
+  const argc: StaticArray<i32> = [4, 10, 7, 10, 9, 10, 9, 8, 3, 3, 3, 3, 4, 5, 8, 8, 17, 10, 5, 8, 8, 10, 10, 6, 5, 8, 8, 7];
   return kernel >= 0 && kernel < argc.length ? unchecked(argc[kernel]) : -1;
 }
 

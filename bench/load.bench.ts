@@ -1,6 +1,6 @@
 // Model load benchmark: how long loading a model file takes and how much memory it needs, next
 // to reading the same file with fs.readFile into one buffer. `npm run bench -- load
-// [--sizes 15M,110M,400M] [--types f32,f16,q8_0] [--reps n] [--out dir]`.
+// [--sizes 15M,110M,400M] [--types f32,f16,q8_0] [--reps n] [--out dir]` (`--sizes none`: the cold start alone).
 // Models: Llama-style decoders of the stories15M / stories110M shapes and a ~390M one, random
 // weights (fixed seed), written to bench/models/load/ once by this suite, tensor by tensor (the
 // writer never holds a whole file):
@@ -41,7 +41,7 @@ const MiB = 2 ** 20;
 /** Enough for the largest f32 model's packed weights (wasm32's limit is 4 GiB). */
 const MAX_MEMORY = 4 * 1024 * MiB;
 /** Fresh processes for the default translator's cold start. */
-const COLD_REPS = 5;
+const COLD_REPS = 9;
 
 // ---------------------------------------------------------------- models
 
@@ -289,7 +289,7 @@ function runChild(mode: "read" | "load", path: string, weights: string): ChildRe
   return JSON.parse(r.stdout.trim().split("\n").pop()!) as ChildResult;
 }
 
-interface ColdResult { imported: number; loaded: number; firstToken: number; text: string }
+interface ColdResult { imported: number; runtime: number; loaded: number; firstToken: number; cpuMs: number; text: string }
 
 function runCold(): ColdResult {
   const dist = join(ROOT, "dist", "index.js");
@@ -346,8 +346,10 @@ async function main(): Promise<void> {
     }
   }
   const colds = Array.from({ length: COLD_REPS }, runCold);
-  const cold = { imported: median(colds.map((x) => x.imported)), loaded: median(colds.map((x) => x.loaded)), firstToken: median(colds.map((x) => x.firstToken)) };
-  for (const [metric, value] of [["import", cold.imported], ["import_load", cold.loaded], ["cold_start", cold.firstToken]] as const) {
+  const mid = (k: keyof Omit<ColdResult, "text">) => median(colds.map((x) => x[k]));
+  const cold = { imported: mid("imported"), runtime: mid("runtime"), loaded: mid("loaded"), firstToken: mid("firstToken"), cpuMs: mid("cpuMs") };
+  const coldRows = [["import", cold.imported], ["import_runtime", cold.runtime], ["import_load", cold.loaded], ["cold_start", cold.firstToken], ["cold_start_cpu", cold.cpuMs]] as const;
+  for (const [metric, value] of coldRows) {
     rows.push({ suite: "load", case: "default translator", impl: "simdformer", threads: 1, metric, value, unit: "ms" });
   }
   const loadEnd = os.loadavg().map((x) => Number(x.toFixed(2)));
@@ -368,15 +370,17 @@ async function main(): Promise<void> {
     `Each figure is the median of ${reps} fresh child processes. "read" is \`fs.readFile\` of the weights file into one`,
     "buffer; \"load\" is `rt.loadModel(path)` until the model is returned. Peak RSS over baseline: the child's max RSS",
     "minus its RSS after createRuntime. Weights: the bytes of the weights region after the load (packed GEMM panels,",
-    "repacked quants, tables and norms; the tied output head is packed from the embedding, so it counts twice).",
+    "repacked quants, tables and norms; f32 / f16: the tied output head is packed from the embedding, so it counts twice;",
+    "q8_0: the token table and the tied head share one repacked copy).",
     "",
     "| model | format | params | file MiB | read ms | load ms | load / read | weights MiB | read peak MiB | load peak MiB | load peak / weights |",
     "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...table,
     "",
     `Default translator cold start (plain \`node\`, strict SIMD build, one thread, median of ${COLD_REPS} fresh processes,`,
-    "each figure from just before the import): import " + cold.imported.toFixed(1) + " ms, + createRuntime and `loadModel()` " +
-      cold.loaded.toFixed(1) + " ms, + first token " + cold.firstToken.toFixed(1) + ` ms (first token "${colds[0].text}").`,
+    `each figure from just before the import): import ${cold.imported.toFixed(1)} ms, + createRuntime ${cold.runtime.toFixed(1)} ms,`,
+    `+ \`loadModel()\` ${cold.loaded.toFixed(1)} ms, + first token ${cold.firstToken.toFixed(1)} ms (first token "${colds[0].text}"); the process's CPU`,
+    `time over that span (every thread, wasm compilation included) ${cold.cpuMs.toFixed(1)} ms.`,
     "",
   ];
   writeFileSync(join(outDir, "load.md"), md.join("\n"));

@@ -1,5 +1,5 @@
 // Public entry of the simdformer package.
-export { createRuntime, Runtime, type RuntimeOptions, type ModelSource, type LoadModelOptions } from "./runtime.js";
+export { createRuntime, Runtime, type RuntimeOptions, type ModelSource, type ModelBlobs, type LoadModelOptions } from "./runtime.js";
 export type { LoadProgress, ReadControl } from "./formats/byte_source.js";
 export type { RuntimeFeatures } from "./engine/engine.js";
 export type { BuildName, SimdChoice } from "./engine/builds.js";

@@ -23,7 +23,18 @@ export type RuntimeOptions = EngineOptions;
  * checkpoint + tokenizer.bin), a path (file or directory, where there is a file system), a URL,
  * a fetch Response, a ReadableStream of the file's bytes, or a Blob / File.
  */
-export type ModelSource = ByteInput | ModelFiles;
+export type ModelSource = ByteInput | ModelFiles | ModelBlobs;
+
+/**
+ * A model's files by name where some are Blobs / Files (a folder picked or dropped in a page):
+ * {@link Runtime.loadModel} streams the weights file and shards from their Blobs and reads the
+ * small companions (config.json, tokenizer.json ...) whole.
+ */
+export interface ModelBlobs {
+  files: Record<string, Uint8Array | Blob>;
+  /** The file holding the weights; found by name when absent. */
+  main?: string;
+}
 
 /** Options of {@link Runtime.loadModel}: the model's ({@link TextModelOptions}) and the read's. */
 export interface LoadModelOptions extends TextModelOptions, ReadControl {}
@@ -79,7 +90,7 @@ export class Runtime {
     } else if (typeof source === "string" && hasFileSystem() && !/^[a-z][a-z0-9+.-]+:/i.test(source)) {
       ({ main, companions } = await openModelPath(source, counter)); // a file with its companions, or a directory
     } else if (isModelFiles(source)) {
-      ({ main, companions } = filesSources(source, options.file));
+      ({ main, companions } = await filesSources(source, options.file));
     } else if (isByteInput(source)) {
       main = await openSource(source, { signal: options.signal }, options.file);
     } else {
@@ -159,29 +170,49 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   return new Runtime(await Engine.create(options));
 }
 
-/** A { files } object (several files of one model by name). */
-function isModelFiles(source: ModelSource): source is ModelFiles {
+/** A { files } object (several files of one model by name, as bytes or Blobs). */
+function isModelFiles(source: ModelSource): source is ModelFiles | ModelBlobs {
   return typeof source === "object" && source !== null && !(source instanceof Uint8Array) && !ArrayBuffer.isView(source) &&
     typeof (source as ModelFiles).files === "object" && (source as ModelFiles).files !== null;
 }
 
-/** The sources of a { files } object: its weights file (named, or found by name) and the rest as companions. */
-function filesSources(source: ModelFiles, name: string | undefined): { main: ByteSource; companions: Companions } {
-  const files = source.files;
-  const main = source.main ?? mainFile(files);
-  if (main === undefined || !(files[main] instanceof Uint8Array)) {
-    throw new ModelFormatError(name ?? "<files>", "files", "a weights file (.safetensors, model.safetensors.index.json, .gguf or a llama2.c .bin)", JSON.stringify(Object.keys(files)));
+const isBlob = (x: unknown): x is Blob => typeof Blob !== "undefined" && x instanceof Blob;
+
+/** One file of a { files } object as a source: bytes in memory, or a Blob streamed. */
+async function fileSource(file: Uint8Array | Blob, name: string): Promise<ByteSource> {
+  return file instanceof Uint8Array ? new MemorySource(file, name) : openSource(file, {}, name);
+}
+
+/**
+ * The sources of a { files } object: its weights file (named, or found by name) and the rest as
+ * companions; Blob companions are read whole, except shards, which are streamed when opened.
+ */
+async function filesSources(source: ModelFiles | ModelBlobs, name: string | undefined): Promise<{ main: ByteSource; companions: Companions }> {
+  const given: Record<string, Uint8Array | Blob> = source.files;
+  const main = source.main ?? mainFile(given);
+  const isFile = (x: unknown): x is Uint8Array | Blob => x instanceof Uint8Array || isBlob(x);
+  if (main === undefined || !isFile(given[main])) {
+    throw new ModelFormatError(name ?? "<files>", "files", "a weights file (.safetensors, model.safetensors.index.json, .gguf or a llama2.c .bin)", JSON.stringify(Object.keys(given)));
+  }
+  const files: Record<string, Uint8Array> = {};
+  for (const [n, f] of Object.entries(given)) {
+    if (f instanceof Uint8Array) files[n] = f;
+    else if (isBlob(f) && n !== main && !n.endsWith(".safetensors")) files[n] = new Uint8Array(await f.arrayBuffer());
   }
   const openShard = async (shard: string) => {
-    if (!(files[shard] instanceof Uint8Array)) throw new ModelFormatError(main, "weight_map", `the shard "${shard}" among the files`, `files ${JSON.stringify(Object.keys(files))}`);
-    return new MemorySource(files[shard], shard);
+    if (!isFile(given[shard])) throw new ModelFormatError(main, "weight_map", `the shard "${shard}" among the files`, `files ${JSON.stringify(Object.keys(given))}`);
+    return fileSource(given[shard], shard);
   };
-  return { main: new MemorySource(files[main], main), companions: { files, openShard } };
+  return { main: await fileSource(given[main], main), companions: { files, openShard } };
 }
 
 /** The bytes or files of a model source (see {@link ModelSource}), read whole, with the name to report. */
 async function readSource(where: string, source: ModelSource, file?: string): Promise<{ bytes: Uint8Array | ModelFiles; file?: string }> {
-  if (isModelFiles(source)) return { bytes: source, file };
+  if (isModelFiles(source)) {
+    const files: Record<string, Uint8Array> = {};
+    for (const [n, f] of Object.entries(source.files)) files[n] = isBlob(f) ? new Uint8Array(await f.arrayBuffer()) : f;
+    return { bytes: { files, main: source.main }, file };
+  }
   if (typeof source === "string" && hasFileSystem() && !/^[a-z][a-z0-9+.-]+:/i.test(source)) {
     return { bytes: await readModelPath(source), file: file ?? source }; // a file with its companions, or a directory
   }

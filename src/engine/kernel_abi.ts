@@ -81,6 +81,15 @@ export interface KernelExports {
   f32_rope(rows: number, heads: number, headDim: number, x: number, ldx: number, pos0: number, theta: number, interleaved: number): void;
   /** out[r] = table[ids[r]] * scale; ids are i32 already checked against the vocabulary. */
   f32_embed(rows: number, d: number, ids: number, table: number, ldt: number, out: number, ldo: number, scale: number): void;
+  /** f32_embed over the table packed by f32_gemm_pack_bt (k = d, n = rows): a tied output head's panels. */
+  f32_embed_packed(rows: number, d: number, ids: number, packed: number, out: number, ldo: number, scale: number): void;
+  /**
+   * f32_embed over a q8_0 table (rows x d, d a multiple of 32) as q8_0_repack packs it, quants and
+   * scales: each gathered row dequantized, times scale (the tied output head's blocks serve both).
+   */
+  q8_0_embed(rows: number, d: number, ids: number, quants: number, scales: number, out: number, ldo: number, scale: number): void;
+  /** q8_0_embed over a q4_0 table as q4_0_repack packs it. */
+  q4_0_embed(rows: number, d: number, ids: number, quants: number, scales: number, out: number, ldo: number, scale: number): void;
 
   // --- attention (f32_attention.ts)
   /**
@@ -126,6 +135,18 @@ export interface KernelExports {
   q8_0_repack(n: number, k: number, blocks: number, quants: number, scales: number): void;
   /** GGUF q4_0 blocks (N x K, any alignment) -> quants + scales. */
   q4_0_repack(n: number, k: number, blocks: number, quants: number, scales: number): void;
+
+  // --- stored weights to f32 at load (widen.ts): one pass, any alignment. The source may lie in
+  // the destination's tail (src = dst + the bytes the output has over the input: 2n for halves,
+  // 94 nb for q8_0, 110 nb for q4_0), which the loader uses to convert a tensor where it was read.
+  /** n IEEE halves -> n floats, exact (subnormals, infinities, NaN payloads). */
+  f16_widen(n: number, src: number, dst: number): void;
+  /** n bfloat16 -> n floats (the top half of each float). */
+  bf16_widen(n: number, src: number, dst: number): void;
+  /** nb GGUF q8_0 blocks -> 32 nb floats d q (exact). */
+  q8_0_dequant(nb: number, src: number, dst: number): void;
+  /** nb GGUF q4_0 blocks -> 32 nb floats d (q - 8) (exact). */
+  q4_0_dequant(nb: number, src: number, dst: number): void;
   /** M rows of x (K floats, row stride ldx) -> M records of q8_xq_bytes(K) at xq, back to back. */
   q8_quantize_rows(m: number, k: number, x: number, ldx: number, xq: number): void;
   /** q8_quantize_rows for the k-quant kernels (K a multiple of 256): one scale per 256 values, ggml's Q8_K rule. */

@@ -56,6 +56,9 @@ export const PLAN_KERNELS = [
   { name: "q4_0_gemm", f32: [] },
   { name: "f32_copy_rows", f32: [] },
   { name: "q8k_quantize_rows", f32: [] },
+  { name: "q8_0_embed", f32: [7] },
+  { name: "q4_0_embed", f32: [7] },
+  { name: "f32_embed_packed", f32: [6] },
 ] as const satisfies readonly PlanKernelEntry[];
 
 /** Name under which Engine.record keeps the plan's own stores (stageI32 writes). */

@@ -48,7 +48,7 @@ function simdformerModel(st: SafetensorsFile, config: ModelConfig): OpenedModel 
 }
 
 /** Picks the weights file of a file set by name. */
-export function mainFile(files: Record<string, Uint8Array>): string | undefined {
+export function mainFile(files: Readonly<Record<string, unknown>>): string | undefined {
   const names = Object.keys(files);
   return (
     names.find((n) => n.endsWith("model.safetensors.index.json")) ??

@@ -10,6 +10,7 @@ import { ATTENTION_KERNELS } from "./entries/attention.js";
 import { ADDITIVE_KERNELS } from "./entries/additive.js";
 import { QUANT_KERNELS } from "./entries/quant.js";
 import { KQUANT_KERNELS } from "./entries/kquant.js";
+import { WIDEN_KERNELS } from "./entries/widen.js";
 
 /**
  * Every kernel, by family (one file per family in entries/). A kernel listed here is
@@ -27,4 +28,5 @@ export const KERNELS: KernelEntry[] = [
   ...ADDITIVE_KERNELS,
   ...QUANT_KERNELS,
   ...KQUANT_KERNELS,
+  ...WIDEN_KERNELS,
 ];

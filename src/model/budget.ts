@@ -53,15 +53,6 @@ export function weightBytes(c: ModelConfig, linearBytesPerValue = 4): number {
 }
 
 /**
- * Bytes a tied output head adds to the weights the source holds: a float token table is packed
- * once more into the head's GEMM panels (vocab x d_model x 4); a quantized table is the head as
- * stored, already counted with the table's blocks (0).
- */
-export function tiedHeadBytes(c: ModelConfig, tableIsFloat: boolean): number {
-  return c.lm_head && c.tied_output && tableIsFloat ? c.vocab_size * c.d_model * 4 : 0;
-}
-
-/**
  * Bytes of the loaded weights (every typed array reachable from them, each counted once):
  * what the upload will at least take, whatever the source's dtypes (f32 or quantized blocks).
  * Views of `inMemory` (the wasm memory, where a streamed load put the tensors) are already there.

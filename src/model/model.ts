@@ -11,7 +11,7 @@ import { type AttentionCapture, Transformer } from "./transformer.js";
 import { AttentionCollector, type AttentionMaps, bothCaptures } from "./attention_maps.js";
 import type { TensorSource } from "../config/tensor_source.js";
 import { loadWeights } from "./weights.js";
-import { assertFits, kvBytes, loadedBytes, tiedHeadBytes, weightBytes } from "./budget.js";
+import { assertFits, kvBytes, loadedBytes, weightBytes } from "./budget.js";
 import { kindOf, optionsObject } from "../util/options.js";
 
 export type { AttentionCapture, AttentionEvent } from "./transformer.js";
@@ -187,12 +187,10 @@ export class Model {
     // Refuse a model that cannot fit before reading a tensor (the config and the file's dtypes
     // give a lower bound), then before the first block with the real sizes.
     const region = runtime.engine.regions.weights;
-    // Token tables are float in the files that state a linear rate (safetensors store only linear weights quantized).
     const rate = tensors.linearBytesPerValue?.();
-    if (rate !== undefined) assertFits(region, weightBytes(config, rate) + tiedHeadBytes(config, true));
+    if (rate !== undefined) assertFits(region, weightBytes(config, rate));
     const weights = loadWeights(config, tensors);
-    const head = weights.output?.weight;
-    assertFits(region, loadedBytes(weights, runtime.engine.mem.memory.buffer) + tiedHeadBytes(config, head instanceof Float32Array));
+    assertFits(region, loadedBytes(weights, runtime.engine.mem.memory.buffer));
     const net = Transformer.create(runtime.engine, config, weights);
     return new Model(runtime.engine, config, metadata, net);
   }

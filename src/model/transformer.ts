@@ -1,7 +1,8 @@
 // The model graph: embeddings -> blocks -> final norm -> logits, over a packed batch.
 import { ShapeError } from "../errors.js";
 import type { CrossKv, KvStore, ProbsHook } from "../ops/attention.js";
-import { Embedding } from "../ops/embedding.js";
+import type { QuantizedMatrix } from "../tensor/quant_blocks.js";
+import { Embedding, type EmbeddingTable } from "../ops/embedding.js";
 import { Linear } from "../ops/linear.js";
 import { Norm } from "../ops/norm.js";
 import { addPositions } from "../ops/positions.js";
@@ -99,7 +100,12 @@ export class Transformer {
     const blocks = new WeightBlocks(engine);
     try {
       const d = config.d_model;
-      const table = (t: Float32Array | undefined) => (t ? Embedding.create(engine, blocks, t, t.length / d, d) : undefined);
+      // A head tied to the token table is packed first; the table is then gathered from its weight.
+      const stored = w.tgtEmbed ?? w.srcEmbed;
+      const head = w.output && Linear.create(engine, blocks, w.output);
+      const shared = head && stored && sameWeight(w.output!.weight, stored) ? Embedding.ofHead(engine, head) : undefined;
+      const table = (t: EmbeddingTable | undefined) =>
+        t === stored && shared ? shared : t ? Embedding.create(engine, blocks, t, t instanceof Float32Array ? t.length / d : t.rows, d) : undefined;
       const tgt = table(w.tgtEmbed);
       const src = w.srcEmbed === w.tgtEmbed ? tgt : table(w.srcEmbed);
       return new Transformer(
@@ -109,7 +115,7 @@ export class Transformer {
         w.decoder.map((l, layer) => Block.create(engine, blocks, config, l, { stack: "decoder", layer })),
         w.encoderNorm && Norm.create(engine, blocks, w.encoderNorm),
         w.decoderNorm && Norm.create(engine, blocks, w.decoderNorm),
-        w.output && Linear.create(engine, blocks, w.output),
+        head,
         w.embedNorm && Norm.create(engine, blocks, w.embedNorm),
         table(w.tokenTypes),
       );
@@ -240,4 +246,10 @@ export class Transformer {
   dispose(): void {
     this.blocks.dispose();
   }
+}
+
+/** Whether a head's weight is the token table itself (the same floats, or the same stored blocks). */
+function sameWeight(weight: Float32Array | QuantizedMatrix, table: EmbeddingTable): boolean {
+  if (weight instanceof Float32Array || table instanceof Float32Array) return weight === table;
+  return weight.blocks.buffer === table.blocks.buffer && weight.blocks.byteOffset === table.blocks.byteOffset;
 }

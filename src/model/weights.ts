@@ -3,6 +3,7 @@
 import { ModelFormatError } from "../errors.js";
 import { type QuantizedMatrix, quantRows } from "../tensor/quant_blocks.js";
 import type { AttentionWeights, ScoreWeights } from "../ops/attention.js";
+import { type EmbeddingTable, GATHERED_QUANTS } from "../ops/embedding.js";
 import type { FfnWeights } from "../ops/ffn.js";
 import type { LinearWeights } from "../ops/linear.js";
 import type { NormWeights } from "../ops/norm.js";
@@ -26,9 +27,9 @@ export interface LayerWeights {
 /** Everything a model holds, in canonical form (linear weights out x in). */
 export interface ModelWeights {
   /** Token table of the encoder (encoder-decoder: source; encoder-only: the one table). */
-  srcEmbed?: Float32Array;
-  /** Token table of the decoder (encoder-decoder: target; decoder-only: the one table). */
-  tgtEmbed?: Float32Array;
+  srcEmbed?: EmbeddingTable;
+  /** Token table of the decoder (encoder-decoder: target; decoder-only: the one table); q8_0 / q4_0 rows when a GGUF file stores it so. */
+  tgtEmbed?: EmbeddingTable;
   /** Learned positions (max_positions x d_model), shared by both stacks. */
   positions?: Float32Array;
   /** Norm over the summed embeddings (BERT). */
@@ -76,6 +77,13 @@ class Reader {
     if (!q) return float ?? this.get(name, shape);
     if (q.rows !== shape[0] || q.cols !== shape[1]) throw new ModelFormatError(this.src.file, `tensor "${name}" shape`, `[${shape}]`, `[${q.rows},${q.cols}]`);
     return q;
+  }
+
+  /** A token table [rows, d]: q8_0 / q4_0 rows as stored (the gather dequantizes them), else float32. */
+  table(name: string, shape: readonly [number, number]): EmbeddingTable {
+    if (!this.src.has(name)) return this.get(name, shape);
+    const type = this.src.quantType ? this.src.quantType(name) : this.src.quantized?.(name)?.type;
+    return type && GATHERED_QUANTS.has(type) ? this.weight(name, shape) : this.get(name, shape);
   }
 
   /** nn.Linear(in, out): weight [out, in] and, when `bias`, bias [out]. */
@@ -237,12 +245,12 @@ function torchTransformer(c: ModelConfig, r: Reader): ModelWeights {
 }
 
 /** The vocabulary projection: its own tensors, or the token table when tied. */
-function outputHead(c: ModelConfig, r: Reader, prefix: string, table: Float32Array, tableName: string): LinearWeights {
+function outputHead(c: ModelConfig, r: Reader, prefix: string, table: EmbeddingTable, tableName: string): LinearWeights {
   const d = c.d_model;
   const v = c.vocab_size;
   if (c.tied_output) {
     // A quantized table stays quantized as the head (llama.cpp multiplies by the stored blocks).
-    const weight = r.weight(tableName, [v, d], table);
+    const weight = r.weight(tableName, [v, d], table instanceof Float32Array ? table : undefined);
     return { weight, bias: c.output_bias ? r.get(`${prefix}.bias`, [v]) : undefined, inFeatures: d, outFeatures: v };
   }
   return r.linear(prefix, d, v, c.output_bias);
@@ -270,7 +278,7 @@ function hfGpt2(c: ModelConfig, r: Reader): ModelWeights {
       ffn: { activation: c.activation, up: r.conv1d(`${h}mlp.c_fc`, d, c.d_ff), down: r.conv1d(`${h}mlp.c_proj`, c.d_ff, d) },
     };
   });
-  const w: ModelWeights = { encoder: [], decoder, tgtEmbed: r.get(`${p}wte.weight`, [c.vocab_size, d]) };
+  const w: ModelWeights = { encoder: [], decoder, tgtEmbed: r.table(`${p}wte.weight`, [c.vocab_size, d]) };
   if (c.positions === "learned") w.positions = r.get(`${p}wpe.weight`, [c.max_positions, d]);
   if (c.decoder_final_norm) w.decoderNorm = r.norm(`${p}ln_f`, c, d);
   if (c.lm_head) w.output = outputHead(c, r, "lm_head", w.tgtEmbed!, `${p}wte.weight`);
@@ -331,7 +339,7 @@ function hfLlama(c: ModelConfig, r: Reader): ModelWeights {
     }
     return layer;
   });
-  const w: ModelWeights = { encoder: [], decoder, tgtEmbed: r.get("model.embed_tokens.weight", [c.vocab_size, d]) };
+  const w: ModelWeights = { encoder: [], decoder, tgtEmbed: r.table("model.embed_tokens.weight", [c.vocab_size, d]) };
   if (c.positions === "learned") w.positions = r.get("model.embed_positions.weight", [c.max_positions, d]);
   if (c.decoder_final_norm) w.decoderNorm = r.norm("model.norm", c, d);
   if (c.lm_head) w.output = outputHead(c, r, "lm_head", w.tgtEmbed!, "model.embed_tokens.weight");

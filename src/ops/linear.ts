@@ -54,6 +54,49 @@ interface QuantPacked {
   scales: number;
 }
 
+/**
+ * GGUF q8_0 / q4_0 blocks (rows x cols) repacked into the kernels' layout, in the weights region.
+ * A block the loader staged with room for the result is repacked where it lies, one panel of 8
+ * rows at a time through a small temporary (a panel's output never reaches the next panel's
+ * input: 32 or 16 quant bytes per 34 or 18 read), the scales kept aside until every panel is read,
+ * so no second copy of the weight is touched; other blocks are repacked into fresh ones (blocks
+ * another op owns, such as a token table, from where they lie).
+ */
+export function repackBlocks(engine: Engine, blocks: WeightBlocks, q: QuantizedMatrix): { quants: number; scales: number } {
+  const kern = engine.exports;
+  const { rows: n, cols: k } = q;
+  const q8 = q.type === "q8_0";
+  if (!q8 && q.type !== "q4_0") throw new ShapeError(`repack: expected q8_0 or q4_0 blocks, found ${q.type}`);
+  const repack = q8 ? kern.q8_0_repack : kern.q4_0_repack;
+  const qBytes = q8 ? kern.q8_0_quant_bytes(n, k) : kern.q4_0_quant_bytes(n, k);
+  const sBytes = kern.q_scale_bytes(n, k);
+  const resident = blocks.resident(q.blocks);
+  const raw = resident ?? blocks.uploadBytes(q.blocks);
+  if (resident === undefined && blocks.stagedCapacity(raw) >= qBytes + sBytes) {
+    const panels = Math.ceil(n / QUANT_ROWS);
+    const panelQ = qBytes / panels;
+    const panelS = sBytes / panels;
+    const rowBytes = quantBytes(q.type, 1, k);
+    const tmp = blocks.alloc(panelQ + panelS);
+    const aside = blocks.alloc(sBytes);
+    const u8 = engine.mem.u8;
+    for (let p = 0; p < panels; p++) {
+      repack(Math.min(QUANT_ROWS, n - p * QUANT_ROWS), k, raw + p * QUANT_ROWS * rowBytes, tmp, tmp + panelQ);
+      u8.copyWithin(raw + p * panelQ, tmp, tmp + panelQ);
+      u8.copyWithin(aside + p * panelS, tmp + panelQ, tmp + panelQ + panelS);
+    }
+    u8.copyWithin(raw + qBytes, aside, aside + sBytes);
+    blocks.release(aside);
+    blocks.release(tmp);
+    return { quants: raw, scales: raw + qBytes };
+  }
+  const quants = blocks.alloc(qBytes);
+  const scales = blocks.alloc(sBytes);
+  repack(n, k, raw, quants, scales);
+  if (resident === undefined) blocks.release(raw);
+  return { quants, scales };
+}
+
 /** Rows of W per task boundary of the quantized kernels: one packed panel of 8. */
 const QUANT_ROWS = 8;
 
@@ -77,6 +120,12 @@ export class Linear {
     private readonly quant?: QuantPacked,
   ) {}
 
+  /** The packed q8_0 / q4_0 weight (quants and scales), for a tied token table that shares it; undefined otherwise. */
+  get packedQuant(): { type: "q8_0" | "q4_0"; quants: number; scales: number } | undefined {
+    const q = this.quant;
+    return q && (q.type === "q8_0" || q.type === "q4_0") ? { type: q.type, quants: q.quants, scales: q.scales } : undefined;
+  }
+
   /** The weight's element type: "f32" or a block-quantized type. */
   get weightType(): "f32" | QuantType {
     return this.quant?.type ?? "f32";
@@ -95,12 +144,16 @@ export class Linear {
     const bytes = f32Bytes(kern.f32_gemm_packed_size(k, n));
     const pack = (to: number) => (w.inOut ? kern.f32_gemm_pack_b(k, n, raw, n, to) : kern.f32_gemm_pack_bt(k, n, raw, k, to));
     let packed: number;
-    if (bytes === f32Bytes(k * n) && resident === undefined) {
-      // No panel padding: the packed weight takes the raw one's place (through a temporary
-      // block), so a loaded model never holds two copies of its weights at once.
-      const tmp = blocks.alloc(bytes);
-      pack(tmp);
-      engine.mem.u8.copyWithin(raw, tmp, tmp + bytes);
+    if (resident === undefined && !w.inOut && bytes === f32Bytes(k * n)) {
+      // No panel padding: packed in place, one panel (8 rows of W, the same bytes packed) at a
+      // time through a small temporary, so no second copy of the weight is ever touched.
+      const panel = f32Bytes(kern.f32_gemm_nr() * k);
+      const tmp = blocks.alloc(panel);
+      const u8 = engine.mem.u8;
+      for (let at = 0; at < bytes; at += panel) {
+        kern.f32_gemm_pack_bt(k, kern.f32_gemm_nr(), raw + at, k, tmp);
+        u8.copyWithin(raw + at, tmp, tmp + panel);
+      }
       blocks.release(tmp);
       packed = raw;
     } else {
@@ -125,17 +178,11 @@ export class Linear {
     const kern = engine.exports;
     const bias = () => (w.bias ? blocks.upload(w.bias) : 0);
     if (isKQuant(q.type)) {
-      const stored = blocks.alloc(need);
-      engine.mem.u8.set(q.blocks, stored);
+      // Used as stored: a block the loader staged is taken over, not copied.
+      const stored = blocks.uploadBytes(q.blocks);
       return new Linear(engine, k, n, 0, bias(), kern.f32_gemm_nr(), { type: q.type, quants: stored, scales: 0 });
     }
-    const q8 = q.type === "q8_0";
-    const quants = blocks.alloc(q8 ? kern.q8_0_quant_bytes(n, k) : kern.q4_0_quant_bytes(n, k));
-    const scales = blocks.alloc(kern.q_scale_bytes(n, k));
-    const raw = blocks.uploadBytes(q.blocks);
-    if (q8) kern.q8_0_repack(n, k, raw, quants, scales);
-    else kern.q4_0_repack(n, k, raw, quants, scales);
-    blocks.release(raw);
+    const { quants, scales } = repackBlocks(engine, blocks, q);
     return new Linear(engine, k, n, 0, bias(), kern.f32_gemm_nr(), { type: q.type, quants, scales });
   }
 

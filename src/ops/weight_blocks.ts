@@ -7,18 +7,27 @@ import type { Engine } from "../engine/engine.js";
  * block over instead of copying it, so a tensor read into wasm memory is never copied again.
  */
 export class StagedBlocks {
-  /** Block start -> its size and whether an op has taken it. */
-  private readonly blocks = new Map<number, { bytes: number; taken: boolean }>();
+  /** Block start -> its size (what a view of it spans), its capacity (bytes allocated) and whether an op has taken it. */
+  private readonly blocks = new Map<number, { bytes: number; capacity: number; taken: boolean }>();
 
   constructor(private readonly engine: Engine) {
     staging.set(engine.mem.memory, this);
   }
 
-  /** A fresh block of `bytes` in the weights region, to be filled by the loader. */
-  alloc(bytes: number): number {
-    const ptr = this.engine.regions.weights.alloc(bytes);
-    this.blocks.set(ptr, { bytes, taken: false });
+  /**
+   * A fresh block of `bytes` in the weights region, to be filled by the loader; `capacity` more
+   * bytes when the op that takes it may transform it in place into something larger (quant repack).
+   */
+  alloc(bytes: number, capacity = bytes): number {
+    const ptr = this.engine.regions.weights.alloc(Math.max(bytes, capacity));
+    this.blocks.set(ptr, { bytes, capacity: Math.max(bytes, capacity), taken: false });
     return ptr;
+  }
+
+  /** The bytes allocated for the taken block at `ptr` (0 for anything else). */
+  capacityOf(ptr: number): number {
+    const b = this.blocks.get(ptr);
+    return b?.taken ? b.capacity : 0;
   }
 
   /** Whether `view` is exactly an untaken block. */
@@ -80,12 +89,17 @@ export class WeightBlocks {
   }
 
   /**
-   * The byte offset of `values` when they already lie in this engine's memory and are not a
-   * staged block this model could take over (a tensor another op owns), else undefined.
+   * The byte offset of `values` (floats or blocks) when they already lie in this engine's memory
+   * and are not a staged block this model could take over (a tensor another op owns), else undefined.
    */
-  resident(values: Float32Array): number | undefined {
+  resident(values: ArrayBufferView): number | undefined {
     if (values.buffer !== this.engine.mem.memory.buffer || staging.get(this.engine.mem.memory)?.takeable(values)) return undefined;
     return values.byteOffset;
+  }
+
+  /** The bytes a block this model took over from the loader may be grown into in place (0: none, or not a staged block). */
+  stagedCapacity(ptr: number): number {
+    return this.ptrs.includes(ptr) ? staging.get(this.engine.mem.memory)?.capacityOf(ptr) ?? 0 : 0;
   }
 
   /** Releases one block early (temporary staging of a weight before packing). */

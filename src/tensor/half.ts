@@ -34,12 +34,14 @@ export function f16ToF32(h: number): number {
   return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
+/** One float and its bits, shared by every f32ToF16 call (a fresh pair per value made writing a large F16 file allocation-bound). */
+const F32_SCRATCH = new Float32Array(1);
+const F32_SCRATCH_BITS = new Uint32Array(F32_SCRATCH.buffer);
+
 /** float -> IEEE half, round to nearest even. */
 export function f32ToF16(x: number): number {
-  const f = new Float32Array(1);
-  const u = new Uint32Array(f.buffer);
-  f[0] = x;
-  const b = u[0];
+  F32_SCRATCH[0] = x;
+  const b = F32_SCRATCH_BITS[0];
   const sign = (b >>> 16) & 0x8000;
   const e = (b >>> 23) & 0xff;
   let m = b & 0x7fffff;

@@ -1,12 +1,17 @@
 // loadModel's sources: bytes, a path, a Blob, a ReadableStream and a Response give the same
-// logits; progress is reported up to the file's size; a truncated stream, a stream that errors
+// logits (Hugging Face folders: a directory path, { files } of bytes and { files } of Blobs, F32,
+// F16 and sharded); progress is reported up to the file's size; a truncated stream, a stream that errors
 // midway and an aborted load are typed errors that leave the runtime's memory as it was, with
 // canary blocks in every region intact.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AbortError, createRuntime, type LoadProgress, ModelFormatError, ReadError, type Runtime } from "../../src/index.js";
 import type { TextModel } from "../../src/generate/text.js";
-import { fixtureBytes, FORMATS_DIR, ref } from "./fixtures.js";
+import { parseSafetensors, writeSafetensors } from "../../src/formats/safetensors.js";
+import { fixtureBytes, fixtureDir, FORMATS_DIR, ref } from "./fixtures.js";
 import { Canaries } from "../engine/canaries.js";
 
 /** The fixture files of one Llama in each single-file format, with the tokenizer given in the options. */
@@ -67,6 +72,39 @@ describe("loadModel sources", () => {
     for (const [what, make] of sources) {
       const got = await logitsOf(await rt.loadModel(make() as Blob, { tokenizer }));
       expect(got, what).toEqual(want);
+    }
+  });
+
+  /** The llama fixture folder with its weights rewritten as F16 (widened by the loader's wasm kernel). */
+  const llamaF16 = (): Record<string, Uint8Array> => {
+    const { files } = fixtureDir("llama");
+    const st = parseSafetensors(files["model.safetensors"]);
+    const tensors = Object.fromEntries([...st.tensors.keys()].map((n) => [n, { shape: [...st.shape(n)], data: st.read(n) }]));
+    return { ...files, "model.safetensors": writeSafetensors(tensors, undefined, "F16") };
+  };
+  const HF: Array<[string, () => Record<string, Uint8Array>, number[]]> = [
+    ["llama F32", () => fixtureDir("llama").files, ref.meta.llama.prompt],
+    ["llama F16", llamaF16, ref.meta.llama.prompt],
+    ["GPT-2, two shards", () => fixtureDir("gpt2").files, ref.meta.gpt2.prompt],
+  ];
+
+  it.each(HF)("Hugging Face %s: a directory path, { files } of bytes and of Blobs give identical logits", async (_, make, prompt) => {
+    const files = make();
+    const dir = mkdtempSync(join(tmpdir(), "simdformer-hf-"));
+    try {
+      for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
+      const logits = async (tm: TextModel) => {
+        const { logits: l } = await tm.model.forward({ tokens: [prompt] });
+        tm.dispose();
+        return l![0];
+      };
+      const want = await logits(await rt.loadModel({ files }));
+      const blobs = Object.fromEntries(Object.entries(files).map(([n, b]) => [n, new Blob([b as Uint8Array<ArrayBuffer>])]));
+      expect(await logits(await rt.loadModel(dir)), "path").toEqual(want);
+      expect(await logits(await rt.loadModel({ files: blobs })), "Blobs").toEqual(want);
+      expect(want.every(Number.isFinite)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
