@@ -15,5 +15,5 @@ export { f32_additive_scores } from "./f32_additive";
 export { q8_0_quant_bytes, q4_0_quant_bytes, q_scale_bytes, q8_xq_bytes, q8_0_repack, q4_0_repack } from "../q_pack";
 export { q8_quantize_rows, q8k_quantize_rows, q8_0_gemv, q4_0_gemv, q8_0_gemm, q4_0_gemm } from "./q_gemv";
 export { run_plan, plan_kernel_argc } from "./plan_calls";
-export { plan_abort, plan_reset, plan_control_bytes } from "../plan";
+export { plan_begin, plan_stop, plan_abort, plan_reset, plan_control_bytes } from "../plan";
 export { q4_k_gemv, q5_k_gemv, q6_k_gemv, q4_k_gemm, q5_k_gemm, q6_k_gemm } from "./qk_gemv";

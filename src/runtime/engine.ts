@@ -355,13 +355,23 @@ export class Engine {
   async runPlan(plan: number, threads: number): Promise<void> {
     this.assertLive();
     const run = this.exports.run_plan as (p: number, t: number, n: number, budget: number) => number;
-    const reset = this.exports.plan_reset as (p: number, n: number) => void;
-    reset(plan, threads);
     if (threads === 1 || this.pool === null) {
       run(plan, 0, 1, 0);
       return;
     }
-    await this.pool.runPlan(this.fns, this.kernelIndex.get("run_plan")!, this.exports.plan_abort as (p: number) => void, plan, threads);
+    const x = this.exports;
+    await this.pool.runPlan({
+      kernel: this.kernelIndex.get("run_plan")!,
+      run,
+      begin: x.plan_begin as (p: number, fresh: number) => void,
+      stop: x.plan_stop as (p: number) => void,
+      abort: x.plan_abort as (p: number) => void,
+    }, plan, threads);
+  }
+
+  /** Called before a plan's memory is released: no worker may still be waiting in it. */
+  releasePlan(plan: number): void {
+    this.pool?.releasePlan(plan);
   }
 
   /**
