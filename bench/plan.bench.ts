@@ -1,7 +1,7 @@
 // Decode plan benchmark: what a step of a plan costs on 1 and 2 threads, side by side in one process.
 // `npm run bench -- plan [--reps <n>]`; the worker script comes from dist/ (`node scripts/build.mjs` first).
-//   barrier   a synthetic plan of PHASES phases of two one-store units each, run on 1 and 2 threads: the
-//             2-thread time over the 1-thread time, per phase, is what a split op pays to meet the other thread;
+//   barrier   a synthetic plan of PHASES phases of two ~1 us units each, on 1 and 2 threads: a 2-thread phase
+//             takes one unit plus the meeting of the threads, so (2-thread phase) - (one unit) is the barrier;
 //   js        per decode token (1 thread): a decodeStep against run_plan alone on the same plan;
 //   decode    tokens/s of greedy-fed decode steps at planThreads 1 and 2 (both runtimes 2 threads,
 //             interleaved repetitions, the best of each), for the default translator, the tiny test fixtures,
@@ -12,7 +12,6 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseSafetensors } from "../src/formats/safetensors.js";
 import { type DecodeState, Model } from "../src/model/model.js";
-import { PLAN_SET } from "../src/runtime/plan.js";
 import { createRuntime, type Runtime } from "../src/simdformer.js";
 
 const repsArg = process.argv.indexOf("--reps");
@@ -38,10 +37,19 @@ const row = (c: string, threads: number, metric: string, value: number, unit: st
 const runtime = (planThreads: number): Promise<Runtime> =>
   createRuntime({ build: "relaxed-shared", threads: 2, planThreads, wasm: { url: `${wasmDir}/` } });
 
-/** The words of a plan of `phases` phases, each one op of two PLAN_SET tasks (flag: barrier), into `out`. */
-function barrierPlan(phases: number, step: number, ctl: number, out: number): Int32Array {
+/** Floats each unit of the barrier plan adds (~1 us of work: long enough that both threads take one unit a phase). */
+const UNIT_FLOATS = 4096;
+
+/**
+ * The words of a plan of `phases` phases, each one f32_add op (kernel id 0) of two tasks that
+ * add UNIT_FLOATS floats from `src` into their own half of `dst` (flag: barrier).
+ */
+function barrierPlan(phases: number, step: number, ctl: number, src: number, dst: number): Int32Array {
   const words = [phases, step, ctl, 0];
-  for (let p = 0; p < phases; p++) words.push(PLAN_SET, 2, 2, 0, 1, out, p, out + 64, p);
+  for (let p = 0; p < phases; p++) {
+    words.push(0, 2, 4, 0, 1);
+    for (let t = 0; t < 2; t++) words.push(UNIT_FLOATS, dst + t * UNIT_FLOATS * 4, src, dst + t * UNIT_FLOATS * 4);
+  }
   return Int32Array.from(words);
 }
 
@@ -50,25 +58,36 @@ async function barrier(): Promise<void> {
   const e = rt.engine;
   const x = e.exports as unknown as { plan_control_bytes(t: number): number; plan_reset(p: number, t: number): void };
   const scratch = e.regions.scratch;
-  const out = scratch.alloc(128);
+  const src = scratch.alloc(UNIT_FLOATS * 4);
+  const dst = scratch.alloc(2 * UNIT_FLOATS * 4);
+  e.mem.f32.fill(1, src >>> 2, (src >>> 2) + UNIT_FLOATS);
+  e.mem.f32.fill(0, dst >>> 2, (dst >>> 2) + 2 * UNIT_FLOATS);
   const step = scratch.alloc(16);
   const ctl = scratch.alloc(x.plan_control_bytes(2));
-  const words = barrierPlan(PHASES, step, ctl, out);
+  const words = barrierPlan(PHASES, step, ctl, src, dst);
   const ptr = scratch.alloc(words.byteLength);
   e.mem.i32.set(words, ptr >>> 2);
   x.plan_reset(ptr, 2);
   const per: Record<number, number> = { 1: Infinity, 2: Infinity };
+  let runs = 0;
   for (let r = 0; r < REPS * 20; r++) {
     for (const t of [1, 2]) {
       const t0 = performance.now();
       await e.runPlan(ptr, t);
       per[t] = Math.min(per[t], performance.now() - t0);
+      runs++;
     }
   }
-  if (e.mem.i32[(out >>> 2)] !== PHASES - 1 || e.mem.i32[(out + 64) >>> 2] !== PHASES - 1) throw new Error("barrier plan: wrong stores");
-  const us = ((per[2] - per[1]) * 1000) / PHASES;
-  report(`barrier: ${PHASES} phases of 2 units: 1 thread ${(per[1] * 1000).toFixed(1)} us, 2 threads ${(per[2] * 1000).toFixed(1)} us per step (best of ${REPS * 20}) -> ${us.toFixed(2)} us per barrier`);
+  // Every run added 1 to every float of dst once per phase.
+  const want = runs * PHASES;
+  if (e.mem.f32[dst >>> 2] !== want || e.mem.f32[(dst >>> 2) + 2 * UNIT_FLOATS - 1] !== want) throw new Error("barrier plan: wrong sums");
+  // One thread runs both units of a phase; two threads one each plus their meeting.
+  const unitUs = (per[1] * 1000) / PHASES / 2;
+  const us = (per[2] * 1000) / PHASES - unitUs;
+  report(`barrier: ${PHASES} phases of 2 units (f32_add of ${UNIT_FLOATS} floats, ${unitUs.toFixed(2)} us each on 1 thread): ` +
+    `1 thread ${(per[1] * 1000).toFixed(1)} us, 2 threads ${(per[2] * 1000).toFixed(1)} us a step (best of ${REPS * 20}) -> ${us.toFixed(2)} us per barrier at 2 threads`);
   row("barrier", 2, "barrier", us, "us");
+  row("barrier", 1, "unit", unitUs, "us");
   rt.dispose();
 }
 

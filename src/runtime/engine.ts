@@ -30,9 +30,11 @@ export interface EngineOptions {
    */
   minParallelWork?: number;
   /**
-   * Threads a decode plan may run on (default 1, capped by `threads`). One, because 2-thread
-   * plans are still slower than 1-thread ones (issue #19); prefill and other op-by-op work
-   * still use every thread.
+   * Threads a decode plan may run on (default 1, capped by `threads`); any count gives the same
+   * bits. On several threads the calling thread and the workers claim the plan's units, so a
+   * thread the OS has descheduled holds up nobody. The default stays 1: on this project's shared
+   * 2-core machine (load average ~12 from other jobs) 2-thread plans decoded at 0.4x-1.0x of one
+   * thread (`bench/results/plan.md`). Prefill and other op-by-op work still use every thread.
    */
   planThreads?: number;
   /** Maximum wasm memory in bytes (default 1 GiB; edge isolates want e.g. 96 MiB). */
