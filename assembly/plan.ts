@@ -16,7 +16,8 @@
 // On several threads the ops form phases, each ending at an op flagged OP_BARRIER: a phase is
 // one split op (a unit per task) or a run of one-task ops (one unit). Units are numbered
 // through the step and claimed from a shared ticket; a unit starts once every unit of the
-// earlier phases is done (a bounded spin on atomic loads, then memory.atomic.wait32). Claiming
+// earlier phases is done (a bounded spin on atomic loads, then memory.atomic.wait32); workers
+// take units of split phases only, runs of one-task ops stay on the calling thread. Claiming
 // instead of a fixed share means a thread the OS has descheduled (a shared, loaded machine)
 // holds up nobody: the running threads take its units. The calling thread opens each step
 // (plan_begin: a new epoch), workers that arrive late or not at all change nothing.
@@ -196,14 +197,35 @@ function waitDone(ctl: usize, need: i32, budget: i32): i32 {
 }
 
 /**
- * Claims and runs units of epoch `epoch` until none is left. Returns PLAN_DONE then, or, when a
- * wait for an earlier phase ran out of budget or was aborted, why (the claimed unit is kept in
- * the state for the resume).
+ * claim() for a worker: only units of split phases. A run of one-task ops stays on the calling
+ * thread: handing such chains from core to core costs cache misses, and a worker descheduled in
+ * the middle of one would stall the step. While the next unit is of such a run, the worker waits
+ * for the next unit to finish.
  */
-function work(plan: usize, ctl: usize, state: usize, args: usize, epoch: i32, total: i32, budget: i32, call: Dispatch): i32 {
+function claimSplit(plan: usize, ctl: usize, state: usize, epoch: i32, total: i32): i32 {
+  // done before next: a unit finished after this read ends the wait below.
+  let done = atomic.load<i32>(ctl, C_DONE);
+  let v = atomic.load<i64>(ctl + C_NEXT);
+  while (<i32>(v >> 32) == epoch && <i32>v < total) {
+    seekPhase(plan, state, <i32>v);
+    if (load<i32>(state, S_UNITS) > 1) {
+      if (atomic.cmpxchg<i64>(ctl + C_NEXT, v, v + 1) == v) return <i32>v;
+    } else if (waitDone(ctl, done + 1, 0) != PLAN_DONE) return NO_UNIT;
+    done = atomic.load<i32>(ctl, C_DONE);
+    v = atomic.load<i64>(ctl + C_NEXT);
+  }
+  return NO_UNIT;
+}
+
+/**
+ * Claims (as a worker: units of split phases only) and runs units of epoch `epoch` until none
+ * is left. Returns PLAN_DONE then, or, when a wait for an earlier phase ran out of budget or was
+ * aborted, why (the claimed unit is kept in the state for the resume).
+ */
+function work(plan: usize, ctl: usize, state: usize, args: usize, worker: bool, epoch: i32, total: i32, budget: i32, call: Dispatch): i32 {
   const step = <usize>load<i32>(plan, 4);
   let unit = load<i32>(state, S_PENDING);
-  if (unit == NO_UNIT) unit = claim(ctl, epoch, total);
+  if (unit == NO_UNIT) unit = worker ? claimSplit(plan, ctl, state, epoch, total) : claim(ctl, epoch, total);
   while (unit != NO_UNIT) {
     seekPhase(plan, state, unit);
     const first = load<i32>(state, S_FIRST);
@@ -219,7 +241,7 @@ function work(plan: usize, ctl: usize, state: usize, args: usize, epoch: i32, to
     else runOps(op, count, step, args, call);
     atomic.add<i32>(ctl + C_DONE, 1);
     if (atomic.load<i32>(ctl + C_SLEEPERS) > 0) atomic.notify(ctl + C_DONE, -1);
-    unit = claim(ctl, epoch, total);
+    unit = worker ? claimSplit(plan, ctl, state, epoch, total) : claim(ctl, epoch, total);
   }
   return PLAN_DONE;
 }
@@ -256,7 +278,7 @@ export function runPlan(plan: usize, thread: i32, threads: i32, budget: i32, cal
   enterPhase(plan, state, plan + PLAN_HEADER_BYTES, 0, 0);
   const epoch = <i32>(atomic.load<i64>(ctl + C_NEXT) >> 32);
   if (pending != FINAL_WAIT) {
-    const r = work(plan, ctl, state, args, epoch, total, budget, call);
+    const r = work(plan, ctl, state, args, thread != 0, epoch, total, budget, call);
     if (r != PLAN_DONE) return r;
   }
   if (thread == 0) {
@@ -266,7 +288,7 @@ export function runPlan(plan: usize, thread: i32, threads: i32, budget: i32, cal
   }
   for (let e = nextEpoch(ctl, epoch); e != NO_UNIT; e = nextEpoch(ctl, e)) {
     enterPhase(plan, state, plan + PLAN_HEADER_BYTES, 0, 0);
-    const r = work(plan, ctl, state, args, e, total, budget, call);
+    const r = work(plan, ctl, state, args, true, e, total, budget, call);
     if (r != PLAN_DONE) return r;
   }
   return PLAN_DONE;
