@@ -33,7 +33,7 @@ export interface EngineOptions {
    * Threads a decode plan may run on (default 1, capped by `threads`); any count gives the same
    * bits. On several threads the calling thread and the workers claim the plan's units, so a
    * thread the OS has descheduled holds up nobody. The default stays 1: on this project's shared
-   * 2-core machine (load average ~12 from other jobs) 2-thread plans decoded at 0.4x-1.0x of one
+   * 2-core machine (load average ~8 from other jobs) 2-thread plans decoded at 0.51x-1.01x of one
    * thread (`bench/results/plan.md`). Prefill and other op-by-op work still use every thread.
    */
   planThreads?: number;
