@@ -8,12 +8,13 @@ import { f32_gemv } from "./f32_gemv";
 import { f32_softmax } from "./f32_softmax";
 import { f32_layernorm } from "./f32_layernorm";
 import { f32_rmsnorm } from "./f32_rmsnorm";
-import { f32_relu, f32_gelu, f32_gelu_tanh, f32_silu, f32_swiglu } from "./f32_act";
+import { f32_relu, f32_gelu, f32_gelu_tanh, f32_silu, f32_swiglu, f32_geglu, f32_geglu_f16, f32_softcap } from "./f32_act";
 import { f32_rope, f32_sinusoidal } from "./f32_rope";
 import { f32_embed, f32_embed_packed, q8_0_embed, q4_0_embed } from "./f32_embed";
 import { f32_attention } from "./f32_attention";
 import { f32_additive_scores } from "./f32_additive";
 import { q8_quantize_rows, q8k_quantize_rows, q8_0_gemv, q4_0_gemv, q8_0_gemm, q4_0_gemm } from "./q_gemv";
+import { q4_k_gemv, q5_k_gemv, q6_k_gemv, q4_k_gemm, q5_k_gemm, q6_k_gemm } from "./qk_gemv";
 
 /** Argument j as i32 / pointer / f32 (f32 arguments are stored as their bits). */
 // @ts-ignore: decorator
@@ -58,13 +59,22 @@ function call(kernel: i32, a: usize): void {
     case 25: q8_0_embed(i(a, 0), i(a, 1), p(a, 2), p(a, 3), p(a, 4), p(a, 5), i(a, 6), f(a, 7)); break;
     case 26: q4_0_embed(i(a, 0), i(a, 1), p(a, 2), p(a, 3), p(a, 4), p(a, 5), i(a, 6), f(a, 7)); break;
     case 27: f32_embed_packed(i(a, 0), i(a, 1), p(a, 2), p(a, 3), p(a, 4), i(a, 5), f(a, 6)); break;
+    case 28: q4_k_gemv(i(a, 0), i(a, 1), p(a, 2), p(a, 3), p(a, 4), p(a, 5), i(a, 6)); break;
+    case 29: q5_k_gemv(i(a, 0), i(a, 1), p(a, 2), p(a, 3), p(a, 4), p(a, 5), i(a, 6)); break;
+    case 30: q6_k_gemv(i(a, 0), i(a, 1), p(a, 2), p(a, 3), p(a, 4), p(a, 5), i(a, 6)); break;
+    case 31: q4_k_gemm(i(a, 0), i(a, 1), i(a, 2), p(a, 3), p(a, 4), p(a, 5), i(a, 6), p(a, 7), i(a, 8)); break;
+    case 32: q5_k_gemm(i(a, 0), i(a, 1), i(a, 2), p(a, 3), p(a, 4), p(a, 5), i(a, 6), p(a, 7), i(a, 8)); break;
+    case 33: q6_k_gemm(i(a, 0), i(a, 1), i(a, 2), p(a, 3), p(a, 4), p(a, 5), i(a, 6), p(a, 7), i(a, 8)); break;
+    case 34: f32_geglu(i(a, 0), p(a, 1), p(a, 2), p(a, 3)); break;
+    case 35: f32_geglu_f16(i(a, 0), p(a, 1), p(a, 2), p(a, 3)); break;
+    case 36: f32_softcap(i(a, 0), p(a, 1), p(a, 2), f(a, 3), f(a, 4)); break;
     default: unreachable();
   }
 }
 
 /** Arguments (in i32 words) of plan kernel `kernel`, or -1: lets TS check its table against this one. */
 export function plan_kernel_argc(kernel: i32): i32 {
-  const argc: StaticArray<i32> = [4, 10, 7, 10, 9, 10, 9, 8, 3, 3, 3, 3, 4, 5, 8, 8, 17, 10, 5, 8, 8, 10, 10, 6, 5, 8, 8, 7];
+  const argc: StaticArray<i32> = [4, 10, 7, 10, 9, 10, 9, 8, 3, 3, 3, 3, 4, 5, 8, 8, 17, 10, 5, 8, 8, 10, 10, 6, 5, 8, 8, 7, 7, 7, 7, 9, 9, 9, 4, 4, 5];
   return kernel >= 0 && kernel < argc.length ? unchecked(argc[kernel]) : -1;
 }
 

@@ -21,7 +21,7 @@ const suites = readdirSync(join(root, "bench"))
   .map((f) => f.slice(0, -".bench.ts".length));
 
 /** The wasm builds a suite uses (default: every asconfig target; gguf serves the repository's dist/). */
-const SUITE_BUILDS = { kernels: ["simd", "relaxed"], load: ["relaxed"], quant: ["simd", "relaxed", "relaxed-shared"], e2e: ["simd", "relaxed", "simd-shared", "relaxed-shared"], embed: ["relaxed", "relaxed-shared"], gguf: [] };
+const SUITE_BUILDS = { kernels: ["simd", "relaxed"], load: ["relaxed"], quant: ["simd", "relaxed", "relaxed-shared"], e2e: ["simd", "relaxed", "simd-shared", "relaxed-shared"], embed: ["relaxed", "relaxed-shared"], plan: ["relaxed-shared"], gguf: [] };
 
 const args = process.argv.slice(2);
 const suite = args.find((a) => !a.startsWith("-"));

@@ -16,5 +16,5 @@ export { q8_0_quant_bytes, q4_0_quant_bytes, q_scale_bytes, q8_xq_bytes, q8_0_re
 export { f16_widen, bf16_widen, q8_0_dequant, q4_0_dequant } from "./widen";
 export { q8_quantize_rows, q8k_quantize_rows, q8_0_gemv, q4_0_gemv, q8_0_gemm, q4_0_gemm } from "./q_gemv";
 export { run_plan, plan_kernel_argc } from "./plan_calls";
-export { plan_abort, plan_reset, plan_control_bytes } from "../plan";
+export { plan_begin, plan_stop, plan_abort, plan_reset, plan_control_bytes } from "../plan";
 export { q4_k_gemv, q5_k_gemv, q6_k_gemv, q4_k_gemm, q5_k_gemm, q6_k_gemm } from "./qk_gemv";

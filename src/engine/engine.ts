@@ -31,9 +31,11 @@ export interface EngineOptions {
    */
   minParallelWork?: number;
   /**
-   * Threads a decode plan may run on (default 1, capped by `threads`). One, because 2-thread
-   * plans are still slower than 1-thread ones (issue #19); prefill and other op-by-op work
-   * still use every thread.
+   * Threads a decode plan may run on (default 1, capped by `threads`); any count gives the same
+   * bits. On several threads the calling thread and the workers claim the plan's units, so a
+   * thread the OS has descheduled holds up nobody. The default stays 1: on this project's shared
+   * 2-core machine (load average ~8 from other jobs) 2-thread plans decoded at 0.51x-1.01x of one
+   * thread (`bench/results/plan.md`). Prefill and other op-by-op work still use every thread.
    */
   planThreads?: number;
   /** Maximum wasm memory in bytes (default 1 GiB; edge isolates want e.g. 96 MiB). */
@@ -356,12 +358,22 @@ export class Engine {
   async runPlan(plan: number, threads: number): Promise<void> {
     this.assertLive();
     const k = this.exports;
-    k.plan_reset(plan, threads);
     if (threads === 1 || this.pool === null) {
       k.run_plan(plan, 0, 1, 0);
       return;
     }
-    await this.pool.runPlan(this.fns, this.kernelIndex.get("run_plan")!, k.plan_abort, plan, threads);
+    await this.pool.runPlan({
+      kernel: this.kernelIndex.get("run_plan")!,
+      run: k.run_plan,
+      begin: k.plan_begin,
+      stop: k.plan_stop,
+      abort: k.plan_abort,
+    }, plan, threads);
+  }
+
+  /** Called before a plan's memory is released: no worker may still be waiting in it. */
+  releasePlan(plan: number): void {
+    this.pool?.releasePlan(plan);
   }
 
   /**

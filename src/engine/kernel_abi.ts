@@ -162,16 +162,22 @@ export interface KernelExports {
 
   // --- plans (plan.ts, plan_calls.ts): a forward step as a list of the kernel calls above
   /**
-   * Runs the plan at `plan` (written by src/engine/plan.ts) as thread `thread` of `threads`;
-   * all threads call it on the same plan. `budget`: 1 ms parks one barrier may wait before
-   * returning 1 (yielded; call again to resume), 0 = no limit. Returns 0 done, 2 aborted.
+   * Runs the plan at `plan` (written by src/engine/plan.ts) as thread `thread` of `threads`.
+   * On several threads, thread 0 opens each step with plan_begin and returns when it is done;
+   * workers take the units they can claim and wait a bounded time for the next step.
+   * `budget`: 1 ms parks one wait may take before returning 1 (yielded; call again to resume),
+   * 0 = no limit. Returns 0 done, 2 aborted.
    */
   run_plan(plan: number, thread: number, threads: number, budget: number): number;
   /** Arguments of plan kernel id `kernel` (the order of PLAN_KERNELS), or -1 past the table. */
   plan_kernel_argc(kernel: number): number;
-  /** Makes every thread running `plan` leave at its next barrier. */
+  /** Opens the next step of a plan on several threads; `fresh` 1 (no worker in it) also clears stop and abort. */
+  plan_begin(plan: number, fresh: number): void;
+  /** Makes workers leave the plan once out of units instead of waiting for its next step. */
+  plan_stop(plan: number): void;
+  /** Makes every thread running `plan` leave at its next wait. */
   plan_abort(plan: number): void;
-  /** Clears the plan's control block for `threads` threads (no thread may be in it). */
+  /** Clears the plan's control block for `threads` threads before its first step (no thread may be in it). */
   plan_reset(plan: number, threads: number): void;
   /** Bytes of the control block of a plan run by `threads` threads. */
   plan_control_bytes(threads: number): number;

@@ -59,6 +59,15 @@ export const PLAN_KERNELS = [
   { name: "q8_0_embed", f32: [7] },
   { name: "q4_0_embed", f32: [7] },
   { name: "f32_embed_packed", f32: [6] },
+  { name: "q4_k_gemv", f32: [] },
+  { name: "q5_k_gemv", f32: [] },
+  { name: "q6_k_gemv", f32: [] },
+  { name: "q4_k_gemm", f32: [] },
+  { name: "q5_k_gemm", f32: [] },
+  { name: "q6_k_gemm", f32: [] },
+  { name: "f32_geglu", f32: [] },
+  { name: "f32_geglu_f16", f32: [] },
+  { name: "f32_softcap", f32: [3, 4] },
 ] as const satisfies readonly PlanKernelEntry[];
 
 /** Name under which Engine.record keeps the plan's own stores (stageI32 writes). */
@@ -214,6 +223,7 @@ export class StepPlan {
       const words = compilePlan(base, values, probes, check, checkValues, header, ctl, threads);
       ptr = scratch.alloc(words.byteLength);
       engine.mem.i32.set(words, ptr >>> 2);
+      if (threads > 1) (engine.exports.plan_reset as (p: number, n: number) => void)(ptr, threads);
       return new StepPlan(engine, arena, ptr, header, ctl, threads, values.length, base.result, words[0]);
     } catch (e) {
       arena.dispose();
@@ -234,6 +244,7 @@ export class StepPlan {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    if (!this.engine.isDisposed) this.engine.releasePlan(this.ptr);
     this.arena.dispose();
     const scratch = this.engine.regions.scratch;
     for (const p of [this.header, this.ctl, this.ptr]) scratch.release(p);

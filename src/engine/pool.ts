@@ -26,7 +26,20 @@ const SPIN_LOADS = 10_000;
 /** 1 ms parks run_plan may wait at one barrier on the calling thread before it looks at its event loop. */
 const PLAN_BUDGET = 20;
 
-type RunPlan = (plan: number, thread: number, threads: number, budget: number) => number;
+/** The wasm side of plans (exports of the engine's instance, see assembly/plan.ts). */
+export interface PlanHooks {
+  /** Index of run_plan in the kernel list given to the pool's calls. */
+  kernel: number;
+  run(plan: number, thread: number, threads: number, budget: number): number;
+  begin(plan: number, fresh: number): void;
+  stop(plan: number): void;
+  abort(plan: number): void;
+}
+/** run_plan's results (assembly/plan.ts): done, aborted (1, yielded, means call again). */
+const PLAN_DONE = 0;
+const PLAN_ABORTED = 2;
+/** How long a plan's release waits for its workers to leave before it stops them by force. */
+const RELEASE_MS = 1000;
 /** Time slice of Atomics.waitAsync, so a missed notification cannot stall a job. */
 const ASYNC_SLICE_MS = 100;
 
@@ -165,6 +178,14 @@ export class ThreadPool {
   private current: Promise<void> | null = null;
   /** Set while a job waits on the event loop: fails it at once. */
   private onFailure: ((e: Error) => void) | null = null;
+  /**
+   * The plan whose job the workers may still be in (waiting for its next step): a plan job
+   * outlives its step, so the next step of the same plan needs no dispatch. Any other job
+   * first makes them leave (settle()).
+   */
+  private serving: { plan: number; threads: number; hooks: PlanHooks } | null = null;
+  /** A worker died while the workers served a plan: the next call reports it (WorkerError). */
+  private lostInPlan = false;
 
   private constructor(private readonly opts: PoolOptions) {}
 
@@ -208,17 +229,21 @@ export class ThreadPool {
     for (const h of handles) h.unref();
     this.handles = handles;
     this.broken = null;
+    this.serving = null;
   }
 
   private fail(gen: number, reason: string): void {
     if (gen !== this.generation || this.disposed) return;
     this.broken ??= reason;
+    if (this.serving) this.lostInPlan = true;
     this.onFailure?.(new WorkerError(reason));
   }
 
   /** Stops the current workers: SHUTDOWN for a clean exit, terminate() for busy ones. */
   private retire(): Promise<void> {
     this.generation++;
+    if (this.serving) this.serving.hooks.stop(this.serving.plan);
+    this.serving = null;
     const { i32 } = this.ctl;
     Atomics.store(i32, SHUTDOWN, 1);
     for (let w = 0; w < this.opts.workers; w++) {
@@ -237,6 +262,7 @@ export class ThreadPool {
    */
   async run(fns: readonly Kernel[], kernel: number, tasks: ArrayLike<ArrayLike<number>>): Promise<void> {
     return this.exclusive(async () => {
+      await this.settle();
       const fn = fns[kernel];
       const argc = fn.length;
       const perJob = Math.floor(ARG_SLOTS / Math.max(1, argc));
@@ -253,7 +279,17 @@ export class ThreadPool {
     this.current = new Promise((r) => (release = r));
     try {
       if (this.disposed) throw new DisposedError("the runtime was disposed");
-      if (this.broken !== null) await this.start();
+      if (this.broken !== null) {
+        // Survivors of a broken pool (a sibling died) may still be in a plan: stop them first.
+        await this.retire();
+        // A plan's job lasts from step to step, so a worker lost in between fails the next
+        // call, as a death inside a job does; the call after it gets a fresh pool.
+        if (this.lostInPlan) {
+          this.lostInPlan = false;
+          throw new WorkerError(this.broken);
+        }
+        await this.start();
+      }
       await body();
     } finally {
       this.current = null;
@@ -262,35 +298,90 @@ export class ThreadPool {
   }
 
   /**
-   * Runs the plan at `plan` on `threads` threads (threads - 1 workers): each worker calls
-   * run_plan once as one task; this thread runs thread 0 with a bounded wait per barrier and
-   * looks at its event loop between slices, so a dead worker aborts the plan (plan_abort
-   * releases the others) and fails with WorkerError instead of hanging.
+   * Runs one step of the plan at `plan` on `threads` threads (threads - 1 workers). The
+   * workers' job is run_plan itself: after a step they wait a bounded time for the next one
+   * of the same plan, so a step dispatches only when they have left. This thread runs thread
+   * 0, which returns once every unit of the step is done (a worker that is late or never
+   * comes holds up nothing: this thread takes its units), with a bounded wait per slice so it
+   * looks at its event loop now and then: a dead worker aborts the plan and fails the step
+   * with WorkerError instead of hanging.
    */
-  async runPlan(fns: readonly Kernel[], kernel: number, abort: (plan: number) => void, plan: number, threads: number): Promise<void> {
+  async runPlan(hooks: PlanHooks, plan: number, threads: number): Promise<void> {
     return this.exclusive(async () => {
       const n = Math.min(threads, this.threads);
-      const tasks = Array.from({ length: n }, (_, t) => [plan, t, n, 0]);
-      const run = fns[kernel] as RunPlan;
-      await this.job(fns[kernel], kernel, 4, tasks, 0, n, async () => {
+      if (this.serving && (this.serving.plan !== plan || this.serving.threads !== n)) await this.settle();
+      const fresh = Atomics.load(this.ctl.i32, PENDING) === 0;
+      hooks.begin(plan, fresh ? 1 : 0);
+      if (fresh) {
+        const tasks = Array.from({ length: n }, (_, t) => [plan, t, n, 0]);
+        this.dispatch(hooks.kernel, 4, tasks, 0, n);
+        this.serving = { plan, threads: n, hooks };
+      }
+      try {
         for (;;) {
-          const r = run(plan, 0, n, PLAN_BUDGET);
-          if (r === 0) return;
-          if (r === 2) throw new WorkerError("plan aborted by a worker that failed");
+          const r = hooks.run(plan, 0, n, PLAN_BUDGET);
+          if (r === PLAN_DONE) return;
+          if (r === PLAN_ABORTED) throw new WorkerError(this.failure() ?? "plan aborted by a worker that failed");
           await new Promise((resolve) => setTimeout(resolve, 0));
-          if (this.broken !== null || this.disposed) {
-            abort(plan);
-            throw this.disposed ? new DisposedError("the runtime was disposed during a plan") : new WorkerError(this.broken!);
-          }
+          if (this.disposed) throw new DisposedError("the runtime was disposed during a plan");
+          if (this.broken !== null) throw new WorkerError(this.broken);
         }
-      });
+      } catch (e) {
+        hooks.abort(plan);
+        this.lostInPlan = false;
+        if (e instanceof WorkerError) this.broken ??= e.message;
+        // Every worker stopped before the caller reuses the memory a survivor may still write.
+        await this.retire();
+        throw e;
+      }
     });
   }
 
-  private async job(
-    fn: Kernel, kernel: number, argc: number, tasks: ArrayLike<ArrayLike<number>>, lo: number, hi: number,
-    runOwn?: () => Promise<void>,
-  ): Promise<void> {
+  /** Makes workers still waiting in a plan leave it, and waits until they have. */
+  private async settle(): Promise<void> {
+    const s = this.serving;
+    if (!s) return;
+    s.hooks.stop(s.plan);
+    this.serving = null;
+    if (!this.waitBlocking()) {
+      try {
+        await this.waitAsync();
+      } catch (e) {
+        await this.retire();
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * Called before the memory of the plan at `plan` is released: workers still waiting in it
+   * leave first (synchronously, so they never read the memory's next owner). Workers that do
+   * not leave within RELEASE_MS are stopped by force.
+   */
+  releasePlan(plan: number): void {
+    const s = this.serving;
+    if (!s || s.plan !== plan) return;
+    s.hooks.stop(plan);
+    this.serving = null;
+    const end = performance.now() + RELEASE_MS;
+    while (!this.waitBlocking()) {
+      if (!canBlock() || performance.now() > end) {
+        this.broken ??= "workers did not leave a released plan";
+        void this.retire();
+        return;
+      }
+    }
+  }
+
+  /** The text of the first worker failure of the current job, if one failed. */
+  private failure(): string | null {
+    const { i32, err } = this.ctl;
+    if (Atomics.load(i32, FAILED) === 0) return null;
+    return String.fromCharCode(...err.subarray(0, Atomics.load(i32, ERROR_LEN)));
+  }
+
+  /** Hands tasks [lo, hi) but the calling thread's share to the workers; returns that share's size. */
+  private dispatch(kernel: number, argc: number, tasks: ArrayLike<ArrayLike<number>>, lo: number, hi: number): number {
     const { i32, args } = this.ctl;
     const n = hi - lo;
     const parts = Math.min(this.threads, n);
@@ -310,10 +401,14 @@ export class ThreadPool {
       Atomics.add(i32, base + SEQ, 1);
       Atomics.notify(i32, base + SEQ, 1);
     }
+    return own;
+  }
+
+  private async job(fn: Kernel, kernel: number, argc: number, tasks: ArrayLike<ArrayLike<number>>, lo: number, hi: number): Promise<void> {
+    const own = this.dispatch(kernel, argc, tasks, lo, hi);
     let ownError: unknown = null;
     try {
-      if (runOwn) await runOwn();
-      else for (let t = 0; t < own; t++) fn(...(tasks[lo + t] as number[]));
+      for (let t = 0; t < own; t++) fn(...(tasks[lo + t] as number[]));
     } catch (e) {
       ownError = e ?? new Error("task threw");
     }
@@ -327,10 +422,8 @@ export class ThreadPool {
         throw e;
       }
     }
-    const failed = Atomics.load(i32, FAILED);
-    if (failed !== 0) {
-      const len = Atomics.load(i32, ERROR_LEN);
-      const text = String.fromCharCode(...this.ctl.err.subarray(0, len));
+    const text = this.failure();
+    if (text !== null) {
       this.broken = text;
       void this.retire();
       throw new WorkerError(text);
@@ -382,6 +475,7 @@ export class ThreadPool {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    // retire() also makes workers waiting in a plan leave it (they exit rather than be killed).
     this.onFailure?.(new DisposedError("the runtime was disposed during a job"));
     void this.retire();
   }

@@ -63,14 +63,15 @@ async function serve(init: WorkerInit, reply: (r: WorkerReply) => void): Promise
         fn(...a);
       }
     } catch (e) {
-      // A trap inside a plan would leave the other threads at its next barrier: release them.
-      if (fn === fns[runPlan] && abortPlan) abortPlan(a[0]);
       // First failure wins the text slot; the caller turns it into a WorkerError.
       if (Atomics.compareExchange(i32, FAILED, 0, init.index + 1) === 0) {
         const text = `worker ${init.index + 1}: ${describe(e)}`.slice(0, ERROR_CHARS);
         for (let i = 0; i < text.length; i++) err[i] = text.charCodeAt(i);
         Atomics.store(i32, ERROR_LEN, text.length);
       }
+      // A trap inside a plan would leave the other threads waiting for its unit: release them
+      // (after the text, which the calling thread reads once it sees the abort).
+      if (fn === fns[runPlan] && abortPlan) abortPlan(a[0]);
     }
     if (Atomics.sub(i32, PENDING, 1) === 1) Atomics.notify(i32, PENDING);
   }

@@ -1,5 +1,6 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { it, expect } from "vitest";
-import { createRuntime, Model } from "../../src/index.js";
+import { createRuntime, Model, WorkerError } from "../../src/index.js";
 import { loadSafetensors } from "../../src/load/safetensors_load.js";
 import { loadFixture } from "./helpers.js";
 import { openModel } from "../../src/formats/detect.js";
@@ -54,31 +55,87 @@ it("an idle runtime uses no measurable CPU 1 s after decoding; dispose() leaves 
   expect(process.getActiveResourcesInfo().length).toBeLessThanOrEqual(before);
 });
 
-// The k-quant kernels are not in the plan table yet: the plan is refused (reason kept) and the op path runs.
-it("a k-quant GGUF decoder falls back to the op path, equal to it, at 1 and 2 threads", async () => {
-  const bytes = fixtureBytes("kquant_llama.gguf");
-  const runs: number[][][] = [];
-  for (const threads of [1, 2]) {
-    const rt = await createRuntime({ build: threads > 1 ? "simd-shared" : "simd", threads, planThreads: threads });
-    try {
-      const o = openModel(bytes, "kquant_llama.gguf");
-      const model = Model.fromTensors(rt, o.config, o.tensors);
-      const st = await model.startDecoding({});
-      const ref = await model.startDecoding({});
-      await model.decodeStep(st, [[1, 2, 3]]);
-      await model.decodeStep(ref, [[1, 2, 3]], { capture: () => {} });
-      const out: number[][] = [];
-      for (let t = 0; t < 3; t++) {
-        const a = Array.from(await model.decodeStep(st, [[4 + t]]));
-        expect(a).toEqual(Array.from(await model.decodeStep(ref, [[4 + t]], { capture: () => {} })));
-        out.push(a);
-      }
-      expect(st.plan?.refused).toMatch(/q[456]_k_gem[mv] cannot run in a plan/);
-      expect(st.plan?.step).toBeNull();
-      runs.push(out);
-    } finally {
-      rt.dispose();
-    }
-  }
-  expect(runs[1]).toEqual(runs[0]);
+/** Threads of this process (vitest runs each file in its own fork). */
+const osThreads = (): number => readdirSync("/proc/self/task").length;
+
+it("dispose() while the workers still wait in a plan: they exit, no handles left, no CPU after", async () => {
+  const before = process.getActiveResourcesInfo().length;
+  const threadsBefore = osThreads();
+  const rt = await createRuntime({ build: "simd-shared", threads: 3, planThreads: 3 });
+  const model = await loadSafetensors(rt, loadFixture("llama").file);
+  const st = await model.startDecoding({});
+  await model.decodeStep(st, [[1, 2, 3]]);
+  for (let t = 0; t < 5; t++) await model.decodeStep(st, [[4 + t]]);
+  expect(st.plan?.step?.threads).toBe(3);
+  // No await since the last step: the workers are still spinning for the plan's next one.
+  rt.dispose();
+  await new Promise((r) => setTimeout(r, 300));
+  const c0 = process.cpuUsage();
+  await new Promise((r) => setTimeout(r, 500));
+  const c = process.cpuUsage(c0);
+  expect(c.user + c.system).toBeLessThan(50_000);
+  expect(process.getActiveResourcesInfo().length).toBeLessThanOrEqual(before);
+  expect(osThreads()).toBeLessThanOrEqual(threadsBefore);
 });
+
+it("a worker killed while it serves a plan fails the next step with WorkerError; the step after it is right", async () => {
+  const rt = await createRuntime({ build: "simd-shared", threads: 2, planThreads: 2 });
+  try {
+    const model = await loadSafetensors(rt, loadFixture("llama").file);
+    const st = await model.startDecoding({});
+    await model.decodeStep(st, [[1, 2, 3]]);
+    for (let t = 0; t < 3; t++) await model.decodeStep(st, [[4 + t]]);
+    expect(st.plan?.step?.threads).toBe(2);
+    const pool = (rt.engine as unknown as { pool: { handles: Array<{ terminate(): Promise<void> }> } }).pool;
+    await pool.handles[0].terminate();
+    // The exit event reaches the pool through the event loop.
+    await new Promise((r) => setTimeout(r, 100));
+    const err = await model.decodeStep(st, [[7]]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkerError);
+    expect(String((err as Error).message)).toMatch(/worker 1 exited/);
+    const got = Array.from(await model.decodeStep(st, [[7]]));
+    expect(st.plan?.step?.threads).toBe(2);
+    // The same steps op by op (a capture forces that path) on the restarted pool.
+    const ref = await model.startDecoding({});
+    await model.decodeStep(ref, [[1, 2, 3]]);
+    for (let t = 0; t < 3; t++) await model.decodeStep(ref, [[4 + t]], { capture: () => {} });
+    expect(got).toEqual(Array.from(await model.decodeStep(ref, [[7]], { capture: () => {} })));
+  } finally {
+    rt.dispose();
+  }
+});
+
+// GGUF decoders: k-quant GEMVs (q4_K/q5_K/q6_K), Gemma-2's GeGLU (f16-table GELU) and logit soft-cap, in plans
+// bit-identical to the op path (a capture forces it) and across 1, 2 and 3 threads.
+const gguf = (file: string) => new Uint8Array(readFileSync(new URL(`../fixtures/gguf/${file}`, import.meta.url)));
+for (const file of ["kquant_llama.gguf", "llama_q5_k_m.gguf", "gemma2_q4_k_m.gguf", "gemma2_f32.gguf", "gemma2_f16.gguf"]) {
+  it(`${file}: plan equal to the op path at 1, 2 and 3 threads`, async () => {
+    const bytes = file === "kquant_llama.gguf" ? fixtureBytes(file) : gguf(file);
+    const runs: number[][][] = [];
+    for (const threads of [1, 2, 3]) {
+      const rt = await createRuntime({ build: threads > 1 ? "simd-shared" : "simd", threads, planThreads: threads });
+      try {
+        const o = openModel(bytes, file);
+        const model = Model.fromTensors(rt, o.config, o.tensors);
+        const st = await model.startDecoding({});
+        const ref = await model.startDecoding({});
+        await model.decodeStep(st, [[1, 2, 3]]);
+        await model.decodeStep(ref, [[1, 2, 3]], { capture: () => {} });
+        const out: number[][] = [];
+        for (let t = 0; t < 3; t++) {
+          const a = Array.from(await model.decodeStep(st, [[4 + t]]));
+          expect(a).toEqual(Array.from(await model.decodeStep(ref, [[4 + t]], { capture: () => {} })));
+          out.push(a);
+        }
+        expect(st.plan?.refused).toBeUndefined();
+        expect(st.plan?.step?.threads).toBe(threads);
+        expect(out[2].some((x) => x !== 0)).toBe(true);
+        runs.push(out);
+      } finally {
+        rt.dispose();
+      }
+    }
+    expect(runs[1]).toEqual(runs[0]);
+    expect(runs[2]).toEqual(runs[0]);
+  });
+}
