@@ -78,7 +78,7 @@ async function translate(rt: Runtime, a: CliArgs, io: CliIo, p: Painter): Promis
   try {
     const sentences = a.text.length > 0 ? [a.text.join(" ")] : DEMO_SENTENCES;
     if (a.attention !== undefined) checkAttentionArgs(tm, a);
-    if (!a.json) io.stdout.write(header(rt, tm, p) + "\n");
+    if (!a.json) io.stderr.write(header(rt, tm, pe) + "\n");
     for (const sentence of sentences) {
       if (a.json) {
         const t = await tm.translate(sentence, textOptions(a));
@@ -94,7 +94,7 @@ async function translate(rt: Runtime, a: CliArgs, io: CliIo, p: Painter): Promis
       // stream() yields no tokenizer report; encoding the source again is one regex pass.
       const { unknown } = tm.encodeSource(sentence);
       if (unknown.length > 0) {
-        io.stdout.write(`  ${p.yellow(`unknown word${unknown.length > 1 ? "s" : ""} (read as <unk>): ${unknown.join(", ")}`)}\n`);
+        io.stderr.write(`  ${pe.yellow(`unknown word${unknown.length > 1 ? "s" : ""} (read as <unk>): ${unknown.join(", ")}`)}\n`);
       }
     }
     if (a.attention !== undefined) await writeAttentionSvg(tm, a, io, sentences[0]);

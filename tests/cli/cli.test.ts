@@ -20,10 +20,11 @@ describe("simdformer CLI", () => {
     const t = io();
     expect(await runCli(["--threads", "1", "--simd", "strict"], t)).toBe(0);
     const text = t.out.join("");
-    expect(text).toContain("build simd ·");
     for (const s of DEMO_SENTENCES) expect(text).toContain(s);
     expect(text).toContain("我喜欢深度学习");
-    // The speed figures go to stderr: stdout is only the translations.
+    // The header and the speed figures go to stderr: stdout is only the translations.
+    expect(t.err.join("")).toContain("build simd ·");
+    expect(text).not.toContain("build simd");
     expect(text).not.toMatch(/tok\/s/);
     expect(t.err.join("").match(/decode [\d,]+ tok\/s/g)).toHaveLength(DEMO_SENTENCES.length);
     expect(text + t.err.join("")).not.toContain("\x1b[");
@@ -44,7 +45,8 @@ describe("simdformer CLI", () => {
   it("says which words it did not know", async () => {
     const t = io();
     expect(await runCli(["--threads", "1", "I like xylophones"], t)).toBe(0);
-    expect(t.out.join("")).toMatch(/unknown word \(read as <unk>\): xylophones/);
+    expect(t.err.join("")).toMatch(/unknown word \(read as <unk>\): xylophones/);
+    expect(t.out.join("")).not.toMatch(/unknown word/);
   });
 
   it("beam search gives the same translation on an easy sentence", async () => {
