@@ -203,7 +203,7 @@ async function filesSources(source: ModelFiles | ModelBlobs, name: string | unde
     if (!isFile(given[shard])) throw new ModelFormatError(main, "weight_map", `the shard "${shard}" among the files`, `files ${JSON.stringify(Object.keys(given))}`);
     return fileSource(given[shard], shard);
   };
-  return { main: await fileSource(given[main], main), companions: { files, openShard } };
+  return { main: await fileSource(given[main], main), companions: { files, labels: "labels" in source ? source.labels : undefined, openShard } };
 }
 
 /** The bytes or files of a model source (see {@link ModelSource}), read whole, with the name to report. */

@@ -14,6 +14,8 @@ export interface ModelFiles {
   files: Record<string, Uint8Array>;
   /** The file holding the weights; found by name when absent. */
   main?: string;
+  /** The name errors give a file stored under another key (a tokenizer of any name, kept as tokenizer.json or tokenizer.bin). */
+  labels?: Readonly<Record<string, string>>;
 }
 
 /** True when the bytes are shaped like safetensors: a u64 header length inside the file, then "{". */
@@ -71,11 +73,12 @@ export function mainFile(files: Readonly<Record<string, unknown>>): string | und
 export function openModel(source: Uint8Array | ModelFiles, file = "<bytes>"): OpenedModel {
   const files = source instanceof Uint8Array ? { [file]: source } : source.files;
   const main = source instanceof Uint8Array ? file : (source.main ?? mainFile(files));
+  const labels = source instanceof Uint8Array ? undefined : source.labels;
   if (main === undefined || !files[main]) {
     throw new ModelFormatError(file, "files", "a weights file (.safetensors, model.safetensors.index.json, .gguf or a llama2.c .bin)", JSON.stringify(Object.keys(files)));
   }
   const bytes = files[main];
-  if (main.endsWith("model.safetensors.index.json")) return openHf(files, main);
+  if (main.endsWith("model.safetensors.index.json")) return openHf(files, main, labels);
   if (isGguf(bytes)) return openGguf(bytes, main);
   if (looksLikeSafetensors(bytes)) {
     const st = parseSafetensors(bytes, main);
@@ -84,11 +87,11 @@ export function openModel(source: Uint8Array | ModelFiles, file = "<bytes>"): Op
     if (!files["config.json"]) {
       throw new ModelFormatError(main, "config", '__metadata__["simdformer.config"] or a Hugging Face config.json given with the file', "neither");
     }
-    return openHf({ ...files, [main]: bytes }, main);
+    return openHf({ ...files, [main]: bytes }, main, labels);
   }
   if (isLlama2c(bytes)) {
     const tok = files["tokenizer.bin"];
-    return openLlama2c(bytes, main, tok ? { bytes: tok, file: "tokenizer.bin" } : undefined);
+    return openLlama2c(bytes, main, tok ? { bytes: tok, file: labels?.["tokenizer.bin"] ?? "tokenizer.bin" } : undefined);
   }
   const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join(" ");
   throw new ModelFormatError(main, "format", 'GGUF ("GGUF" magic), safetensors (u64 header length + JSON) or a llama2.c checkpoint (7 int32 header matching the file size)', `${bytes.byteLength} bytes starting ${head || "(empty)"}`);

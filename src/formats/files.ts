@@ -57,10 +57,13 @@ export async function openModelPath(path: string, counter: ProgressCounter, opti
     main = path;
   }
   const files: Record<string, Uint8Array> = {};
+  const labels: Record<string, string> = {};
   for (const c of COMPANIONS) if (c !== p.basename(main) && present.has(c)) files[c] = await read(p.join(dir, c));
   if (options.tokenizer !== undefined) {
     const bytes = await read(options.tokenizer);
-    files[isJsonObject(bytes) ? "tokenizer.json" : "tokenizer.bin"] = bytes;
+    const as = isJsonObject(bytes) ? "tokenizer.json" : "tokenizer.bin";
+    files[as] = bytes;
+    labels[as] = options.tokenizer;
   }
   // sentence-transformers: the Pooling module's config, where modules.json points.
   const pooling = files["modules.json"] ? poolingConfigPath(parseJson(files["modules.json"], "modules.json")) : undefined;
@@ -71,7 +74,7 @@ export async function openModelPath(path: string, counter: ProgressCounter, opti
     }
     return open(p.join(dir, shard));
   };
-  return { main: await open(main), companions: { files, openShard } };
+  return { main: await open(main), companions: { files, labels, openShard } };
 }
 
 /**
@@ -103,7 +106,7 @@ export async function readModelPath(path: string, options: { tokenizer?: string 
       }
     }
   }
-  return { files, main: main.name };
+  return { files, main: main.name, labels: companions.labels };
 }
 
 /** True when the bytes are a JSON object (a tokenizer.json; a llama2.c tokenizer.bin is binary). */

@@ -275,7 +275,7 @@ export class HfTokenizer implements FormatTokenizer {
  * config.json, model.safetensors or model.safetensors.index.json + shards, and optionally
  * tokenizer.json (+ tokenizer_config.json) and generation_config.json (the stop ids).
  */
-export function openHf(files: Readonly<Record<string, Uint8Array>>, main?: string): OpenedModel {
+export function openHf(files: Readonly<Record<string, Uint8Array>>, main?: string, labels?: Readonly<Record<string, string>>): OpenedModel {
   const configBytes = files["config.json"];
   if (!configBytes) throw new ModelFormatError(main ?? "model", "config.json", "a Hugging Face config.json beside the safetensors", "none");
   const json = parseJson(configBytes, "config.json") as Json;
@@ -298,7 +298,8 @@ export function openHf(files: Readonly<Record<string, Uint8Array>>, main?: strin
   let tokenizer: FormatTokenizer | undefined;
   if (files["tokenizer.json"]) {
     const tc = files["tokenizer_config.json"] ? parseJson(files["tokenizer_config.json"], "tokenizer_config.json") : {};
-    tokenizer = new HfTokenizer(parseJson(files["tokenizer.json"], "tokenizer.json"), tc);
+    const name = labels?.["tokenizer.json"] ?? "tokenizer.json";
+    tokenizer = new HfTokenizer(parseJson(files["tokenizer.json"], name), tc, name);
   }
   if (config.arch === "encoder") tensors = encoderTensors(json, tensors);
   return { format: "hf", file, config, tensors, metadata: {}, tokenizer, hfConfig: json, stopIds: hfStopIds(json, generation, config.vocab_size) };

@@ -57,6 +57,8 @@ export interface StreamedModel {
 /** How the other files of a model are reached: small companions by name as bytes, shards opened on demand. */
 export interface Companions {
   files: Readonly<Record<string, Uint8Array>>;
+  /** The name errors give a companion stored under another key (see ModelFiles.labels). */
+  labels?: Readonly<Record<string, string>>;
   /** Opens a shard named by model.safetensors.index.json; undefined when the model came as one file. */
   openShard?: (name: string) => Promise<ByteSource>;
 }
@@ -129,12 +131,12 @@ async function openLlama2cStream(src: ByteSource, head: Uint8Array, companions: 
   const tok = companions.files["tokenizer.bin"];
   return {
     format: "llama2c", file: src.name, config, metadata: {}, stopIds: LLAMA2C_STOP_IDS, files: [{ source: src, tensors, end: llama2cFileSize(h) }],
-    tokenizer: tok ? parseLlama2cTokenizer(tok, h.vocabSize, "tokenizer.bin") : undefined,
+    tokenizer: tok ? parseLlama2cTokenizer(tok, h.vocabSize, companions.labels?.["tokenizer.bin"] ?? "tokenizer.bin") : undefined,
   };
 }
 
 /** What a Hugging Face checkpoint's companions say: config, stop ids, tokenizer and (encoders) the names' view, as openHf reads them. */
-function hfParts(file: string, files: Readonly<Record<string, Uint8Array>>) {
+function hfParts(file: string, { files, labels }: Companions) {
   const configBytes = files["config.json"];
   if (!configBytes) throw new ModelFormatError(file, "config.json", "a Hugging Face config.json beside the safetensors", "none");
   const json = parseJson(configBytes, "config.json") as Record<string, unknown>;
@@ -144,20 +146,20 @@ function hfParts(file: string, files: Readonly<Record<string, Uint8Array>>) {
     throw new ModelFormatError("generation_config.json", "contents", "a JSON object", JSON.stringify(generation));
   }
   return {
-    format: "hf" as const, config, metadata: {}, tokenizer: hfTokenizer(files), stopIds: hfStopIds(json, generation, config.vocab_size),
+    format: "hf" as const, config, metadata: {}, tokenizer: hfTokenizer(files, labels?.["tokenizer.json"] ?? "tokenizer.json"), stopIds: hfStopIds(json, generation, config.vocab_size),
     view: config.arch === "encoder" ? (t: TensorSource) => encoderTensors(json, t) : undefined,
   };
 }
 
-function hfTokenizer(files: Readonly<Record<string, Uint8Array>>): FormatTokenizer | undefined {
+function hfTokenizer(files: Readonly<Record<string, Uint8Array>>, name: string): FormatTokenizer | undefined {
   if (!files["tokenizer.json"]) return undefined;
   const tc = files["tokenizer_config.json"] ? parseJson(files["tokenizer_config.json"], "tokenizer_config.json") : {};
-  return new HfTokenizer(parseJson(files["tokenizer.json"], "tokenizer.json"), tc);
+  return new HfTokenizer(parseJson(files["tokenizer.json"], name), tc, name);
 }
 
 /** A sharded Hugging Face checkpoint: the index's weight_map, then each shard's header. */
 async function openShardsStream(indexFile: string, index: Uint8Array, companions: Companions): Promise<StreamedModel> {
-  const parts = hfParts(indexFile, companions.files);
+  const parts = hfParts(indexFile, companions);
   const map = (parseJson(index, indexFile) as { weight_map?: unknown } | null)?.weight_map;
   if (typeof map !== "object" || map === null || Array.isArray(map)) {
     throw new ModelFormatError(indexFile, "weight_map", "an object {tensor name: shard file}", JSON.stringify(map) ?? "missing");
@@ -209,7 +211,7 @@ export async function openStreamed(src: ByteSource, companions: Companions, conf
     const file = { source: src, tensors: st.tensors, end: st.end };
     if (own) return { format: "simdformer", file: src.name, config: own, metadata: { ...st.metadata }, files: [file] };
     if (!companions.files["config.json"]) throw new ModelFormatError(src.name, "config", '__metadata__["simdformer.config"] or a Hugging Face config.json given with the file', "neither");
-    return { ...hfParts(src.name, companions.files), file: src.name, files: [file] };
+    return { ...hfParts(src.name, companions), file: src.name, files: [file] };
   }
   if (isLlama2c(head, src.size ?? null)) return openLlama2cStream(src, head, companions);
   const hex = Array.from(head.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join(" ");

@@ -1,6 +1,6 @@
 // The CLI's --model takes any format by path: a Hugging Face directory, a .gguf, a llama2.c .bin
 // (with tokenizer.bin beside it); the same model gives the same text in each.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -85,6 +85,18 @@ describe("simdformer generate --model <path>", () => {
       const json = io();
       expect(await runCli(["generate", "--json", "--threads", "1", "--model", hf, "--tokenizer", join(dir, "spm.json"), "--max-tokens", "4", "--stop", "2", "the cat sat on"], json), json.err.join("")).toBe(0);
       expect(JSON.parse(json.out.join("")).text).toBe(JSON.parse(beside.out.join("")).text);
+      // A broken tokenizer is reported under the path given, not the name it is read as.
+      const badJson = join(dir, "vocab-v2.json");
+      writeFileSync(badJson, JSON.stringify({ model: 7 }));
+      const badJ = io();
+      expect(await runCli(["generate", "--threads", "1", "--model", hf, "--tokenizer", badJson, "hi"], badJ)).toBe(1);
+      expect(badJ.err.join("")).toMatch(/ModelFormatError: .*vocab-v2\.json: model: expected an object/);
+      const badBin = join(dir, "vocab-v2.bin");
+      writeFileSync(badBin, new Uint8Array([1, 2, 3]));
+      const badB = io();
+      expect(await runCli([...args, "--tokenizer", badBin], badB)).toBe(1);
+      expect(badB.err.join("")).toMatch(/ModelFormatError: .*vocab-v2\.bin/);
+      expect(badB.err.join("")).not.toMatch(/tokenizer\.bin/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
