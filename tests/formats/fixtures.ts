@@ -34,8 +34,16 @@ export const ref = {
 /** A metadata value for {@link metadataGguf}. */
 export type GgufKv = { str: string } | { strs: readonly string[] } | { u32: number } | { f32: number };
 
-/** A GGUF v3 file with metadata only (no tensors), for tests of metadata handling. */
-export function metadataGguf(kv: Array<[string, GgufKv]>): Uint8Array {
+/** A tensor for {@link metadataGguf}: ggml dims (fastest first), ggml type id (0 F32, 12 Q4_K, 14 Q6_K, ...), its bytes. */
+export interface GgufTensor {
+  name: string;
+  dims: readonly number[];
+  type: number;
+  data: Uint8Array;
+}
+
+/** A GGUF v3 file with this metadata and these tensors (none: a metadata-only file), alignment 32. */
+export function metadataGguf(kv: Array<[string, GgufKv]>, tensors: readonly GgufTensor[] = []): Uint8Array {
   const parts: number[] = [];
   const u32 = (v: number) => parts.push(v & 255, (v >> 8) & 255, (v >> 16) & 255, (v >>> 24) & 255);
   const u64 = (v: number) => {
@@ -49,7 +57,7 @@ export function metadataGguf(kv: Array<[string, GgufKv]>): Uint8Array {
   };
   parts.push(0x47, 0x47, 0x55, 0x46);
   u32(3);
-  u64(0);
+  u64(tensors.length);
   u64(kv.length);
   for (const [key, v] of kv) {
     str(key);
@@ -69,6 +77,21 @@ export function metadataGguf(kv: Array<[string, GgufKv]>): Uint8Array {
       parts.push(...new Uint8Array(Float32Array.of(v.f32).buffer));
     }
   }
+  const align = (n: number) => Math.ceil(n / 32) * 32;
+  let off = 0;
+  const offsets = tensors.map((t) => {
+    str(t.name);
+    u32(t.dims.length);
+    t.dims.forEach(u64);
+    u32(t.type);
+    u64(off);
+    const at = off;
+    off = align(off + t.data.length);
+    return at;
+  });
   while (parts.length % 32) parts.push(0);
-  return Uint8Array.from(parts);
+  const out = new Uint8Array(parts.length + off);
+  out.set(parts);
+  tensors.forEach((t, i) => out.set(t.data, parts.length + offsets[i]));
+  return out;
 }
