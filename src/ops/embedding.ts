@@ -71,12 +71,10 @@ export class Embedding {
   async run(n: number, ids: number, out: number, ldo: number, scale = 1): Promise<void> {
     const ranges = splitRange(n, taskCount(this.engine, n * this.dim * 8, n));
     const q = this.packed;
-    if (q && isKQuant(q.type)) {
-      await this.engine.runTasks(`${q.type}_embed`, ranges.map(([a, b]) => [b - a, this.dim, ids + a * 4, q.quants, out + a * ldo * 4, ldo, scale]));
-      return;
-    }
-    if (q && (q.type === "q8_0" || q.type === "q4_0")) {
-      await this.engine.runTasks(`${q.type}_embed`, ranges.map(([a, b]) => [b - a, this.dim, ids + a * 4, q.quants, q.scales, out + a * ldo * 4, ldo, scale]));
+    if (q) {
+      const type = q.type;
+      if (isKQuant(type)) await this.engine.runTasks(`${type}_embed`, ranges.map(([a, b]) => [b - a, this.dim, ids + a * 4, q.quants, out + a * ldo * 4, ldo, scale]));
+      else await this.engine.runTasks(`${type}_embed`, ranges.map(([a, b]) => [b - a, this.dim, ids + a * 4, q.quants, q.scales, out + a * ldo * 4, ldo, scale]));
       return;
     }
     if (this.panels) {
