@@ -1,5 +1,5 @@
 // run_plan of the SIMD builds: the plan executor (plan.ts) over this build's kernels.
-// Kernel ids are the order of PLAN_KERNELS in src/runtime/plan.ts; ref/plan_calls.ts
+// Kernel ids are the order of PLAN_KERNELS in src/engine/plan.ts; ref/plan_calls.ts
 // is the scalar build's twin, the same table over the reference kernels.
 import { runPlan } from "./plan";
 import { f32_add, f32_copy_rows } from "./f32_vec";
@@ -15,6 +15,7 @@ import { f32_attention } from "./f32_attention";
 import { f32_additive_scores } from "./f32_additive";
 import { q8_quantize_rows, q8k_quantize_rows, q8_0_gemv, q4_0_gemv, q8_0_gemm, q4_0_gemm } from "./q_gemv";
 import { q4_k_gemv, q5_k_gemv, q6_k_gemv, q4_k_gemm, q5_k_gemm, q6_k_gemm } from "./qk_gemv";
+import { q4_k_embed, q5_k_embed, q6_k_embed } from "./qk_embed";
 
 /** Argument j as i32 / pointer / f32 (f32 arguments are stored as their bits). */
 // @ts-ignore: decorator
@@ -68,13 +69,16 @@ function call(kernel: i32, a: usize): void {
     case 34: f32_geglu(i(a, 0), p(a, 1), p(a, 2), p(a, 3)); break;
     case 35: f32_geglu_f16(i(a, 0), p(a, 1), p(a, 2), p(a, 3)); break;
     case 36: f32_softcap(i(a, 0), p(a, 1), p(a, 2), f(a, 3), f(a, 4)); break;
+    case 37: q4_k_embed(i(a, 0), i(a, 1), p(a, 2), p(a, 3), p(a, 4), i(a, 5), f(a, 6)); break;
+    case 38: q5_k_embed(i(a, 0), i(a, 1), p(a, 2), p(a, 3), p(a, 4), i(a, 5), f(a, 6)); break;
+    case 39: q6_k_embed(i(a, 0), i(a, 1), p(a, 2), p(a, 3), p(a, 4), i(a, 5), f(a, 6)); break;
     default: unreachable();
   }
 }
 
 /** Arguments (in i32 words) of plan kernel `kernel`, or -1: lets TS check its table against this one. */
 export function plan_kernel_argc(kernel: i32): i32 {
-  const argc: StaticArray<i32> = [4, 10, 7, 10, 9, 10, 9, 8, 3, 3, 3, 3, 4, 5, 8, 8, 17, 10, 5, 8, 8, 10, 10, 6, 5, 8, 8, 7, 7, 7, 7, 9, 9, 9, 4, 4, 5];
+  const argc: StaticArray<i32> = [4, 10, 7, 10, 9, 10, 9, 8, 3, 3, 3, 3, 4, 5, 8, 8, 17, 10, 5, 8, 8, 10, 10, 6, 5, 8, 8, 7, 7, 7, 7, 9, 9, 9, 4, 4, 5, 7, 7, 7];
   return kernel >= 0 && kernel < argc.length ? unchecked(argc[kernel]) : -1;
 }
 

@@ -114,9 +114,14 @@ function quantize_row(k: i32, x: usize, xq: usize): void {
   v128.store(out, h3, 48);
   v128.store(out, i8x16.narrow_i16x8_s(h0, h1), 64);
   v128.store(out, i8x16.narrow_i16x8_s(h2, h3), 80);
-  const s = i32x4.add(i32x4.add(i32x4.add(q0, q1), i32x4.add(q2, q3)), i32x4.add(i32x4.add(q4, q5), i32x4.add(q6, q7)));
+  const a = i32x4.add(i32x4.add(q0, q1), i32x4.add(q2, q3));
+  const b = i32x4.add(i32x4.add(q4, q5), i32x4.add(q6, q7));
+  const sa = i32x4.extract_lane(a, 0) + i32x4.extract_lane(a, 1) + i32x4.extract_lane(a, 2) + i32x4.extract_lane(a, 3);
+  const sb = i32x4.extract_lane(b, 0) + i32x4.extract_lane(b, 1) + i32x4.extract_lane(b, 2) + i32x4.extract_lane(b, 3);
   store<f32>(out, d, 96);
-  store<i32>(out, i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1) + i32x4.extract_lane(s, 2) + i32x4.extract_lane(s, 3), 100);
+  store<i32>(out, sa + sb, 100);
+  store<i16>(out, <i16>sa, 104);
+  store<i16>(out, <i16>sb, 106);
 }
 
 /**

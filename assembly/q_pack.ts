@@ -128,6 +128,8 @@ export function q4_0_repack(n: i32, k: i32, blocks: usize, quants: usize, scales
  *   [64, 96)  the 32 quants as i8 (relaxed SIMD and scalar read these)
  *   [96]      f32 scale dx (x ~ dx * q; see the two quantizers)
  *   [100]     i32 sum of the 32 quants (q4_0 folds its offset 8 in with it)
+ *   [104]     i16 sums of quants 0..15 and (at 106) 16..31: Q6_K's offset 32 times its
+ *             per-16 scales, taken once per super-block for every row (qk_gemv.ts)
  */
 export const XQ_BYTES: i32 = 112;
 

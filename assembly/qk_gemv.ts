@@ -14,12 +14,12 @@
 // Q4_K / Q5_K M = sum_j m_j sum(x_j), one i16 dot of the 8 mins with the 8 records' sums. The 4
 // rows' I (and M) are transposed into one vector and take one f32 step per super-block:
 // acc += I d dx, macc += M dmin dx (the 4 rows' f16 d / dmin widened together), acc - macc at the end.
-//   strict SIMD: quants widened to i16 against x's i16 copy, i32x4.dot_i16x8_s. Q6_K subtracts 32
-//                in i8 first.
+//   strict SIMD: quants widened to i16 against x's i16 copy, i32x4.dot_i16x8_s.
 //   relaxed SIMD: i16x8.relaxed_dot_i8x16_i7x16_s with the unsigned quants (0..15, 0..31, 0..63:
 //                 the 7-bit operand, so the result is exact) and x signed; pair sums added in i16
-//                 (at most 4 x 128 x 31 for Q5_K), then the widening dot with the scale (Q6_K:
-//                 after taking off 32 x the pair sums of x).
+//                 (at most 4 x 128 x 31 for Q5_K), then the widening dot with the scale.
+//   Q6_K's quants stay unsigned too: its offset, 32 sum_g sc_g sum(x_g) over the 16 groups, is two
+//   i16 dots of the scales with x's per-16 sums (stored in the records by the quantizer).
 //   The scalar twin computes the same integers and the strict build's f32 steps in its order, so
 //   the two agree to the bit; relaxed differs by its fused madd only.
 // What made it fast on V8 (bench/results/quant.md, relaxed 768x768 q4_k 58 -> 35 us CPU time,
@@ -29,8 +29,6 @@
 // own always-taken branch: within one basic block V8 issues every load first and spills (seen in
 // --print-wasm-code; the strict build gained the most). Before: one or two rows per pass and an
 // f32 step per sub-block.
-// Next: Q6_K is the slowest (~2x Q4_K per value) and holds a Q4_K_M file's output head; its
-// 32 x sum(x) term could come from per-16 sums of x computed once for the 4 rows.
 import { madd } from "./common";
 import { act_f32 } from "./math";
 import { GEMM_ACCUMULATE } from "./pack";
@@ -168,25 +166,47 @@ const KC_F16_MAG: usize = 48, KC_F16_EXP: usize = 52, KC_F16_MANT: usize = 56, K
   return i32x4.add(v128.shuffle<i32>(iacc, macc, 0, 1, 4, 5), v128.shuffle<i32>(iacc, macc, 2, 3, 6, 7));
 }
 
-/** Q6_K: 32 quants (0..63; v0 values 0..15, v1 16..31) with int8 scales sc0, sc1 against one record: sum sc (q - 32) x, partial sums. */
+/** Q6_K: 32 unsigned quants (0..63; v0 values 0..15, v1 16..31) with int8 scales sc0, sc1 against one record: sum sc q x, partial sums. */
 // @ts-ignore: decorator
 @inline function dot6(v0: v128, v1: v128, sc0: i32, sc1: i32, xr: usize): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
-    const x0 = v128.load(xr, 64), x1 = v128.load(xr, 80);
-    // sum (q - 32) x per pair, within +-2 x 32 x 127: exact in i16.
-    const k32 = kc(KC_32);
-    const s0 = i16x8.sub(i16x8.relaxed_dot_i8x16_i7x16_s(x0, v0), i16x8.relaxed_dot_i8x16_i7x16_s(x0, k32));
-    const s1 = i16x8.sub(i16x8.relaxed_dot_i8x16_i7x16_s(x1, v1), i16x8.relaxed_dot_i8x16_i7x16_s(x1, k32));
+    // Pair sums within 2 x 63 x 127: exact in i16.
+    const s0 = i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xr, 64), v0);
+    const s1 = i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xr, 80), v1);
     return i32x4.add(i32x4.dot_i16x8_s(s0, i16x8.splat(<i16>sc0)), i32x4.dot_i16x8_s(s1, i16x8.splat(<i16>sc1)));
   }
-  const k32 = kc(KC_32);
-  const w0 = i8x16.sub(v0, k32), w1 = i8x16.sub(v1, k32);
-  const p0 = i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w0), v128.load(xr)), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w0), v128.load(xr, 16)));
-  const p1 = i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w1), v128.load(xr, 32)), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w1), v128.load(xr, 48)));
+  const p0 = i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(v0), v128.load(xr)), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(v0), v128.load(xr, 16)));
+  const p1 = i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(v1), v128.load(xr, 32)), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(v1), v128.load(xr, 48)));
   return i32x4.add(i32x4.mul(p0, i32x4.splat(sc0)), i32x4.mul(p1, i32x4.splat(sc1)));
 }
 
-/** Q6_K: one super-block at w against the 8 records from xr: sum over its 16 groups of sc sum((q - 32) x), exact, as partial sums. */
+/**
+ * The 16 per-16 sums of x of the 8 records from xr (group g: record g / 2, half g % 2, as Q6_K
+ * numbers its scales), as i16 lanes: groups 0..7 in lo, 8..15 in hi. Each |sum| <= 16 x 127.
+ */
+// @ts-ignore: decorator
+@inline function xsums16(xr: usize, hi: bool): v128 {
+  const r = xr + (hi ? 4 * XQ_BYTES : 0);
+  let v = v128.load32_zero(r, 104);
+  v = v128.load32_lane(r, v, 1, 104 + XQ_BYTES);
+  v = v128.load32_lane(r, v, 2, 104 + 2 * XQ_BYTES);
+  return v128.load32_lane(r, v, 3, 104 + 3 * XQ_BYTES);
+}
+
+/**
+ * Q6_K: the offset term of the super-block at w, 32 sum_g sc_g sum(x_g) over its 16 groups, as
+ * partial sums: two i16 dots of the 16 scales with x's per-16 sums xs0 / xs1 (xsums16).
+ */
+// @ts-ignore: decorator
+@inline function off6(w: usize, xs0: v128, xs1: v128): v128 {
+  const scv = v128.load(w, 192);
+  return i32x4.shl(i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(scv), xs0), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(scv), xs1)), 5);
+}
+
+/**
+ * Q6_K: one super-block at w against the 8 records from xr: sum over its 16 groups of sc sum(q x)
+ * with the quants unsigned, exact, as partial sums (off6 takes the offset 32 off).
+ */
 // @ts-ignore: decorator
 @inline function sb6(w: usize, xr: usize): v128 {
   const low = kc(KC_NIBBLE);
@@ -269,13 +289,19 @@ const KC_F16_MAG: usize = 48, KC_F16_EXP: usize = 52, KC_F16_MANT: usize = 56, K
     if (type == Q6K) {
       // Each row behind its own branch (V8 otherwise hoists all four rows' loads and spills; the
       // last group's repeated rows skip their work).
-      const s0 = sb6(w0, xr);
+      let s0 = sb6(w0, xr);
       let s1 = s0, s2 = s0, s3 = s0;
       if (w1 != w0) s1 = sb6(w1, xr);
       if (w2 != w1) s2 = sb6(w2, xr);
       else s2 = s1;
       if (w3 != w2) s3 = sb6(w3, xr);
       else s3 = s2;
+      // The offsets after the rows' dots: x's sums are not live across them (fewer spills).
+      const xs0 = xsums16(xr, false), xs1 = xsums16(xr, true);
+      s0 = i32x4.sub(s0, off6(w0, xs0, xs1));
+      s1 = i32x4.sub(s1, off6(w1, xs0, xs1));
+      s2 = i32x4.sub(s2, off6(w2, xs0, xs1));
+      s3 = i32x4.sub(s3, off6(w3, xs0, xs1));
       const t0 = i32x4.add(v128.shuffle<i32>(s0, s1, 0, 4, 1, 5), v128.shuffle<i32>(s0, s1, 2, 6, 3, 7));
       const t1 = i32x4.add(v128.shuffle<i32>(s2, s3, 0, 4, 1, 5), v128.shuffle<i32>(s2, s3, 2, 6, 3, 7));
       const isum = i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));

@@ -18,3 +18,4 @@ export { q8_quantize_rows, q8k_quantize_rows, q8_0_gemv, q4_0_gemv, q8_0_gemm, q
 export { run_plan, plan_kernel_argc } from "./plan_calls";
 export { plan_begin, plan_stop, plan_abort, plan_reset, plan_control_bytes } from "../plan";
 export { q4_k_gemv, q5_k_gemv, q6_k_gemv, q4_k_gemm, q5_k_gemm, q6_k_gemm } from "./qk_gemv";
+export { q4_k_embed, q5_k_embed, q6_k_embed } from "../qk_embed";

@@ -46,17 +46,20 @@ export function q8k_quantize_rows(m: i32, k: i32, x: usize, ldx: i32, xq: usize)
 
 /** One record: the 32 floats at xp times id, rounded (NaN -> 0), with scale d and the quants' sum. */
 function quantize_block(xp: usize, id: f32, d: f32, out: usize): void {
-  let sum = 0;
+  let lo = 0, hi = 0;
   for (let t = 0; t < QK; t++) {
     const v = nearest(load<f32>(xp + (<usize>t << 2)) * id);
     // i32x4.trunc_sat_f32x4_s: NaN -> 0.
     const q = v != v ? 0 : <i32>v;
     store<i16>(out + (<usize>t << 1), <i16>q);
     store<i8>(out + 64 + <usize>t, <i8>q);
-    sum += q;
+    if (t < 16) lo += q;
+    else hi += q;
   }
   store<f32>(out, d, 96);
-  store<i32>(out, sum, 100);
+  store<i32>(out, lo + hi, 100);
+  store<i16>(out, <i16>lo, 104);
+  store<i16>(out, <i16>hi, 106);
 }
 
 /** Row j of the packed W against one quantized row of x. */

@@ -6,6 +6,9 @@
 //                with the package's default translator (loaded once per isolate)
 //   POST /embed  {"texts": ["a cat", ...]} -> {"dims": 32, "embeddings": [[...], ...]} with a small
 //                sentence encoder made by tools/encoder_fixtures.py (mean pooling, normalized)
+//   POST /gguf   {"file": "edge.gguf", "ids": [1, 523], "maxNewTokens": 6} -> {"ids": [...], "weightsBytes": n,
+//                "memoryBytes": n}: a GGUF from ASSETS streamed (never held whole) into its own runtime
+//                of a 128 MiB memory, then greedy ids after the prompt ids (no tokenizer needed)
 //   GET /golden  the runtime matrix's golden cases (tests/runtimes/golden.js)
 // Model files come from the ASSETS service binding (out/assets/, see config.capnp).
 import { createRuntime } from "simdformer";
@@ -102,6 +105,32 @@ async function translate(request, env) {
   return json({ text: t.text, ids: t.ids, unknownWords: t.unknownWords });
 }
 
+async function gguf(request, env) {
+  let body;
+  try {
+    body = await request.json();
+  } catch {
+    return json({ error: 'expected a JSON body {"file": "...", "ids": [...]}, found invalid JSON' }, 400);
+  }
+  const { file, ids, maxNewTokens = 6 } = body ?? {};
+  if (typeof file !== "string" || !Array.isArray(ids) || !ids.every(Number.isInteger) || !Number.isInteger(maxNewTokens)) {
+    return json({ error: 'expected {"file": string, "ids": integer[], "maxNewTokens"?: integer}' }, 400);
+  }
+  const res = await env.ASSETS.fetch(`http://assets/${encodeURIComponent(file)}`);
+  if (!res.ok) return json({ error: `assets/${file}: HTTP ${res.status}` }, 404);
+  const rt = await createRuntime({ wasm: { module: relaxedWasm }, maxMemory: 128 * 1024 * 1024 });
+  try {
+    // The prompt comes as ids: a tokenizer that hands them over and prints ids back.
+    const tokenizer = { encode: () => ({ ids, tokens: [], unknown: [] }), decode: (v) => Array.from(v).join(" ") };
+    const tm = await rt.loadModel(res, { tokenizer, file });
+    const out = [];
+    for await (const piece of tm.generate("ids", { maxNewTokens, temperature: 0 })) out.push(piece.id);
+    return json({ ids: out, weightsBytes: rt.engine.regions.weights.usedBytes, memoryBytes: rt.engine.mem.byteLength });
+  } finally {
+    rt.dispose();
+  }
+}
+
 export default {
   async fetch(request, env) {
     const { pathname } = new URL(request.url);
@@ -109,6 +138,7 @@ export default {
       if (request.method === "GET" && pathname === "/") return json(await demo());
       if (request.method === "POST" && pathname === "/translate") return await translate(request, env);
       if (request.method === "POST" && pathname === "/embed") return await embed(request, env);
+      if (request.method === "POST" && pathname === "/gguf") return await gguf(request, env);
       if (request.method === "GET" && pathname === "/golden") {
         return json(await runGolden(fixture, { wasm: wasmFor, asset: (name) => assetOf(env, name), embeddedModel: false }));
       }

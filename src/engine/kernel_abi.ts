@@ -90,6 +90,15 @@ export interface KernelExports {
   q8_0_embed(rows: number, d: number, ids: number, quants: number, scales: number, out: number, ldo: number, scale: number): void;
   /** q8_0_embed over a q4_0 table as q4_0_repack packs it. */
   q4_0_embed(rows: number, d: number, ids: number, quants: number, scales: number, out: number, ldo: number, scale: number): void;
+  /**
+   * f32_embed over a rows x d Q4_K table as GGUF stores it (d a multiple of 256; blocks at any
+   * alignment): only the gathered rows are dequantized, equal to the table widened whole.
+   */
+  q4_k_embed(rows: number, d: number, ids: number, blocks: number, out: number, ldo: number, scale: number): void;
+  /** q4_k_embed over a Q5_K table. */
+  q5_k_embed(rows: number, d: number, ids: number, blocks: number, out: number, ldo: number, scale: number): void;
+  /** q4_k_embed over a Q6_K table. */
+  q6_k_embed(rows: number, d: number, ids: number, blocks: number, out: number, ldo: number, scale: number): void;
 
   // --- attention (f32_attention.ts)
   /**

@@ -68,6 +68,9 @@ export const PLAN_KERNELS = [
   { name: "f32_geglu", f32: [] },
   { name: "f32_geglu_f16", f32: [] },
   { name: "f32_softcap", f32: [3, 4] },
+  { name: "q4_k_embed", f32: [6] },
+  { name: "q5_k_embed", f32: [6] },
+  { name: "q6_k_embed", f32: [6] },
 ] as const satisfies readonly PlanKernelEntry[];
 
 /** Name under which Engine.record keeps the plan's own stores (stageI32 writes). */

@@ -199,10 +199,12 @@ export async function loadStreamed(runtime: HasEngine, m: StreamedModel): Promis
     const region = engine.regions.weights;
     assertFits(region, staged);
     if (m.config.tied_output && m.config.lm_head) {
-      // The tied head is packed from the token table: repacked blocks when the table stays quantized, else floats.
+      // The tied head is packed from the token table: q8_0 / q4_0 blocks repacked, k-quant blocks
+      // shared as stored (nothing added), else floats.
       const { vocab_size: v, d_model: d } = m.config;
       const table = [...want].find(([n, w]) => w.blocks && stored.get(n)!.shape[0] === v && stored.get(n)!.shape[1] === d);
-      extra += (table ? placedBytes(stored.get(table[0])!, table[1]).blocks : v * d * 4) * 1.2;
+      const t = table && stored.get(table[0])!;
+      extra += (t ? (isKQuant(QUANT_OF[t.dtype]!) ? 0 : placedBytes(t, table[1]).blocks) : v * d * 4) * 1.2;
     }
     engine.mem.reserve(staged + extra + 2 * largest + staged * 0.1);
     return await stageAndBuild(runtime, m, stored, want);

@@ -13,8 +13,9 @@ export const DEFAULT_KV_CAPACITY = 64;
 
 /**
  * Bytes of every weight the config implies (the tensors weights.ts reads, counted once): float32,
- * except linear weights [out, in], counted at `linearBytesPerValue` (4 for float files; a file
- * that stores some of them as q8_0 / q4_0 blocks passes its smallest rate, e.g. 18 / 32).
+ * except linear weights [out, in] and token tables, counted at `linearBytesPerValue` (4 for float
+ * files; a file that stores some tensors as quantized blocks passes its smallest rate, e.g. 18 / 32
+ * or 144 / 256: a table stored so stays blocks, gathered row by row, so the bound holds for it too).
  */
 export function weightBytes(c: ModelConfig, linearBytesPerValue = 4): number {
   const d = c.d_model;
@@ -42,8 +43,8 @@ export function weightBytes(c: ModelConfig, linearBytesPerValue = 4): number {
   const ed = c.arch === "encoder-decoder";
   let n = c.encoder_layers * (attention + ffn + 2 * norm);
   n += c.decoder_layers * (ed ? 2 * attention + ffn + 3 * norm : attention + ffn + (c.post_norms ? 4 : 2) * norm);
-  if (ed) n += (c.tgt_vocab_size * d + (c.shared_embeddings ? 0 : c.src_vocab_size * d)) * 4;
-  else n += c.vocab_size * d * 4;
+  if (ed) n += (c.tgt_vocab_size * d + (c.shared_embeddings ? 0 : c.src_vocab_size * d)) * rate;
+  else n += c.vocab_size * d * rate;
   if (c.positions === "learned") n += c.max_positions * d * 4;
   if (c.embed_norm) n += norm;
   if (c.encoder_layers > 0 && c.encoder_final_norm) n += norm;

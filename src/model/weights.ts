@@ -28,7 +28,7 @@ export interface LayerWeights {
 export interface ModelWeights {
   /** Token table of the encoder (encoder-decoder: source; encoder-only: the one table). */
   srcEmbed?: EmbeddingTable;
-  /** Token table of the decoder (encoder-decoder: target; decoder-only: the one table); q8_0 / q4_0 rows when a GGUF file stores it so. */
+  /** Token table of the decoder (encoder-decoder: target; decoder-only: the one table); q8_0 / q4_0 / k-quant rows when a GGUF file stores it so. */
   tgtEmbed?: EmbeddingTable;
   /** Learned positions (max_positions x d_model), shared by both stacks. */
   positions?: Float32Array;
@@ -79,7 +79,7 @@ class Reader {
     return q;
   }
 
-  /** A token table [rows, d]: q8_0 / q4_0 rows as stored (the gather dequantizes them), else float32. */
+  /** A token table [rows, d]: q8_0 / q4_0 / k-quant rows as stored (the gather dequantizes them), else float32. */
   table(name: string, shape: readonly [number, number]): EmbeddingTable {
     if (!this.src.has(name)) return this.get(name, shape);
     const type = this.src.quantType ? this.src.quantType(name) : this.src.quantized?.(name)?.type;

@@ -120,10 +120,10 @@ export class Linear {
     private readonly quant?: QuantPacked,
   ) {}
 
-  /** The packed q8_0 / q4_0 weight (quants and scales), for a tied token table that shares it; undefined otherwise. */
-  get packedQuant(): { type: "q8_0" | "q4_0"; quants: number; scales: number } | undefined {
+  /** The quantized weight (q8_0 / q4_0 packed quants and scales, or k-quant blocks as stored; scales 0), for a tied token table that shares it; undefined for f32. */
+  get packedQuant(): { type: QuantType; quants: number; scales: number } | undefined {
     const q = this.quant;
-    return q && (q.type === "q8_0" || q.type === "q4_0") ? { type: q.type, quants: q.quants, scales: q.scales } : undefined;
+    return q && { type: q.type, quants: q.quants, scales: q.scales };
   }
 
   /** The weight's element type: "f32" or a block-quantized type. */

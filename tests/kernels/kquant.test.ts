@@ -1,8 +1,11 @@
 // Q4_K / Q5_K / Q6_K beyond the registry: the codec's round trip, strict SIMD == scalar to the
 // bit (their integer sums are exact and their f32 steps in one order), any alignment of the
-// stored blocks, and the k-quant Linear (blocks as stored) bit-identical on 1, 2 and 3 threads.
+// stored blocks, the k-quant Linear (blocks as stored) bit-identical on 1, 2 and 3 threads, and
+// token tables gathered from their blocks equal to the table widened whole.
 import { afterAll, describe, expect, it } from "vitest";
-import { type KQuantType } from "../../src/tensor/kquant_blocks.js";
+import { KQUANT_BLOCK_BYTES, type KQuantType } from "../../src/tensor/kquant_blocks.js";
+import { ShapeError } from "../../src/errors.js";
+import { Embedding } from "../../src/ops/embedding.js";
 import { dequantizeMatrix, quantizeMatrix } from "../../src/tensor/quant_blocks.js";
 import { createRuntime, type Runtime } from "../../src/index.js";
 import { Linear } from "../../src/ops/linear.js";
@@ -134,5 +137,77 @@ describe("k-quant Linear", () => {
       expect(one.some((v) => v > 0)).toBe(true);
       for (const threads of [2, 3]) expect(new Uint32Array((await run(type, m, threads, x)).buffer)).toEqual(new Uint32Array(one.buffer));
     }
+  });
+});
+
+describe("k-quant token tables", () => {
+  // Random bytes (every quant and scale pattern), each block's f16 d / dmin a finite half drawn
+  // from the whole range (subnormals included): exponent field 0..30.
+  function randomBlocks(type: KQuantType, rows: number, d: number, rng: Rng): Uint8Array {
+    const bsz = KQUANT_BLOCK_BYTES[type];
+    const b = Uint8Array.from({ length: (rows * d * bsz) / 256 }, () => Math.floor(rng.uniform(0, 256)));
+    const half = () => (Math.floor(rng.uniform(0, 31)) << 10) | Math.floor(rng.uniform(0, 1024)) | (rng.uniform(0, 1) < 0.5 ? 0x8000 : 0);
+    const dv = new DataView(b.buffer);
+    for (let o = 0; o < b.length; o += bsz) {
+      if (type === "q6_k") dv.setUint16(o + 208, half(), true);
+      else [0, 2].forEach((at) => dv.setUint16(o + at, half(), true));
+    }
+    return b;
+  }
+
+  it.each(TYPES.flatMap((t) => (["scalar", "simd", "relaxed"] as const).map((b) => [t, b] as const)))(
+    "%s_embed (%s) equals the table widened whole, times the scale in f32, at any alignment",
+    async (type, build) => {
+      const rt = await runtime({ build, threads: 1 });
+      const e = rt.engine;
+      const [vocab, d] = [7, 512];
+      const blocks = randomBlocks(type, vocab, d, new Rng(31));
+      const table = dequantizeMatrix({ type, rows: vocab, cols: d, blocks });
+      const ids = [6, 0, 3, 3, 1, 5, 2, 4];
+      for (const [misalign, scale] of [[0, 1], [1, 1.75], [3, -0.5]]) {
+        const pb = e.scratch.alloc(blocks.length + 16) + misalign;
+        e.mem.u8.set(blocks, pb);
+        const pids = e.scratch.alloc(ids.length * 4);
+        e.mem.i32.set(ids, pids >> 2);
+        const out = e.scratch.alloc(ids.length * d * 4);
+        rt.kernels[`${type}_embed`](ids.length, d, pids, pb, out, d, scale);
+        const got = e.mem.f32.slice(out >> 2, (out >> 2) + ids.length * d);
+        const want = Float32Array.from(ids.flatMap((id) => Array.from(table.subarray(id * d, id * d + d), (v) => Math.fround(v * scale))));
+        expect(new Uint32Array(got.buffer)).toEqual(new Uint32Array(want.buffer));
+        e.scratch.reset();
+      }
+    },
+  );
+
+  it.each(TYPES)("an Embedding keeps a %s table as its blocks (no float copy) and gathers it on 1 and 2 threads", async (type) => {
+    const [vocab, d] = [40, 256];
+    const blocks = randomBlocks(type, vocab, d, new Rng(5));
+    const table = dequantizeMatrix({ type, rows: vocab, cols: d, blocks });
+    const ids = Int32Array.from({ length: 33 }, (_, i) => (i * 7) % vocab);
+    let first: Float32Array | undefined;
+    for (const threads of [1, 2]) {
+      const rt = await runtime({ threads });
+      const e = rt.engine;
+      const wb = new WeightBlocks(e);
+      const before = e.regions.weights.usedBytes;
+      const emb = Embedding.create(e, wb, { type, rows: vocab, cols: d, blocks }, vocab, d);
+      expect(e.regions.weights.usedBytes - before).toBeLessThan(blocks.length + 128);
+      const pids = e.scratch.alloc(ids.length * 4);
+      e.mem.i32.set(ids, pids >> 2);
+      const out = e.scratch.alloc(ids.length * d * 4);
+      await emb.run(ids.length, pids, out, d);
+      const got = e.mem.f32.slice(out >> 2, (out >> 2) + ids.length * d);
+      expect(Array.from(got.subarray(5 * d, 6 * d))).toEqual(Array.from(table.subarray(ids[5] * d, ids[5] * d + d)));
+      if (first) expect(new Uint32Array(got.buffer)).toEqual(new Uint32Array(first.buffer));
+      first = got;
+      e.scratch.reset();
+      wb.dispose();
+    }
+  });
+
+  it("refuses a k-quant table whose rows are not whole super-blocks", async () => {
+    const rt = await runtime({ threads: 1 });
+    const blocks = quantizeMatrix("q8_0", new Rng(1).f32(4 * 128), 4, 128);
+    expect(() => Embedding.create(rt.engine, new WeightBlocks(rt.engine), { ...blocks, type: "q4_k" }, 4, 128)).toThrow(ShapeError);
   });
 });

@@ -22,10 +22,11 @@ export function activationRecords(rt: Runtime, k8: boolean, m: number, k: number
   return out;
 }
 
-/** Checks one record (112 bytes at r) against quants q and scale d: i16 and i8 copies, d, the sum. */
+/** Checks one record (112 bytes at r) against quants q and scale d: i16 and i8 copies, d, the sum and the two per-16 sums. */
 export function expectRecord(dv: DataView, r: number, q: number[], d: number): void {
   expect(Array.from({ length: 32 }, (_, t) => dv.getInt16(r + 2 * t, true))).toEqual(q);
   expect(Array.from({ length: 32 }, (_, t) => dv.getInt8(r + 64 + t))).toEqual(q);
   expect(dv.getFloat32(r + 96, true)).toBe(d);
   expect(dv.getInt32(r + 100, true)).toBe(q.reduce((a, b) => a + b, 0));
+  expect([dv.getInt16(r + 104, true), dv.getInt16(r + 106, true)]).toEqual([q.slice(0, 16), q.slice(16)].map((h) => h.reduce((a, b) => a + b, 0)));
 }

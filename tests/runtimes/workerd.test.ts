@@ -1,11 +1,13 @@
 // Runtime matrix, workerd: examples/worker bundled against the packed package (wasm as module
 // bindings, no runtime compilation), served on a free loopback port; GET /golden and GET /.
 // Cold start = process start to the first HTTP answer.
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ref as encoderRef } from "../encode/fixtures.js";
+import { q4kmLlama } from "../formats/fixtures.js";
+import { createRuntime } from "../../src/index.js";
 import { relError } from "../model/helpers.js";
 import {
   BIN, type GoldenReport, ROOT, demoTranslations, freePort, killChildren, nodeReference, makeConsumer, recordRow, removeDir, rowOf, runChild, startChild,
@@ -154,6 +156,30 @@ describe.skipIf(!existsSync(workerd))("runtime matrix: workerd", () => {
     expect(bad.status).toBe(400);
     expect((await bad.json()).error).toMatch(/expected \{"texts": string\[\]\}/);
   });
+
+  test("POST /gguf: a ~100M-parameter Q4_K_M GGUF streams into a 128 MiB memory and answers Node's greedy ids", async () => {
+    const { file, blockBytes } = q4kmLlama();
+    writeFileSync(join(dir, "worker", "out", "assets", "edge-q4km.gguf"), file);
+    const ids = [1, 523, 9071, 17];
+    const res = await fetch(base + "/gguf", { method: "POST", body: JSON.stringify({ file: "edge-q4km.gguf", ids, maxNewTokens: 6 }), signal: AbortSignal.timeout(120_000) });
+    const body = await res.json();
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body.weightsBytes).toBeGreaterThanOrEqual(blockBytes);
+    expect(body.weightsBytes).toBeLessThan(blockBytes * 1.01 + 2 ** 20);
+    expect(body.memoryBytes).toBeLessThanOrEqual(128 * 2 ** 20);
+    // The same file on the same build in Node.
+    const rt = await createRuntime({ build: "relaxed", threads: 1, maxMemory: 128 * 2 ** 20 });
+    try {
+      const tokenizer = { encode: () => ({ ids, tokens: [], unknown: [] }), decode: (v: ArrayLike<number>) => Array.from(v).join(" ") };
+      const tm = await rt.loadModel(file, { tokenizer });
+      const want: number[] = [];
+      for await (const piece of tm.generate("ids", { maxNewTokens: 6, temperature: 0 })) want.push(piece.id);
+      expect(body.ids).toEqual(want);
+    } finally {
+      rt.dispose();
+    }
+    console.log(`workerd: Q4_K_M ${(blockBytes / 2 ** 20).toFixed(1)} MiB of blocks, weights region ${(body.weightsBytes / 2 ** 20).toFixed(1)} MiB, memory ${(body.memoryBytes / 2 ** 20).toFixed(1)} MiB; ids ${body.ids.join(" ")}`);
+  }, 180_000);
 
   test("POST /translate without a text is a 400 that says what it expected", async () => {
     const res = await fetch(base + "/translate", { method: "POST", body: "{}", signal: AbortSignal.timeout(10_000) });

@@ -1,3 +1,4 @@
+import type { KQuantType } from "../../tensor/kquant_blocks.js";
 import { dequantizeMatrix, quantizeMatrix } from "../../tensor/quant_blocks.js";
 import { readF32 } from "../bindings.js";
 import { type Dims, type KernelEntry, stage } from "../kernel_entry.js";
@@ -69,6 +70,41 @@ function quantEmbed(type: "q8_0" | "q4_0"): KernelEntry {
   };
 }
 
+/**
+ * The gather from a Q4_K / Q5_K / Q6_K table as stored (rows of d / 256 super-blocks): against the
+ * dequantized table (exact; tests/kernels/kquant.test.ts checks the bits), times the scale (one rounding).
+ */
+function kquantEmbed(type: KQuantType): KernelEntry {
+  return {
+    name: `${type}_embed`,
+    tile: { d: 256 },
+    shapes: [256, 512, 768, 1280].map((d) => ({ rows: 9, d, vocab: 29 } as Dims)).concat([{ rows: 1, d: 256, vocab: 1 }, { rows: 6, d: 256, vocab: 3 }]),
+    benchShapes: [{ rows: 128, d: 768, vocab: 32000 }, { rows: 1, d: 4096, vocab: 32000 }],
+    flops: () => 0,
+    makeCase(d, rng) {
+      const ids = new Float32Array(d.rows);
+      for (let r = 0; r < d.rows; r++) ids[r] = Math.floor(rng.uniform(0, d.vocab));
+      const blocks = quantizeMatrix(type, rng.f32(d.vocab * d.d, -2, 2), d.vocab, d.d).blocks;
+      return { dims: d, inputs: { blocks: bytesAsF32(blocks), table: dequantizeMatrix({ type, rows: d.vocab, cols: d.d, blocks }), ids }, params: { scale: 1.75 } };
+    },
+    reference(c) {
+      const { rows, d } = c.dims;
+      const out = new Float64Array(rows * d);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < d; j++) out[r * d + j] = c.inputs.table[c.inputs.ids[r] * d + j] * c.params.scale;
+      return out;
+    },
+    run(k, engine, c) {
+      const { rows, d } = c.dims;
+      const p = stage(engine, { blocks: c.inputs.blocks, out: new Float32Array(rows * (d + 1)).fill(NaN) });
+      const ids = engine.scratch.alloc(rows * 4);
+      engine.mem.i32.set(Int32Array.from(c.inputs.ids), ids >>> 2);
+      k[`${type}_embed`](rows, d, ids, p.blocks, p.out, d + 1, c.params.scale);
+      return unpad(readF32(engine, p.out, rows * (d + 1)), rows, d, d + 1);
+    },
+    tolerance: { abs: 0, rel: 1e-7 },
+  };
+}
+
 // The gather from a table packed as a GEMM right-hand side (a tied head's panels): vocabularies
 // of one, several and partial panels, widths off the vector width.
 const embedPacked: KernelEntry = {
@@ -101,5 +137,5 @@ const embedPacked: KernelEntry = {
   tolerance: { abs: 0, rel: 1e-7 },
 };
 
-/** Embedding gathers (assembly/f32_embed.ts). */
-export const EMBED_KERNELS: KernelEntry[] = [embed, embedPacked, quantEmbed("q8_0"), quantEmbed("q4_0")];
+/** Embedding gathers (assembly/f32_embed.ts, assembly/qk_embed.ts). */
+export const EMBED_KERNELS: KernelEntry[] = [embed, embedPacked, quantEmbed("q8_0"), quantEmbed("q4_0"), kquantEmbed("q4_k"), kquantEmbed("q5_k"), kquantEmbed("q6_k")];

@@ -262,15 +262,16 @@ const quantizeRows = (k8: boolean): KernelEntry => ({
       for (let b = 0; b < kk / 32; b++) {
         const r = xq + (i * (kk / 32) + b) * rec;
         const dx = dv.getFloat32(r + 96, true);
-        let sum = 0;
+        const sums = [0, 0];
         for (let t = 0; t < 32; t++) {
           const q16 = dv.getInt16(r + 2 * t, true);
           const q8 = dv.getInt8(r + 64 + t);
-          sum += q16;
+          sums[t >> 4] += q16;
           // A copy that disagrees shows as NaN.
           out[i * kk + b * 32 + t] = q16 === q8 && Math.abs(q16) <= 127 ? dx * q16 : NaN;
         }
-        if (sum !== dv.getInt32(r + 100, true)) out[i * kk + b * 32] = NaN;
+        if (sums[0] + sums[1] !== dv.getInt32(r + 100, true)) out[i * kk + b * 32] = NaN;
+        if (sums[0] !== dv.getInt16(r + 104, true) || sums[1] !== dv.getInt16(r + 106, true)) out[i * kk + b * 32 + 16] = NaN;
         if (k8 && dx !== dv.getFloat32(r - (b % 8) * rec + 96, true)) out[i * kk + b * 32] = NaN;
       }
     }
