@@ -205,6 +205,8 @@ export class Model {
     /** The file's metadata (config JSON, vocabularies, ...). */
     readonly metadata: Readonly<Record<string, string>>,
     private readonly net: Transformer,
+    /** Bytes of the model's weights as loaded (about what a decode step reads). */
+    private readonly weightBytes: number,
   ) {}
 
   /**
@@ -221,7 +223,7 @@ export class Model {
     const weights = loadWeights(config, tensors);
     assertFits(region, loadedBytes(weights, runtime.engine.mem.memory.buffer));
     const net = Transformer.create(runtime.engine, config, weights);
-    return new Model(runtime.engine, config, metadata, net);
+    return new Model(runtime.engine, config, metadata, net, loadedBytes(weights));
   }
 
   /** Output vocabulary (target vocabulary of an encoder-decoder). */
@@ -448,7 +450,7 @@ export class Model {
    * each sequence's position, then each token id. A step that cannot be a plan runs op by op.
    */
   private async plannedStep(state: DecodeState, values: readonly number[], output: "logits" | "hidden"): Promise<number> {
-    const threads = this.engine.planThreads;
+    const threads = this.engine.planThreadsFor(this.weightBytes);
     const layout = state.cache.layout;
     const memory = state.memoryLayout;
     let p = state.plan;
