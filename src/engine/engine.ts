@@ -32,14 +32,15 @@ export interface EngineOptions {
   minParallelWork?: number;
   /**
    * Threads a decode plan may run on (capped by `threads`); any count gives the same bits. On
-   * several threads the calling thread and the workers claim the plan's units, so a thread the OS
-   * has descheduled holds up nobody. Default: every thread for a model of at least
+   * several threads the calling thread and the workers claim the plan's units, so a descheduled
+   * thread holds up only the unit it is in. Default: every thread for a model of at least
    * PLAN_THREADS_MIN_BYTES (32 MiB) of weights, one below. Measured side by side on this project's
-   * shared 2-core machine (`npm run bench -- plan`, bench/results/plan.md): 2 threads decode
-   * llama-10m (40 MB f32) and llama-50m (209 MB f32) and a ~100 M-parameter q8_0 decoder 1.3x-1.7x
-   * faster than one, while models of a few MB (the translator, ~1M-parameter decoders) gain
-   * nothing or lose (0.7x-1.0x): their steps of ~0.1 ms are too short to win back the barriers.
-   * Prefill and other op-by-op work use every thread either way.
+   * shared 2-core machine (`npm run bench -- plan`, bench/results/plan.md): with the second core
+   * free, 2 threads decode llama-10m (40 MB f32), llama-50m (209 MB f32) and a ~100 M-parameter
+   * q8_0 decoder 1.3x-1.65x faster than one (0.6x-0.8x while another job kept both cores busy);
+   * models of a few MB (the translator, ~1M-parameter decoders) gain nothing or lose (0.6x-1.0x):
+   * their steps of ~0.1 ms are too short to win back the barriers. Prefill and other op-by-op
+   * work use every thread either way.
    */
   planThreads?: number;
   /** Maximum wasm memory in bytes (default 1 GiB; edge isolates want e.g. 96 MiB). */
