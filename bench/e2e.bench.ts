@@ -269,6 +269,20 @@ interface ModelTiming {
   profile?: Array<{ fn: string; pct: number }>;
 }
 
+/** The flat rows every results JSON carries: { suite, case, impl, threads, metric, value, unit }. */
+function flatRows(workers: readonly WorkerResult[]) {
+  return workers.flatMap((w) => {
+    const impl = w.lib === "ours" ? "simdformer" : "onnxruntime-web";
+    return w.models.flatMap((m) => {
+      const row = (metric: string, value: number, unit: string) => ({ suite: "e2e", case: m.model, impl, threads: w.threads, metric, value: Number(value.toPrecision(4)), unit });
+      const out = m.prefill.map((p) => row(`prefill_${p.len}`, p.tokensPerSecond, "tok/s"));
+      if (m.decode) out.push(row("decode", m.decode.tokensPerSecond, "tok/s"));
+      if (m.ttftMs !== undefined) out.push(row("ttft", m.ttftMs, "ms"));
+      return out;
+    });
+  });
+}
+
 interface WorkerResult {
   lib: "ours" | "ort";
   threads: number;
@@ -577,6 +591,7 @@ async function main(): Promise<void> {
   const results = {
     suite: "e2e", machine, models: models.map(({ name, family, arch, params, config }) => ({ name, family, arch, params, config })),
     references: refs, workers, cold, coldProfile: coldProfileOfDefault, sizes, wallSeconds: (performance.now() - started) / 1000,
+    rows: flatRows(workers),
   };
   const md = markdown(results);
   console.log(md);

@@ -31,11 +31,16 @@ export interface EngineOptions {
    */
   minParallelWork?: number;
   /**
-   * Threads a decode plan may run on (default 1, capped by `threads`); any count gives the same
-   * bits. On several threads the calling thread and the workers claim the plan's units, so a
-   * thread the OS has descheduled holds up nobody. The default stays 1: on this project's shared
-   * 2-core machine (load average ~8 from other jobs) 2-thread plans decoded at 0.51x-1.01x of one
-   * thread (`bench/results/plan.md`). Prefill and other op-by-op work still use every thread.
+   * Threads a decode plan may run on (capped by `threads`); any count gives the same bits. On
+   * several threads the calling thread and the workers claim the plan's units, so a descheduled
+   * thread holds up only the unit it is in. Default: every thread for a model of at least
+   * PLAN_THREADS_MIN_BYTES (32 MiB) of weights, one below. Measured side by side on this project's
+   * shared 2-core machine (`npm run bench -- plan`, bench/results/plan.md): with the second core
+   * free, 2 threads decode llama-10m (40 MB f32), llama-50m (209 MB f32) and a ~100 M-parameter
+   * q8_0 decoder 1.3x-1.65x faster than one (0.6x-0.8x while another job kept both cores busy);
+   * models of a few MB (the translator, ~1M-parameter decoders) gain nothing or lose (0.6x-1.0x):
+   * their steps of ~0.1 ms are too short to win back the barriers. Prefill and other op-by-op
+   * work use every thread either way.
    */
   planThreads?: number;
   /** Maximum wasm memory in bytes (default 1 GiB; edge isolates want e.g. 96 MiB). */
@@ -74,6 +79,13 @@ export interface RuntimeFeatures {
  * ~1-2 us against ~50 us for a pool dispatch (bench/results/threads.md), so decode GEMVs pay.
  */
 export const PLAN_MIN_PARALLEL_WORK = 100_000;
+
+/**
+ * Weights (bytes as loaded) from which a decode plan runs on every thread by default. Below it
+ * a step is too short for a second thread to win back its barriers on a shared 2-core machine
+ * (`npm run bench -- plan`, bench/results/plan.md).
+ */
+export const PLAN_THREADS_MIN_BYTES = 32 * 2 ** 20;
 
 /** Module bytes below this offset belong to AssemblyScript (memoryBase 1024 + static data). */
 const RESERVED_BYTES = 64 * 1024;
@@ -167,8 +179,8 @@ export class Engine {
     private readonly pool: ThreadPool | null,
     /** See EngineOptions.minParallelWork. */
     readonly minParallelWork: number,
-    /** See EngineOptions.planThreads. */
-    private readonly maxPlanThreads: number,
+    /** See EngineOptions.planThreads (undefined: the size rule). */
+    private readonly planThreadsOption: number | undefined,
   ) {
     if (pool) poolsOfLostEngines.register(this, pool, this);
     this.arena = scratch;
@@ -184,8 +196,8 @@ export class Engine {
     let threads = resolveThreads(opts.threads, host, notes);
     const minParallelWork = opts.minParallelWork ?? MIN_PARALLEL_WORK;
     if (!(minParallelWork >= 0)) throw new ArgumentError(`minParallelWork: expected a number >= 0, found ${minParallelWork}`);
-    const planThreads = opts.planThreads ?? 1;
-    if (!(Number.isInteger(planThreads) && planThreads >= 1)) throw new ArgumentError(`planThreads: expected an integer >= 1, found ${planThreads}`);
+    const planThreads = opts.planThreads;
+    if (planThreads !== undefined && !(Number.isInteger(planThreads) && planThreads >= 1)) throw new ArgumentError(`planThreads: expected an integer >= 1, found ${planThreads}`);
     let build: BuildName;
     if (opts.build !== undefined) {
       const t = buildTraits(opts.build);
@@ -315,9 +327,15 @@ export class Engine {
     return this.recorder?.threads ?? this.features.threads;
   }
 
-  /** Threads a plan runs on: one where this thread may not block (a browser main thread). */
-  get planThreads(): number {
-    return this.pool !== null && canBlock() ? Math.min(this.maxPlanThreads, this.features.threads) : 1;
+  /**
+   * Threads the decode plan of a model holding `weightBytes` of weights runs on: the planThreads
+   * option, else every thread from PLAN_THREADS_MIN_BYTES of weights (see EngineOptions.planThreads);
+   * one where this thread may not block (a browser main thread).
+   */
+  planThreadsFor(weightBytes: number): number {
+    if (this.pool === null || !canBlock()) return 1;
+    const wanted = this.planThreadsOption ?? (weightBytes >= PLAN_THREADS_MIN_BYTES ? this.features.threads : 1);
+    return Math.min(wanted, this.features.threads);
   }
 
   /** The scratch arena of the running pass. */

@@ -107,10 +107,12 @@ export async function beamSearch(model: Model, input: GenerationInput, opts: Bea
     } else {
       state = await model.startDecoding({ src: srcs, batch: 1, capture: opts.capture });
       let feed: number[][] = [prompt];
+      // Each step's logits are ranked before the next step: one buffer of `width` rows serves them all.
+      const stepOptions = { capture: opts.capture, out: new Float32Array(width * V) };
       for (let step = 0; ; step++) {
         run.check();
         const t = run.startStep();
-        const logits = await model.decodeStep(state, feed, { capture: opts.capture });
+        const logits = await model.decodeStep(state, feed, stepOptions);
         const best = topCandidates(logits, V, beams, 2 * width);
         run.endStep(t, feed.length);
         const next: Candidate[] = [];

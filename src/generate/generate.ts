@@ -327,10 +327,12 @@ export async function* generateTokens(
     let active = live;
     let feed: number[][] = live.map((i) => prompts[i]);
     state = await model.startDecoding({ src: srcs && live.map((i) => srcs[i]), batch: live.length, capture: options.capture });
+    // Each step's logits are read before the next step: one buffer serves them all.
+    const step = { capture: options.capture, out: new Float32Array(live.length * V) };
     while (active.length > 0) {
       run.check();
       const t = run.startStep();
-      const logits = await model.decodeStep(state, feed, { capture: options.capture });
+      const logits = await model.decodeStep(state, feed, step);
       const picks = active.map((seq, row) => samplers[seq].pick(logits, row, V, history[seq]));
       run.endStep(t, feed.length);
       const keep: number[] = [];

@@ -36,6 +36,8 @@ export class KvCache implements KvStore {
   private lens: number[] = [];
   private caps: number[] = [];
   private ptrs: number[] = [];
+  /** The layout string, kept until the blocks move (decode checks it every step). */
+  private layoutKey: string | null = null;
   private disposed = false;
 
   constructor(private readonly engine: Engine, opts: KvCacheOptions) {
@@ -79,7 +81,8 @@ export class KvCache implements KvStore {
 
   /** Where every sequence's block is and how many positions it holds: plans are compiled for one layout. */
   get layout(): string {
-    return `${this.ptrs.join(",")}/${this.caps.join(",")}`;
+    this.layoutKey ??= `${this.ptrs.join(",")}/${this.caps.join(",")}`;
+    return this.layoutKey;
   }
 
   /** Bytes of kv region held. */
@@ -92,6 +95,7 @@ export class KvCache implements KvStore {
   }
 
   private addSequence(cap: number): void {
+    this.layoutKey = null;
     this.ptrs.push(this.engine.regions.kv.alloc(this.blockBytes(cap)));
     this.caps.push(cap);
     this.lens.push(0);
@@ -120,6 +124,7 @@ export class KvCache implements KvStore {
     this.engine.regions.kv.release(this.ptrs[seq]);
     this.ptrs[seq] = fresh;
     this.caps[seq] = cap;
+    this.layoutKey = null;
   }
 
   /** Copies the first `len` positions of every (K/V, layer, head) plane between blocks of different capacity. */
@@ -214,6 +219,7 @@ export class KvCache implements KvStore {
     this.ptrs = ptrs;
     this.caps = caps;
     this.lens = lens;
+    this.layoutKey = null;
   }
 
   /**
@@ -300,6 +306,7 @@ export class KvCache implements KvStore {
     if (this.disposed) return;
     for (const p of this.ptrs) this.engine.regions.kv.release(p);
     this.ptrs = [];
+    this.layoutKey = null;
     this.disposed = true;
   }
 }

@@ -77,7 +77,30 @@ export interface StepOptions {
   capture?: AttentionCapture;
   /** "logits" (default with an output head) or "hidden" (final hidden state of the last position). */
   output?: "logits" | "hidden";
+  /**
+   * Where to write the result instead of a new array: at least batch x width floats, overwritten
+   * each call; the result is (a view of) its first batch x width floats. A loop that reads each
+   * step's logits before the next step saves allocating a vocabulary-sized array per token.
+   */
+  out?: Float32Array;
 }
+
+/** The decode step a DecodeState has compiled, and the layout it was compiled for. @internal */
+export interface CompiledStep {
+  output: "logits" | "hidden";
+  threads: number;
+  /** KvCache.layout at compile time. */
+  layout: string;
+  /** DecodeState.memoryLayout at compile time. */
+  memory: string;
+  /** The plan, or null where the step cannot be one (then `refused` says why). */
+  step: StepPlan | null;
+  refused?: string;
+}
+
+/** Sources and masks of a batch's rows as a string: a plan is compiled for one. */
+const memoryLayoutOf = (segs: readonly Segment[], masks: readonly number[]): string =>
+  `${segs.map((s) => `${s.row}:${s.length}:${s.past}`).join(",")}/${masks.join(",")}`;
 
 /**
  * The decoding state of a batch: the KV cache of every sequence and, for encoder-decoder
@@ -101,10 +124,15 @@ export class DecodeState {
     /** @internal Per sequence: additive source key mask (kv region) or 0. */
     public memoryMasks: number[],
     private readonly owned: number[],
-  ) {}
+  ) {
+    this.memoryLayout = memoryLayoutOf(memorySegs, memoryMasks);
+  }
 
-  /** @internal The compiled decode step and the layout it was compiled for (null: refused there). */
-  plan: { key: string; step: StepPlan | null; refused?: string } | null = null;
+  /** @internal The compiled decode step (null until the first planned step). */
+  plan: CompiledStep | null = null;
+
+  /** @internal memorySegs and memoryMasks as a string, kept up to date by select(). */
+  memoryLayout: string;
 
   /** Sequences in the batch. */
   get batch(): number {
@@ -126,6 +154,7 @@ export class DecodeState {
     if (this.memorySegs.length > 0) {
       this.memorySegs = rows.map((r) => this.memorySegs[r]);
       this.memoryMasks = rows.map((r) => this.memoryMasks[r]);
+      this.memoryLayout = memoryLayoutOf(this.memorySegs, this.memoryMasks);
     }
   }
 
@@ -176,6 +205,8 @@ export class Model {
     /** The file's metadata (config JSON, vocabularies, ...). */
     readonly metadata: Readonly<Record<string, string>>,
     private readonly net: Transformer,
+    /** Bytes of the model's weights as loaded (about what a decode step reads). */
+    private readonly weightBytes: number,
   ) {}
 
   /**
@@ -192,7 +223,7 @@ export class Model {
     const weights = loadWeights(config, tensors);
     assertFits(region, loadedBytes(weights, runtime.engine.mem.memory.buffer));
     const net = Transformer.create(runtime.engine, config, weights);
-    return new Model(runtime.engine, config, metadata, net);
+    return new Model(runtime.engine, config, metadata, net, loadedBytes(weights));
   }
 
   /** Output vocabulary (target vocabulary of an encoder-decoder). */
@@ -350,19 +381,52 @@ export class Model {
     if (tokens.length !== state.batch) throw new ShapeError(`decodeStep: expected ${state.batch} token sequences (the batch), found ${tokens.length}`);
     const output = opts.output ?? (this.net.hasOutput ? "logits" : "hidden");
     if (output === "logits" && !this.net.hasOutput) throw new ShapeError("decodeStep: logits asked, but this model has no output head");
+    const n = tokens.length * (output === "hidden" ? c.d_model : this.net.outputWidth);
+    if (opts.out !== undefined && !(opts.out instanceof Float32Array && opts.out.length >= n)) {
+      throw new ArgumentError(`decodeStep: out: expected a Float32Array of at least ${n} floats (batch x width), found ${opts.out instanceof Float32Array ? `${opts.out.length} floats` : kindOf(opts.out)}`);
+    }
     return this.exclusive(async () => {
       // Lengths are read here: an earlier queued step on the same state may have advanced them.
-      const past = state.lengths;
-      const ids = this.checkBatch("tokens", tokens, c.vocab_size, 1, past);
-      tokens.forEach((t, i) => state.cache.reserve(i, past[i] + t.length));
-      const segs = packSegments(tokens.map((t) => t.length), past);
-      const planned = tokens.length <= PLAN_MAX_BATCH && tokens.every((t) => t.length === 1) && opts.capture === undefined;
-      const out = planned
-        ? await this.plannedStep(state, past, ids, output)
-        : await this.stepOps(state, segs, ids, output, opts.capture);
-      segs.forEach((s, i) => state.cache.advance(i, s.length));
-      return readF32(this.engine, out, segs.length * (output === "hidden" ? c.d_model : this.net.outputWidth));
+      const values = opts.capture === undefined && tokens.length <= PLAN_MAX_BATCH ? this.stepValues(state, tokens) : null;
+      let out: number;
+      if (values) {
+        tokens.forEach((_, i) => state.cache.reserve(i, values[i] + 1));
+        out = await this.plannedStep(state, values, output);
+        tokens.forEach((_, i) => state.cache.advance(i, 1));
+      } else {
+        const past = state.lengths;
+        const ids = this.checkBatch("tokens", tokens, c.vocab_size, 1, past);
+        tokens.forEach((t, i) => state.cache.reserve(i, past[i] + t.length));
+        const segs = packSegments(tokens.map((t) => t.length), past);
+        out = await this.stepOps(state, segs, ids, output, opts.capture);
+        segs.forEach((s, i) => state.cache.advance(i, s.length));
+      }
+      if (opts.out === undefined) return readF32(this.engine, out, n);
+      opts.out.set(this.engine.mem.f32.subarray(out >>> 2, (out >>> 2) + n));
+      return opts.out.length === n ? opts.out : opts.out.subarray(0, n);
     });
+  }
+
+  /**
+   * The step values of a plan (each sequence's position, then its token id) when every sequence
+   * gets one valid token; null otherwise, and the op-by-op path's checkBatch reports what is wrong.
+   */
+  private stepValues(state: DecodeState, tokens: TokenSequence[]): number[] | null {
+    this.assertLive();
+    if (!Array.isArray(tokens)) return null;
+    const B = tokens.length;
+    const { vocab_size: vocab, max_positions: maxPositions } = this.config;
+    const values = new Array<number>(2 * B);
+    for (let i = 0; i < B; i++) {
+      const t = tokens[i];
+      if (t === null || typeof t !== "object" || t.length !== 1) return null;
+      const id = t[0];
+      const past = state.cache.length(i);
+      if (!Number.isInteger(id) || id < 0 || id >= vocab || past + 1 > maxPositions) return null;
+      values[i] = past;
+      values[B + i] = id;
+    }
+    return values;
   }
 
   /**
@@ -382,30 +446,35 @@ export class Model {
 
   /**
    * A step of one token per sequence as a plan (engine/plan.ts), compiled from stepOps the
-   * first time and again when the cache layout or the sources change; its step values are
-   * each sequence's position and token id. A step that cannot be a plan runs op by op.
+   * first time and again when the cache layout or the sources change; its step `values` are
+   * each sequence's position, then each token id. A step that cannot be a plan runs op by op.
    */
-  private async plannedStep(state: DecodeState, past: readonly number[], ids: Int32Array, output: "logits" | "hidden"): Promise<number> {
-    const B = past.length;
-    const threads = this.engine.planThreads;
-    const key = JSON.stringify([output, threads, state.cache.layout, state.memoryPtrs, state.memorySegs, state.memoryMasks]);
-    const values = [...past, ...ids];
-    const ones = past.map(() => 1);
-    const step = (v: readonly number[]) => this.stepOps(state, packSegments(ones, v.slice(0, B)), Int32Array.from(v.slice(B)), output);
-    if (state.plan?.key !== key) {
-      state.plan?.step?.dispose();
-      state.plan = { key, step: null };
+  private async plannedStep(state: DecodeState, values: readonly number[], output: "logits" | "hidden"): Promise<number> {
+    const threads = this.engine.planThreadsFor(this.weightBytes);
+    const layout = state.cache.layout;
+    const memory = state.memoryLayout;
+    let p = state.plan;
+    if (p?.output !== output || p.threads !== threads || p.layout !== layout || p.memory !== memory) {
+      p?.step?.dispose();
+      p = state.plan = { output, threads, layout, memory, step: null };
+      const B = values.length / 2;
       // Positions move down where they can (a cache holds no room past what was reserved).
       const deltas = values.map((v, i) => (i < B && v >= 1 ? -1 : 1));
       const check = values.map((v, i) => (i < B && v >= 2 ? v - 2 : v + 2));
       try {
-        state.plan.step = await StepPlan.compile(this.engine, threads, values, deltas, check, step);
+        p.step = await StepPlan.compile(this.engine, threads, values, deltas, check, (v) => this.stepAt(state, v, output));
       } catch (e) {
         if (!(e instanceof PlanRefused) && !(e instanceof ShapeError)) throw e;
-        state.plan.refused = e.message;
+        p.refused = e.message;
       }
     }
-    return state.plan.step ? state.plan.step.run(values) : step(values);
+    return p.step ? p.step.run(values) : this.stepAt(state, values, output);
+  }
+
+  /** stepOps at plan step values (positions, then token ids; one token per sequence). */
+  private stepAt(state: DecodeState, values: readonly number[], output: "logits" | "hidden"): Promise<number> {
+    const B = values.length / 2;
+    return this.stepOps(state, packSegments(new Array<number>(B).fill(1), values.slice(0, B)), Int32Array.from(values.slice(B)), output);
   }
   /** Releases the weights. Further calls throw DisposedError. */
   dispose(): void {

@@ -219,6 +219,12 @@ describe("typed errors on bad input", () => {
     await expect(model.forward({ tokens: [[-1]] })).rejects.toThrow(/found -1/);
     await expect(model.forward({ tokens: [[1.5]] })).rejects.toThrow(/found 1.5/);
     await expect(seq2seq.forward({ src: [[30]], tokens: [[1]] })).rejects.toThrow("src[0][0]: expected a token id in 0..29, found 30");
+    // One token per sequence takes the planned path, which must report bad ids the same way.
+    const state = await model.startDecoding({ batch: 2 });
+    await expect(model.decodeStep(state, [[1], [48]])).rejects.toThrow("tokens[1][0]: expected a token id in 0..47, found 48");
+    await expect(model.decodeStep(state, [[0.5], [1]])).rejects.toThrow("tokens[0][0]: expected a token id in 0..47, found 0.5");
+    expect(state.lengths).toEqual([0, 0]);
+    state.dispose();
   });
 
   it("sequences longer than max_positions, empty sequences and batches", async () => {
@@ -229,7 +235,30 @@ describe("typed errors on bad input", () => {
     await model.decodeStep(state, [Array(30).fill(1)]);
     await expect(model.decodeStep(state, [[1, 2, 3]])).rejects.toThrow(/at most 32 positions.*found 33/);
     await expect(model.decodeStep(state, [[1], [2]])).rejects.toThrow("decodeStep: expected 1 token sequences (the batch), found 2");
+    await model.decodeStep(state, [[1]]);
+    await model.decodeStep(state, [[1]]);
+    await expect(model.decodeStep(state, [[1]])).rejects.toThrow("tokens[0]: expected at most 32 positions (max_positions), found 33");
     state.dispose();
+  });
+
+  it("decodeStep writes into `out` when given one, with the same values", async () => {
+    const V = model.vocabSize;
+    const a = await model.startDecoding({ batch: 2 });
+    const b = await model.startDecoding({ batch: 2 });
+    const out = new Float32Array(2 * V + 3).fill(7);
+    for (const feed of [[[1, 2], [3]], [[4], [5]], [[6], [7]]]) {
+      const want = await model.decodeStep(a, feed);
+      const got = await model.decodeStep(b, feed, { out });
+      expect(got.buffer).toBe(out.buffer);
+      expect(got).toEqual(want);
+    }
+    expect(Array.from(out.subarray(2 * V))).toEqual([7, 7, 7]);
+    await expect(model.decodeStep(b, [[1], [2]], { out: new Float32Array(2 * V - 1) })).rejects.toThrow(
+      `decodeStep: out: expected a Float32Array of at least ${2 * V} floats (batch x width), found ${2 * V - 1} floats`,
+    );
+    await expect(model.decodeStep(b, [[1], [2]], { out: [] as unknown as Float32Array })).rejects.toThrow(ArgumentError);
+    a.dispose();
+    b.dispose();
   });
 
   it("mask shapes and missing inputs", async () => {

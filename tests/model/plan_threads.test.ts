@@ -4,6 +4,7 @@ import { createRuntime, Model, WorkerError } from "../../src/index.js";
 import { loadSafetensors } from "../../src/load/safetensors_load.js";
 import { loadFixture } from "./helpers.js";
 import { openModel } from "../../src/formats/detect.js";
+import { PLAN_THREADS_MIN_BYTES } from "../../src/engine/engine.js";
 import { fixtureBytes } from "../formats/fixtures.js";
 
 // Decode plans run on every thread with barriers: logits bit-identical for 1, 2 and 3 threads.
@@ -139,3 +140,23 @@ for (const file of ["kquant_llama.gguf", "llama_q5_k_m.gguf", "gemma2_q4_k_m.ggu
     expect(runs[2]).toEqual(runs[0]);
   });
 }
+
+it("by default a plan runs on every thread only from PLAN_THREADS_MIN_BYTES of weights; planThreads overrides", async () => {
+  const auto = await createRuntime({ build: "simd-shared", threads: 2 });
+  const one = await createRuntime({ build: "simd-shared", threads: 2, planThreads: 1 });
+  try {
+    expect(auto.engine.planThreadsFor(PLAN_THREADS_MIN_BYTES - 1)).toBe(1);
+    expect(auto.engine.planThreadsFor(PLAN_THREADS_MIN_BYTES)).toBe(2);
+    expect(one.engine.planThreadsFor(PLAN_THREADS_MIN_BYTES)).toBe(1);
+    // The llama fixture holds a few KB of weights: its plan stays on one thread.
+    const model = await loadSafetensors(auto, loadFixture("llama").file);
+    const st = await model.startDecoding({});
+    await model.decodeStep(st, [[1, 2, 3]]);
+    await model.decodeStep(st, [[4]]);
+    expect(st.plan?.step?.threads).toBe(1);
+    st.dispose();
+  } finally {
+    auto.dispose();
+    one.dispose();
+  }
+});
