@@ -1,5 +1,5 @@
 import type { KQuantType } from "../../tensor/kquant_blocks.js";
-import { dequantizeMatrix, quantizeMatrix } from "../../tensor/quant_blocks.js";
+import { dequantizeMatrix, quantizeMatrix, type QuantType } from "../../tensor/quant_blocks.js";
 import { readF32 } from "../bindings.js";
 import { type Dims, type KernelEntry, stage } from "../kernel_entry.js";
 import { bytesAsF32, repackStaged } from "./quant.js";
@@ -37,14 +37,9 @@ const embed: KernelEntry = {
   tolerance: { abs: 0, rel: 1e-7 },
 };
 
-/** The gather from a repacked q8_0 / q4_0 table: against the dequantized table (exact), times the scale (one rounding); vocabularies over several panels, padded ones too. */
-function quantEmbed(type: "q8_0" | "q4_0"): KernelEntry {
+/** Case and reference shared by the quantized gathers: random ids into a quantized table, checked against the table dequantized whole. */
+function quantGather(type: QuantType): Pick<KernelEntry, "makeCase" | "reference"> {
   return {
-    name: `${type}_embed`,
-    tile: { d: 32 },
-    shapes: [32, 64, 96, 416].map((d) => ({ rows: 9, d, vocab: 29 } as Dims)).concat([{ rows: 1, d: 32, vocab: 1 }, { rows: 4, d: 64, vocab: 8 }]),
-    benchShapes: [{ rows: 128, d: 768, vocab: 32000 }, { rows: 1, d: 4096, vocab: 32000 }],
-    flops: () => 0,
     makeCase(d, rng) {
       const ids = new Float32Array(d.rows);
       for (let r = 0; r < d.rows; r++) ids[r] = Math.floor(rng.uniform(0, d.vocab));
@@ -57,6 +52,18 @@ function quantEmbed(type: "q8_0" | "q4_0"): KernelEntry {
       for (let r = 0; r < rows; r++) for (let j = 0; j < d; j++) out[r * d + j] = c.inputs.table[c.inputs.ids[r] * d + j] * c.params.scale;
       return out;
     },
+  };
+}
+
+/** The gather from a repacked q8_0 / q4_0 table: against the dequantized table (exact), times the scale (one rounding); vocabularies over several panels, padded ones too. */
+function quantEmbed(type: "q8_0" | "q4_0"): KernelEntry {
+  return {
+    name: `${type}_embed`,
+    tile: { d: 32 },
+    shapes: [32, 64, 96, 416].map((d) => ({ rows: 9, d, vocab: 29 } as Dims)).concat([{ rows: 1, d: 32, vocab: 1 }, { rows: 4, d: 64, vocab: 8 }]),
+    benchShapes: [{ rows: 128, d: 768, vocab: 32000 }, { rows: 1, d: 4096, vocab: 32000 }],
+    flops: () => 0,
+    ...quantGather(type),
     run(k, engine, c) {
       const { rows, d } = c.dims;
       const p = stage(engine, { blocks: c.inputs.blocks, out: new Float32Array(rows * (d + 1)).fill(NaN) });
@@ -81,18 +88,7 @@ function kquantEmbed(type: KQuantType): KernelEntry {
     shapes: [256, 512, 768, 1280].map((d) => ({ rows: 9, d, vocab: 29 } as Dims)).concat([{ rows: 1, d: 256, vocab: 1 }, { rows: 6, d: 256, vocab: 3 }]),
     benchShapes: [{ rows: 128, d: 768, vocab: 32000 }, { rows: 1, d: 4096, vocab: 32000 }],
     flops: () => 0,
-    makeCase(d, rng) {
-      const ids = new Float32Array(d.rows);
-      for (let r = 0; r < d.rows; r++) ids[r] = Math.floor(rng.uniform(0, d.vocab));
-      const blocks = quantizeMatrix(type, rng.f32(d.vocab * d.d, -2, 2), d.vocab, d.d).blocks;
-      return { dims: d, inputs: { blocks: bytesAsF32(blocks), table: dequantizeMatrix({ type, rows: d.vocab, cols: d.d, blocks }), ids }, params: { scale: 1.75 } };
-    },
-    reference(c) {
-      const { rows, d } = c.dims;
-      const out = new Float64Array(rows * d);
-      for (let r = 0; r < rows; r++) for (let j = 0; j < d; j++) out[r * d + j] = c.inputs.table[c.inputs.ids[r] * d + j] * c.params.scale;
-      return out;
-    },
+    ...quantGather(type),
     run(k, engine, c) {
       const { rows, d } = c.dims;
       const p = stage(engine, { blocks: c.inputs.blocks, out: new Float32Array(rows * (d + 1)).fill(NaN) });
